@@ -1,0 +1,169 @@
+"""The ``stylekit`` command line.
+
+    stylekit stylize CONTENT --method gatys --style STYLE [--style STYLE2 --style-weights 0.7 0.3]
+                     --size 384 --steps 300 --seed 0 -o OUT.png
+    stylekit list
+
+Each method's options are generated from its config dataclass, so defaults and help text are
+written once. The output is written atomically: on any error nothing is written at ``-o``, the
+exit status is non-zero and the reason is printed on one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__, examples
+from .base import Stylizer
+from .config import ParamSpec, describe
+from .errors import StylekitError
+from .images import output_format, save_image
+from .registry import get_stylizer_class, list_stylizers
+
+#: Config fields whose command-line option is not simply ``--field-name``.
+_OPTION_NAMES = {"style_blend_weights": "--style-weights"}
+#: Fields the command line sets itself.
+_HANDLED = {"save_every"}
+
+
+def _option(spec: ParamSpec) -> str:
+    return _OPTION_NAMES.get(spec.name, "--" + spec.name.replace("_", "-"))
+
+
+def _add_method_options(parser: argparse.ArgumentParser, stylizer_cls: type[Stylizer]) -> None:
+    group = parser.add_argument_group(f"{stylizer_cls.name} parameters")
+    for spec in describe(stylizer_cls.config_class):
+        if spec.name in _HANDLED:
+            continue
+        default = spec.default
+        if isinstance(default, tuple):
+            default = ",".join(str(v) for v in default)
+        kwargs: dict[str, Any] = {
+            "dest": spec.name,
+            "default": argparse.SUPPRESS,
+            "help": f"{spec.help} (default: {default})",
+        }
+        if spec.is_sequence:
+            kwargs.update(nargs="+", metavar="V")
+        elif spec.choices:
+            kwargs.update(choices=spec.choices, type=spec.base_type)
+        else:
+            kwargs.update(metavar=spec.base_type.__name__.upper())
+        group.add_argument(_option(spec), **kwargs)
+
+
+def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The top-level parser and its ``stylize`` sub-parser."""
+    parser = argparse.ArgumentParser(
+        prog="stylekit", description="Neural style transfer: gatys, and more methods to come."
+    )
+    parser.add_argument("--version", action="version", version=f"stylekit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the methods and example images")
+    stylize = sub.add_parser(
+        "stylize",
+        help="stylize a photo",
+        description="Stylize CONTENT. Images are paths or example:NAME (see `stylekit list`).",
+    )
+    stylize.add_argument("content", help="content photo (path or example:NAME)")
+    stylize.add_argument(
+        "--method", default="gatys", choices=list_stylizers(), help="method (default: gatys)"
+    )
+    stylize.add_argument(
+        "--style", action="append", default=[], help="style image; repeat to blend several"
+    )
+    stylize.add_argument("-o", "--output", help="output image (default: CONTENT-METHOD.png)")
+    stylize.add_argument(
+        "--save-every", type=int, default=0, metavar="K", help="save every K-th step's image"
+    )
+    stylize.add_argument("--save-dir", type=Path, help="folder for the intermediate images")
+    stylize.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return parser, stylize
+
+
+def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The full parser, with the options of the method named by ``--method`` (if any)."""
+    parser, stylize = _base_parser()
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument("--method", default="gatys")
+    known, _ = probe.parse_known_args(argv)
+    if "stylize" in argv and known.method in list_stylizers():
+        _add_method_options(stylize, get_stylizer_class(known.method))
+    return parser
+
+
+def _print_list() -> None:
+    print("methods:")
+    for name in list_stylizers():
+        print(f"  {name:12s} {get_stylizer_class(name).description}")
+    print("\nexample images (use as example:NAME):")
+    for example in examples.EXAMPLES.values():
+        print(f"  {example.name:12s} {example.kind:6s} {example.credit}; {example.license}")
+
+
+def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
+    stylizer_cls = get_stylizer_class(args.method)
+    content = examples.resolve_image_argument(args.content)
+    styles = [examples.resolve_image_argument(s) for s in args.style]
+    output = Path(args.output or f"{Path(content).stem}-{args.method}.png")
+    output_format(output)  # a bad extension fails now, not after minutes of work
+    params["save_every"] = args.save_every
+    if args.save_every and not args.save_dir:
+        raise StylekitError("--save-every needs --save-dir DIR to know where to save")
+    # One value or a comma list both work for sequence options: hand them over as one string.
+    for spec in describe(stylizer_cls.config_class):
+        if spec.is_sequence and isinstance(params.get(spec.name), list):
+            params[spec.name] = ",".join(params[spec.name])
+    stylizer = stylizer_cls(**params)
+    if stylizer_cls.needs_style and not styles:
+        raise StylekitError(f"the {args.method} method needs a style image: add --style PATH")
+
+    from tqdm import tqdm
+
+    bar = tqdm(disable=args.quiet, unit="step", dynamic_ncols=True)
+    final = None
+    try:
+        for record in stylizer.iterate(content, styles or None):
+            bar.total = record.total_steps
+            bar.update(record.step - bar.n)
+            if record.losses:
+                bar.set_postfix(loss=f"{record.losses.get('total', 0):.4g}", size=record.scale)
+            if args.save_dir and record.image is not None:
+                save_image(record.image, args.save_dir / f"{output.stem}_step{record.step:05d}.png")
+            if record.done:
+                final = record
+    finally:
+        bar.close()
+    if final is None or final.image is None:
+        raise StylekitError("the run ended without a result")
+    save_image(final.image, output)
+    if not args.quiet:
+        print(f"wrote {output} ({final.image.width}x{final.image.height}, {final.elapsed:.1f} s)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _build_parser(argv)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            _print_list()
+            return 0
+        known = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
+        params = {k: v for k, v in vars(args).items() if k not in known}
+        return _stylize(args, params)
+    except StylekitError as exc:
+        print(f"stylekit: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stylekit: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Colour preservation (Gatys, Bethge, Hertzmann, Shechtman 2016, "Preserving Color in Neural
+Artistic Style Transfer").
+
+Two ways to keep the content photo's colours:
+
+* ``luminance``: transfer style on luminance only. Content and style are turned into grey
+  images (the style's luminance matched to the content's mean and spread), the result's
+  luminance is recombined with the content's chroma in YIQ space.
+* ``histogram``: recolour the style image so its mean and colour covariance match the content's
+  before optimising.
+
+All functions take and return RGB tensors ``(B, 3, H, W)`` in [0, 1] (not clamped).
+"""
+
+from __future__ import annotations
+
+import torch
+
+# NTSC YIQ, the colour space used by Gatys et al. for luminance-only transfer.
+_RGB_TO_YIQ = torch.tensor(
+    [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]],
+    dtype=torch.float64,
+)
+_YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
+
+COLOR_MODES = ("none", "luminance", "histogram")
+
+
+def _apply(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    m = matrix.to(device=image.device, dtype=image.dtype)
+    return torch.einsum("ij,bjhw->bihw", m, image)
+
+
+def rgb_to_yiq(rgb: torch.Tensor) -> torch.Tensor:
+    """RGB ``(B, 3, H, W)`` to YIQ (Y in [0, 1], I and Q signed chroma)."""
+    return _apply(_RGB_TO_YIQ, rgb)
+
+
+def yiq_to_rgb(yiq: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`rgb_to_yiq`."""
+    return _apply(_YIQ_TO_RGB, yiq)
+
+
+def luminance(rgb: torch.Tensor) -> torch.Tensor:
+    """The Y channel ``(B, 1, H, W)`` of an RGB image."""
+    return rgb_to_yiq(rgb)[:, :1]
+
+
+def grey(rgb: torch.Tensor) -> torch.Tensor:
+    """Luminance repeated on three channels, the input VGG sees in ``luminance`` mode."""
+    return luminance(rgb).expand(-1, 3, -1, -1).contiguous()
+
+
+def match_luminance(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """Style luminance shifted and scaled to the content's mean and std, as grey RGB."""
+    ys, yc = luminance(style), luminance(content)
+    matched = (ys - ys.mean()) * (yc.std() / ys.std().clamp_min(1e-6)) + yc.mean()
+    return matched.expand(-1, 3, -1, -1).contiguous()
+
+
+def recombine_luminance(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The luminance of ``result`` with the chroma (I, Q) of ``content`` (same size)."""
+    y = luminance(result)
+    iq = rgb_to_yiq(content)[:, 1:]
+    return yiq_to_rgb(torch.cat([y, iq], dim=1))
+
+
+def _sqrtm(cov: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+    values, vectors = torch.linalg.eigh(cov)
+    values = values.clamp_min(1e-8)
+    scale = values.rsqrt() if inverse else values.sqrt()
+    return vectors @ torch.diag(scale) @ vectors.T
+
+
+def match_color_histogram(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """Recolour ``style`` so its colour mean and covariance equal ``content``'s.
+
+    ``x' = C_c^(1/2) C_s^(-1/2) (x - mu_s) + mu_c`` (the symmetric "image analogies" colour
+    transfer of Gatys et al. 2016, section 2.1). Computed in float64 for stability.
+    """
+    s = style.double().reshape(3, -1)
+    c = content.double().reshape(3, -1)
+    mu_s, mu_c = s.mean(1, keepdim=True), c.mean(1, keepdim=True)
+    # _sqrtm clamps eigenvalues, so a flat (singular) style channel does not blow up.
+    transform = _sqrtm(torch.cov(c)) @ _sqrtm(torch.cov(s), inverse=True)
+    out = transform @ (s - mu_s) + mu_c
+    return out.reshape(style.shape).to(style.dtype)

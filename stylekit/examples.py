@@ -1,0 +1,69 @@
+"""Example images that come with installed packages, so demos and tests run offline.
+
+Images are never copied into this repository: they are read from the wheel that ships them
+(scikit-image's ``skimage/data``), with their provenance and licence recorded here. Refer to
+one as ``example:NAME`` on the command line or with :func:`example_path` in Python.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ImageError
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    kind: str  # "photo" or "style"
+    package: str  # the installed package that ships the file
+    path: str  # relative to the package folder
+    credit: str
+    license: str
+
+
+EXAMPLES: dict[str, Example] = {
+    e.name: e
+    for e in (
+        Example("chelsea", "photo", "skimage", "data/chelsea.png",
+                "Chelsea the cat, by Stefan van der Walt (scikit-image)", "public domain"),
+        Example("astronaut", "photo", "skimage", "data/astronaut.png",
+                "Eileen Collins, NASA (scikit-image)", "public domain"),
+        Example("coffee", "photo", "skimage", "data/coffee.png",
+                "Coffee cup, by Rachel Michetti (scikit-image)", "CC0"),
+        Example("rocket", "photo", "skimage", "data/rocket.jpg",
+                "Falcon 9 launch, SpaceX (scikit-image)", "public domain"),
+        Example("hubble", "style", "skimage", "data/hubble_deep_field.jpg",
+                "Hubble eXtreme Deep Field, NASA (scikit-image)", "public domain"),
+        Example("ihc", "style", "skimage", "data/ihc.png",
+                "Immunohistochemistry stain (scikit-image)", "public domain"),
+    )
+}
+
+PREFIX = "example:"
+
+
+def example_path(name: str) -> Path:
+    """The file of example ``name``; a clear error if unknown or its package is missing."""
+    if name.startswith(PREFIX):
+        name = name[len(PREFIX):]
+    if name not in EXAMPLES:
+        raise ImageError(f"unknown example image {name!r}; available: {', '.join(EXAMPLES)}")
+    example = EXAMPLES[name]
+    spec = importlib.util.find_spec(example.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImageError(
+            f"example image {name!r} comes with the {example.package!r} package, which is not "
+            f"installed; run: pip install scikit-image"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / example.path
+    if not path.is_file():
+        raise ImageError(f"example image {name!r} is missing from {path.parent}; reinstall {example.package}")
+    return path
+
+
+def resolve_image_argument(value: str) -> str:
+    """Command-line image argument: ``example:NAME`` becomes a path, anything else stays."""
+    return str(example_path(value)) if value.startswith(PREFIX) else value

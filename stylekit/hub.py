@@ -1,0 +1,127 @@
+"""Where weights come from: a local folder first, then the Hugging Face Hub.
+
+Each downloadable file is described by a :class:`WeightSpec` (Hub repo, file name, pinned
+revision, optional sha256, licence). :func:`resolve_weights` looks in the local weights folders
+(``$STYLEKIT_WEIGHTS_DIR``, then the repository's ``weights/``) and otherwise calls
+:func:`huggingface_hub.hf_hub_download`, which caches the file and honours ``HF_HUB_OFFLINE``
+and ``HF_ENDPOINT``. Every failure becomes one :class:`WeightsError` that lists what was tried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import WeightsError
+
+#: The repository's own ``weights/`` folder (present in a source checkout).
+REPO_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """One weights file: where it lives locally and on the Hub, and how to check it."""
+
+    name: str
+    repo_id: str
+    filename: str
+    revision: str = "main"
+    sha256: str | None = None
+    license: str = ""
+    local_path: str | None = None  # relative to a local weights folder
+
+
+def local_weight_dirs() -> list[Path]:
+    """Local folders searched before the Hub, in order."""
+    dirs = []
+    if os.environ.get("STYLEKIT_WEIGHTS_DIR"):
+        dirs.append(Path(os.environ["STYLEKIT_WEIGHTS_DIR"]))
+    dirs.append(REPO_WEIGHTS_DIR)
+    return dirs
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve_weights(spec: WeightSpec) -> Path:
+    """The path of a verified local copy of ``spec``'s file, downloading it if needed."""
+    tried: list[str] = []
+    if spec.local_path:
+        for folder in local_weight_dirs():
+            candidate = folder / spec.local_path
+            if candidate.is_file():
+                _verify(spec, candidate)
+                return candidate
+            tried.append(f"local file {candidate} (absent)")
+    path = hub_download(spec, tried)
+    _verify(spec, path, from_hub=True)
+    return path
+
+
+def hub_download(spec: WeightSpec, tried: list[str] | None = None) -> Path:
+    """Download (or find in the Hub cache) ``spec``'s file; errors name every place tried."""
+    # Imported here so that importing stylekit stays fast and never touches the network.
+    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    tried = list(tried or [])
+    where = f"the Hub ({constants.ENDPOINT}) {spec.repo_id}/{spec.filename}@{spec.revision}"
+    # LocalEntryNotFoundError subclasses EntryNotFoundError, so it is caught first.
+    try:
+        return Path(hf_hub_download(spec.repo_id, spec.filename, revision=spec.revision))
+    except LocalEntryNotFoundError:
+        offline = constants.HF_HUB_OFFLINE
+        reason = (
+            "HF_HUB_OFFLINE is set and no cached copy exists" if offline
+            else "the Hub could not be reached and no cached copy exists"
+        )
+        hint = "connect to the internet once (or unset HF_HUB_OFFLINE), or place the file locally"
+    except (RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError) as exc:
+        reason = f"not found there ({type(exc).__name__})"
+        hint = "check the repo id, file name and revision in the weight spec"
+    except HfHubHTTPError as exc:
+        reason = f"the Hub answered with an error ({str(exc).splitlines()[0]})"
+        hint = "try again later, or place the file locally"
+    except (OSError, ValueError) as exc:
+        reason = f"the download failed ({exc})"
+        hint = "try again, or place the file locally"
+    tried.append(f"{where}: {reason}")
+    local = ", ".join(str(d / (spec.local_path or spec.filename)) for d in local_weight_dirs())
+    raise WeightsError(
+        f"cannot get weights {spec.name!r}. Tried: " + "; ".join(tried)
+        + f". Fix: {hint} (local places searched: {local}; "
+        "set STYLEKIT_WEIGHTS_DIR to use another folder)."
+    )
+
+
+def _verify(spec: WeightSpec, path: Path, from_hub: bool = False) -> None:
+    if spec.sha256 is None:
+        return
+    actual = sha256_of(path)
+    if actual != spec.sha256:
+        if from_hub:
+            # Drop the bad copy from the Hub cache so that the next attempt downloads it again.
+            # The cache stores a symlink into its blob store; remove both.
+            real = path.resolve()
+            path.unlink(missing_ok=True)
+            if real != path:
+                real.unlink(missing_ok=True)
+        raise WeightsError(
+            f"weights {spec.name!r} at {path} are corrupted or not the expected file: sha256 "
+            f"{actual} does not match {spec.sha256}. "
+            + ("The bad copy was removed from the cache; run again to download it afresh."
+               if from_hub else "Delete the file or replace it with the right one.")
+        )

@@ -1,0 +1,274 @@
+"""Reading, checking, converting and writing images.
+
+Inside stylekit an image is a float32 tensor of shape ``(B, 3, H, W)`` holding RGB values in
+``[0, 1]``; at the edges it is a PIL image. :func:`load_image` accepts a path, a PIL image, a
+NumPy array or a tensor, applies the EXIF orientation, converts every mode Pillow knows (RGBA,
+LA, P, CMYK, 16-bit grey, float) to 8-bit RGB, and refuses with an :class:`ImageError` what it
+cannot use: a file that is not an image, a truncated file, more pixels than ``max_pixels``
+(decompression bombs) or fewer than a method needs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageError
+
+ImageInput = Union[str, "os.PathLike[str]", Image.Image, np.ndarray, torch.Tensor]
+
+#: Default cap on the pixels of an input image: 50 megapixels (a 7000x7000 photo). Larger
+#: files are refused before they are decoded, so a decompression bomb costs nothing.
+DEFAULT_MAX_PIXELS = 50_000_000
+
+#: The shortest side VGG-19 can take down to ``relu5_*`` (four 2x poolings) and still see more
+#: than a single position.
+DEFAULT_MIN_SIDE = 32
+
+
+def load_image(
+    source: ImageInput,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_side: int = DEFAULT_MIN_SIDE,
+    what: str = "image",
+) -> Image.Image:
+    """Read any supported input as an 8-bit RGB PIL image, upright.
+
+    Args:
+        source: a file path, a PIL image, a NumPy array (``HxW``, ``HxWxC`` or ``CxHxW`` with
+            C in 1, 3, 4; uint8 in 0..255, uint16 in 0..65535, float in [0, 1]) or a tensor
+            (``CxHxW`` or ``1xCxHxW``, same value conventions).
+        max_pixels: refuse images with more pixels than this (checked before decoding).
+        min_side: refuse images whose shorter side is below this many pixels.
+        what: how the image is named in error messages ("content image", "style image").
+    """
+    if isinstance(source, (str, os.PathLike)):
+        image = _open_path(Path(source), max_pixels, what)
+    elif isinstance(source, Image.Image):
+        _check_pixels(source.size, max_pixels, what)
+        image = source
+    elif isinstance(source, np.ndarray):
+        image = _from_array(source, what)
+    elif isinstance(source, torch.Tensor):
+        image = _from_array(_tensor_to_hwc(source, what), what)
+    else:
+        raise ImageError(
+            f"{what}: cannot read an object of type {type(source).__name__}; pass a file path, "
+            "a PIL image, a NumPy array or a torch tensor"
+        )
+    _check_pixels(image.size, max_pixels, what)
+    image = _to_rgb(ImageOps.exif_transpose(image) or image, what)
+    width, height = image.size
+    if min(width, height) < min_side:
+        raise ImageError(
+            f"{what} is {width}x{height} pixels, too small for the network: its shorter side "
+            f"must be at least {min_side} pixels; use a larger image"
+        )
+    return image
+
+
+def _open_path(path: Path, max_pixels: int, what: str) -> Image.Image:
+    if not path.exists():
+        raise ImageError(f"{what} {str(path)!r} does not exist; check the path")
+    if path.is_dir():
+        raise ImageError(f"{what} {str(path)!r} is a directory; give an image file")
+    try:
+        with warnings.catch_warnings():
+            # Our own cap (checked next, before decoding) replaces Pillow's warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise ImageError(
+            f"{what} {str(path)!r} is far too large to decode safely ({exc}); "
+            "use a smaller image"
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"{what} {str(path)!r} is not an image stylekit can read; give a PNG, JPEG, WebP, "
+            "TIFF, BMP or GIF file"
+        ) from None
+    except OSError as exc:
+        raise ImageError(f"{what} {str(path)!r} cannot be opened: {exc}") from None
+    _check_pixels(image.size, max_pixels, what, path)
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(
+            f"{what} {str(path)!r} is truncated or corrupted ({exc}); re-download or re-export it"
+        ) from None
+    return image
+
+
+def _check_pixels(
+    size: tuple[int, int], max_pixels: int, what: str, path: Path | None = None
+) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        name = f" {str(path)!r}" if path else ""
+        raise ImageError(
+            f"{what}{name} is {width}x{height} = {width * height:,} pixels, more than the limit of "
+            f"{max_pixels:,}; downscale it first or raise max_pixels"
+        )
+
+
+def _to_rgb(image: Image.Image, what: str) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB, compositing transparency over white."""
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode.startswith("I;16") or mode == "I":
+        values = np.asarray(image).astype(np.float64)
+        # "I" holds 16-bit PNGs on older Pillow; 8-bit content there stays as it is.
+        scale = 65535.0 if mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        grey = np.clip(np.rint(values / scale * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if mode == "F":
+        values = np.asarray(image).astype(np.float64)
+        if values.max(initial=0) <= 1.0:
+            values = values * 255.0
+        return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8)).convert("RGB")
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode == "P" and "transparency" in image.info
+    ):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    try:
+        return image.convert("RGB")
+    except (ValueError, OSError) as exc:
+        raise ImageError(
+            f"{what} has colour mode {mode!r}, which cannot be converted to RGB ({exc}); "
+            "save it as an RGB PNG or JPEG"
+        ) from None
+
+
+def _tensor_to_hwc(tensor: torch.Tensor, what: str) -> np.ndarray:
+    t = tensor.detach().to("cpu")
+    if t.ndim == 4:
+        if t.shape[0] != 1:
+            raise ImageError(f"{what}: expected one image, got a batch of {t.shape[0]}")
+        t = t[0]
+    if t.ndim == 3 and t.shape[0] in (1, 3, 4):
+        t = t.permute(1, 2, 0)
+    elif t.ndim != 2:
+        raise ImageError(f"{what}: expected a tensor of shape (C, H, W) or (1, C, H, W), got {tuple(tensor.shape)}")
+    if t.dtype in (torch.float16, torch.bfloat16):
+        t = t.float()
+    return t.numpy()
+
+
+def _from_array(array: np.ndarray, what: str) -> Image.Image:
+    a = np.asarray(array)
+    if a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[-1] not in (1, 3, 4):
+        a = np.transpose(a, (1, 2, 0))  # channels-first to channels-last
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (3, 4))):
+        raise ImageError(
+            f"{what}: expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got {array.shape}"
+        )
+    if a.dtype == np.uint8:
+        pixels = a
+    elif a.dtype == bool:
+        pixels = a.astype(np.uint8) * 255
+    elif a.dtype == np.uint16:
+        pixels = np.rint(a / 257.0).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.floating):
+        if not np.isfinite(a).all():
+            raise ImageError(f"{what}: the array holds NaN or infinite values")
+        low, high = float(a.min(initial=0)), float(a.max(initial=0))
+        if low < -1e-3 or high > 1 + 1e-3:
+            raise ImageError(
+                f"{what}: float arrays must hold values in [0, 1], got {low:.3g}..{high:.3g}; "
+                "divide 8-bit values by 255"
+            )
+        pixels = np.rint(np.clip(a, 0, 1) * 255).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.integer):
+        if a.min(initial=0) < 0 or a.max(initial=0) > 255:
+            raise ImageError(f"{what}: integer arrays must hold values in 0..255 (or be uint16)")
+        pixels = a.astype(np.uint8)
+    else:
+        raise ImageError(f"{what}: unsupported array dtype {a.dtype}")
+    mode = "L" if pixels.ndim == 2 else ("RGB" if pixels.shape[-1] == 3 else "RGBA")
+    return Image.fromarray(np.ascontiguousarray(pixels), mode=mode)
+
+
+# --- conversions between PIL and tensors -------------------------------------------------------
+
+
+def to_tensor(image: Image.Image, device: torch.device | str = "cpu") -> torch.Tensor:
+    """An RGB PIL image as a float32 tensor ``(1, 3, H, W)`` in ``[0, 1]``."""
+    array = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    tensor = torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0).contiguous()
+    return tensor.to(device=device, dtype=torch.float32).div_(255.0)
+
+
+def to_pil(tensor: torch.Tensor) -> Image.Image:
+    """A tensor ``(1, 3, H, W)`` or ``(3, H, W)`` in ``[0, 1]`` as an RGB PIL image (clamped)."""
+    t = tensor.detach()
+    if t.ndim == 4:
+        t = t[0]
+    array = t.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return Image.fromarray(array, mode="RGB")
+
+
+def resize_long_side(image: Image.Image, size: int) -> Image.Image:
+    """Resize so the longer side is ``size`` pixels, keeping the aspect ratio (Lanczos)."""
+    width, height = image.size
+    scale = size / max(width, height)
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if new == (width, height):
+        return image
+    return image.resize(new, Image.Resampling.LANCZOS)
+
+
+def shape_for_long_side(height: int, width: int, size: int) -> tuple[int, int]:
+    """``(H, W)`` with the longer side equal to ``size`` and the aspect ratio kept."""
+    scale = size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """The Pillow format for a file name, or an :class:`ImageError` naming the usable ones."""
+    suffix = Path(path).suffix.lower()
+    formats = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
+               ".tif": "TIFF", ".tiff": "TIFF"}
+    if suffix not in formats:
+        raise ImageError(
+            f"cannot tell the image format of output {str(path)!r}; end its name with "
+            ".png, .jpg, .webp, .bmp or .tif"
+        )
+    return formats[suffix]
+
+
+def save_image(image: Image.Image, path: str | os.PathLike[str], **save_args: Any) -> Path:
+    """Write ``image`` atomically: readers see the old file or the complete new one, never half.
+
+    The image is written to a temporary file in the same folder and renamed over ``path``.
+    Missing parent folders are created.
+    """
+    target = Path(path)
+    fmt = output_format(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            image.save(handle, format=fmt, **save_args)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

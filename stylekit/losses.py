@@ -1,0 +1,177 @@
+"""The losses of neural style transfer, as small functions, and the perceptual loss built on them.
+
+Conventions (those of Gatys et al. 2016 as implemented by jcjohnson/neural-style, so weights
+carry over): the content loss is the mean squared error between feature maps; the Gram matrix
+is normalised by the number of elements ``C * H * W`` of the feature map; the style loss of a
+layer is the mean squared error between Gram matrices; total variation is the mean absolute
+(L1, the default) or squared (L2) difference between neighbouring pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import ConfigError
+from .vgg import VGG19Features
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between feature maps of the same shape ``(B, C, H, W)``."""
+    return F.mse_loss(features, target)
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """Channel correlations of feature maps: ``(B, C, H, W) -> (B, C, C)``.
+
+    ``G[b, i, j] = sum_{h, w} F[b, i, h, w] * F[b, j, h, w] / (C * H * W)``. The normalisation
+    makes the value independent of the image size, so one style weight fits every size.
+    """
+    b, c, h, w = features.shape
+    flat = features.reshape(b, c, h * w)
+    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
+
+
+def layer_style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between the Gram matrix of ``features`` and a target ``(1|B, C, C)``."""
+    gram = gram_matrix(features)
+    return F.mse_loss(gram, target_gram.expand_as(gram))
+
+
+def style_loss(
+    features: Mapping[str, torch.Tensor],
+    target_grams: Mapping[str, torch.Tensor],
+    layer_weights: Mapping[str, float] | None = None,
+) -> torch.Tensor:
+    """Weighted sum over layers of :func:`layer_style_loss` (weight 1 for unlisted layers)."""
+    terms = [
+        (1.0 if layer_weights is None else layer_weights.get(layer, 1.0))
+        * layer_style_loss(features[layer], target)
+        for layer, target in target_grams.items()
+    ]
+    return torch.stack(terms).sum()
+
+
+def total_variation(image: torch.Tensor, power: int = 1) -> torch.Tensor:
+    """Mean ``|difference| ** power`` between vertical plus horizontal neighbours.
+
+    ``image`` is ``(B, C, H, W)``. ``power=1`` is the L1 form (edges stay sharp), ``power=2``
+    the squared form of Mahendran & Vedaldi (2015). Returns a scalar.
+    """
+    if power not in (1, 2):
+        raise ConfigError(f"total variation power must be 1 or 2, got {power}")
+    dy = image[:, :, 1:, :] - image[:, :, :-1, :]
+    dx = image[:, :, :, 1:] - image[:, :, :, :-1]
+    if power == 1:
+        return dy.abs().mean() + dx.abs().mean()
+    return dy.square().mean() + dx.square().mean()
+
+
+class TotalVariation(nn.Module):
+    """Module form of :func:`total_variation`."""
+
+    def __init__(self, power: int = 1) -> None:
+        super().__init__()
+        self.power = power
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return total_variation(image, self.power)
+
+
+def _normalised(weights: Sequence[float] | None, count: int, what: str) -> list[float]:
+    if weights is None:
+        return [1.0 / count] * count
+    if len(weights) != count:
+        raise ConfigError(f"{what}: got {len(weights)} weights for {count} style images")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ConfigError(f"{what} must be non-negative and not all zero, got {list(weights)}")
+    total = float(sum(weights))
+    return [w / total for w in weights]
+
+
+class PerceptualLoss(nn.Module):
+    """``alpha * content + beta * style + gamma * TV`` on VGG-19 features (Gatys et al. 2016).
+
+    Shared by the Gatys optimisation and the training of feed-forward networks. Set the targets
+    with :meth:`set_content` and :meth:`set_style`, then call the module on RGB images
+    ``(B, 3, H, W)`` in [0, 1]; it returns the weighted terms ``content``, ``style``, ``tv`` and
+    their sum ``total`` (scalars).
+    """
+
+    def __init__(
+        self,
+        vgg: VGG19Features,
+        content_layers: Mapping[str, float],
+        style_layers: Mapping[str, float],
+        content_weight: float = 1.0,
+        style_weight: float = 1.0,
+        tv_weight: float = 0.0,
+        tv_power: int = 1,
+    ) -> None:
+        super().__init__()
+        missing = set(content_layers) | set(style_layers)
+        missing -= set(vgg.layers)
+        if missing:
+            raise ConfigError(f"the VGG module does not output layer(s) {sorted(missing)}")
+        self.vgg = vgg
+        self.content_layers = dict(content_layers)
+        self.style_layers = dict(style_layers)
+        self.content_weight = content_weight
+        self.style_weight = style_weight
+        self.tv_weight = tv_weight
+        self.tv_power = tv_power
+        self.content_targets: dict[str, torch.Tensor] = {}
+        self.style_targets: dict[str, torch.Tensor] = {}
+
+    @torch.no_grad()
+    def set_content(self, rgb: torch.Tensor) -> None:
+        """Record the content features of ``rgb`` ``(B, 3, H, W)`` as targets."""
+        features = self.vgg.encode(rgb)
+        self.content_targets = {k: features[k].detach() for k in self.content_layers}
+
+    @torch.no_grad()
+    def style_grams(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Gram matrices ``(1, C, C)`` of a style image at every style layer."""
+        features = self.vgg.encode(rgb)
+        return {k: gram_matrix(features[k]) for k in self.style_layers}
+
+    @torch.no_grad()
+    def set_style(
+        self, images: Iterable[torch.Tensor], blend: Sequence[float] | None = None
+    ) -> None:
+        """Record the style targets of one or more style images, blended with ``blend``.
+
+        Matching the weighted mean of the Gram matrices has the same gradient as the weighted
+        sum of per-image style losses (they differ by a constant), at the cost of one loss.
+        """
+        grams = [self.style_grams(image) for image in images]
+        if not grams:
+            raise ConfigError("at least one style image is needed")
+        weights = _normalised(blend, len(grams), "style blend weights")
+        self.style_targets = {
+            layer: sum(w * g[layer] for w, g in zip(weights, grams)) for layer in self.style_layers
+        }
+
+    def forward(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        if not self.style_targets and self.style_weight:
+            raise RuntimeError("set_style() must be called before computing the loss")
+        features = self.vgg.encode(rgb)
+        zero = rgb.new_zeros(())
+        content = zero
+        if self.content_targets:
+            content = torch.stack([
+                w * content_loss(features[k], self.content_targets[k].expand_as(features[k]))
+                for k, w in self.content_layers.items()
+            ]).sum()
+        style = style_loss(features, self.style_targets, self.style_layers) if self.style_targets else zero
+        tv = total_variation(rgb, self.tv_power) if self.tv_weight else zero
+        terms = {
+            "content": self.content_weight * content,
+            "style": self.style_weight * style,
+            "tv": self.tv_weight * tv,
+        }
+        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        return terms

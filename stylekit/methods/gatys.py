@@ -1,0 +1,302 @@
+"""Gatys optimisation: the image itself is optimised to match content and style features.
+
+Gatys, Ecker & Bethge, "A Neural Algorithm of Artistic Style" (2015) and "Image Style Transfer
+Using Convolutional Neural Networks" (CVPR 2016); colour preservation from Gatys et al.,
+"Preserving Color in Neural Artistic Style Transfer" (2016); coarse-to-fine optimisation as in
+Gatys et al., "Controlling Perceptual Factors in Neural Style Transfer" (CVPR 2017).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from .. import color
+from ..base import Progress, StyleInput, Stylizer
+from ..config import MethodConfig, param
+from ..errors import ConfigError
+from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
+from ..losses import PerceptualLoss
+from ..registry import register_stylizer
+from ..vgg import WEIGHT_SOURCES, VGG19Features, check_layers
+
+#: Named layer sets. Content: Gatys et al. use ``relu4_2``; ``relu5_2`` lets the style move
+#: more of the layout. Style: the paper's five layers, or only the shallow ones (fine texture,
+#: colour) or only the deep ones (larger motifs).
+CONTENT_LAYER_PRESETS: dict[str, tuple[str, ...]] = {
+    "relu4_2": ("relu4_2",),
+    "relu5_2": ("relu5_2",),
+}
+STYLE_LAYER_PRESETS: dict[str, tuple[str, ...]] = {
+    "gatys": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+    "shallow": ("relu1_1", "relu2_1", "relu3_1"),
+    "deep": ("relu3_1", "relu4_1", "relu5_1"),
+}
+
+#: The smallest scale of the default coarse-to-fine schedule.
+MIN_SCALE = 128
+
+
+@dataclass(frozen=True)
+class GatysConfig(MethodConfig):
+    """Parameters of the Gatys method. Weights follow the conventions of :mod:`stylekit.losses`
+    with the ``caffe`` weights; the defaults keep the content recognisable on ordinary photos."""
+
+    size: int = param(384, "Long side of the output in pixels.", min=32, max=4096)
+    steps: int = param(
+        300,
+        "Objective evaluations (forward + gradient) over all scales; each scale gets a share.",
+        min=1, max=100_000,
+    )
+    scales: tuple[int, ...] | None = param(
+        None,
+        "Coarse-to-fine schedule of long sides, e.g. 128,256,384; one value means a single "
+        "scale. Its last value is the output size (overrides size). Default: halve size down "
+        f"to about {MIN_SCALE} px.",
+        min=32, max=4096,
+    )
+    content_weight: float = param(5.0, "alpha: weight of the content loss.", min=0.0)
+    style_weight: float = param(100.0, "beta: weight of the style loss.", min=0.0)
+    tv_weight: float = param(0.0, "gamma: weight of the total-variation loss.", min=0.0)
+    tv_power: int = param(1, "Total variation form: 1 (L1) or 2 (squared).", choices=(1, 2))
+    content_layers: tuple[str, ...] = param(
+        CONTENT_LAYER_PRESETS["relu4_2"],
+        f"Content layers, or a preset: {', '.join(CONTENT_LAYER_PRESETS)}.",
+    )
+    style_layers: tuple[str, ...] = param(
+        STYLE_LAYER_PRESETS["gatys"],
+        f"Style layers, or a preset: {', '.join(STYLE_LAYER_PRESETS)}.",
+    )
+    content_layer_weights: tuple[float, ...] | None = param(
+        None, "One weight per content layer (default 1 each).", min=0.0
+    )
+    style_layer_weights: tuple[float, ...] | None = param(
+        None, "One weight per style layer (default 1 each).", min=0.0
+    )
+    init: str = param("content", "Start image.", choices=("content", "noise", "style"))
+    optimizer: str = param("lbfgs", "Optimiser.", choices=("lbfgs", "adam"))
+    lr: float = param(0.02, "Adam learning rate (pixel values are in [0, 1]).", min=0.0)
+    seed: int = param(0, "Seed of the noise init; same seed and device give the same image.")
+    style_scale: float = param(
+        1.0, "Style image size relative to the output (long side).", min=0.05, max=8.0
+    )
+    style_blend_weights: tuple[float, ...] | None = param(
+        None, "One weight per style image when several are given (default equal).", min=0.0
+    )
+    preserve_color: str = param(
+        "none", "Keep the content's colours.", choices=color.COLOR_MODES
+    )
+    pooling: str = param("max", "VGG pooling.", choices=("max", "avg"))
+    weights: str = param("caffe", "VGG-19 weight source.", choices=tuple(WEIGHT_SOURCES))
+    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.")
+    save_every: int = param(
+        10, "Put the current image on every k-th progress record (0: final only).", min=0
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        expand = {"content_layers": CONTENT_LAYER_PRESETS, "style_layers": STYLE_LAYER_PRESETS}
+        for name, presets in expand.items():
+            value = getattr(self, name)
+            if len(value) == 1 and value[0] in presets:
+                object.__setattr__(self, name, presets[value[0]])
+            check_layers(getattr(self, name))
+        for layers, weights in (("content_layers", "content_layer_weights"),
+                                ("style_layers", "style_layer_weights")):
+            given = getattr(self, weights)
+            if given is not None and len(given) != len(getattr(self, layers)):
+                raise ConfigError(
+                    f"{weights} has {len(given)} values for {len(getattr(self, layers))} "
+                    f"{layers}; give one weight per layer"
+                )
+        if self.scales is not None:
+            if list(self.scales) != sorted(set(self.scales)):
+                raise ConfigError(f"scales must be strictly increasing, got {self.scales}")
+            object.__setattr__(self, "size", self.scales[-1])
+
+    def schedule(self) -> list[tuple[int, int]]:
+        """``(long side, steps)`` for each scale of the coarse-to-fine optimisation."""
+        scales = list(self.scales) if self.scales else default_scales(self.size)
+        return list(zip(scales, split_steps(self.steps, scales)))
+
+
+def default_scales(size: int) -> list[int]:
+    """Halve ``size`` while the result stays at or above :data:`MIN_SCALE`: 512 -> 128, 256, 512."""
+    scales = [size]
+    while scales[0] // 2 >= MIN_SCALE:
+        scales.insert(0, scales[0] // 2)
+    return scales
+
+
+def split_steps(steps: int, scales: Sequence[int]) -> list[int]:
+    """Share ``steps`` between scales: the coarse scales cost a quarter per halving, and a
+    few steps there settle the layout the finer ones refine."""
+    if len(scales) == 1:
+        return [steps]
+    shares = [1.0] * len(scales)
+    counts = [max(1, int(steps * s / sum(shares))) for s in shares]
+    counts[-1] = max(1, steps - sum(counts[:-1]))
+    return counts
+
+
+@register_stylizer("gatys")
+class GatysStylizer(Stylizer[GatysConfig]):
+    """Optimises the output image with L-BFGS or Adam, coarse to fine (any style image)."""
+
+    description = "Gatys et al. 2016: optimise the image itself (slow, any style, best quality)"
+    config_class = GatysConfig
+
+    def __init__(self, config: GatysConfig | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        self._vgg_cache: dict[tuple[Any, ...], VGG19Features] = {}
+
+    def feature_extractor(self, cfg: GatysConfig) -> VGG19Features:
+        """The VGG-19 for ``cfg``'s layers, pooling and weights, built once per stylizer."""
+        layers = tuple(dict.fromkeys(cfg.content_layers + cfg.style_layers))
+        device = self.device_for(cfg)
+        key = (layers, cfg.pooling, cfg.weights, str(device))
+        if key not in self._vgg_cache:
+            self._vgg_cache[key] = VGG19Features(
+                layers, weights=cfg.weights, pooling=cfg.pooling
+            ).to(device)
+        return self._vgg_cache[key]
+
+    @staticmethod
+    def device_for(cfg: GatysConfig) -> torch.device:
+        from ..device import resolve_device
+
+        return resolve_device(cfg.device)
+
+    def perceptual_loss(self, cfg: GatysConfig) -> PerceptualLoss:
+        """The objective for ``cfg`` (targets not yet set)."""
+        cw = cfg.content_layer_weights or (1.0,) * len(cfg.content_layers)
+        sw = cfg.style_layer_weights or (1.0,) * len(cfg.style_layers)
+        return PerceptualLoss(
+            self.feature_extractor(cfg),
+            dict(zip(cfg.content_layers, cw)),
+            dict(zip(cfg.style_layers, sw)),
+            content_weight=cfg.content_weight,
+            style_weight=cfg.style_weight,
+            tv_weight=cfg.tv_weight,
+            tv_power=cfg.tv_power,
+        )
+
+    def iterate(
+        self, content: ImageInput, style: StyleInput = None, **params: Any
+    ) -> Iterator[Progress]:
+        cfg = self.config.replace(**params) if params else self.config
+        start = time.perf_counter()
+        styles = _as_list(style)
+        if not styles:
+            raise ConfigError("the gatys method needs a style image: pass style=PATH_OR_IMAGE")
+        if cfg.style_blend_weights is not None and len(cfg.style_blend_weights) != len(styles):
+            raise ConfigError(
+                f"style_blend_weights has {len(cfg.style_blend_weights)} values for "
+                f"{len(styles)} style images; give one weight per style image"
+            )
+        content_image = load_image(content, what="content image")
+        style_images = [
+            load_image(s, what=f"style image {i + 1}" if len(styles) > 1 else "style image")
+            for i, s in enumerate(styles)
+        ]
+        device = self.device_for(cfg)
+        objective = self.perceptual_loss(cfg)
+        plan = cfg.schedule()
+        total = sum(n for _, n in plan)
+        noise_gen = torch.Generator().manual_seed(cfg.seed)
+
+        step = 0
+        x: torch.Tensor | None = None
+        for scale_index, (scale, n_steps) in enumerate(plan):
+            target = to_tensor(resize_long_side(content_image, scale), device)
+            style_size = max(16, round(scale * cfg.style_scale))
+            style_tensors = [to_tensor(resize_long_side(s, style_size), device) for s in style_images]
+            content_in, style_in = _colour_inputs(cfg.preserve_color, target, style_tensors)
+            objective.set_content(content_in)
+            objective.set_style(style_in, cfg.style_blend_weights)
+
+            if x is None:
+                x = _initial_image(cfg.init, content_in, style_in[0], noise_gen)
+            else:
+                x = F.interpolate(x, size=target.shape[-2:], mode="bicubic", align_corners=False)
+            x = x.detach().clamp(0, 1).requires_grad_(True)
+            optimiser = _make_optimiser(cfg, x)
+            last_scale = scale_index == len(plan) - 1
+
+            for i in range(n_steps):
+                terms: dict[str, torch.Tensor] = {}
+
+                def closure() -> torch.Tensor:
+                    optimiser.zero_grad(set_to_none=True)
+                    result = objective(x)
+                    result["total"].backward()
+                    terms.update({k: v.detach() for k, v in result.items()})
+                    return result["total"]
+
+                optimiser.step(closure)
+                if cfg.optimizer == "adam":
+                    with torch.no_grad():
+                        x.clamp_(0, 1)
+                step += 1
+                done = last_scale and i == n_steps - 1
+                snapshot = done or (cfg.save_every > 0 and step % cfg.save_every == 0)
+                yield Progress(
+                    step=step,
+                    total_steps=total,
+                    image=_result(cfg.preserve_color, x, target) if snapshot else None,
+                    losses={k: float(v) for k, v in terms.items()},
+                    elapsed=time.perf_counter() - start,
+                    scale=scale,
+                    done=done,
+                )
+
+
+def _as_list(style: StyleInput) -> list[Any]:
+    if style is None:
+        return []
+    if isinstance(style, (list, tuple)):
+        return list(style)
+    return [style]
+
+
+def _colour_inputs(
+    mode: str, content: torch.Tensor, styles: list[torch.Tensor]
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """What VGG sees for each colour-preservation mode."""
+    if mode == "luminance":
+        return color.grey(content), [color.match_luminance(s, content) for s in styles]
+    if mode == "histogram":
+        return content, [color.match_color_histogram(s, content).clamp(0, 1) for s in styles]
+    return content, styles
+
+
+def _initial_image(
+    init: str, content: torch.Tensor, style: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    if init == "content":
+        return content.clone()
+    if init == "noise":
+        # Drawn on the CPU so a seed gives the same start on every device.
+        return torch.rand(content.shape, generator=generator).to(content.device)
+    return F.interpolate(style, size=content.shape[-2:], mode="bicubic", align_corners=False)
+
+
+def _make_optimiser(cfg: GatysConfig, x: torch.Tensor) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam([x], lr=cfg.lr)
+    # max_iter=1: one objective evaluation per step() call, so steps are comparable between
+    # optimisers and progress can be reported after each. The curvature history persists
+    # between calls in the optimiser's state.
+    return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=100)
+
+
+def _result(mode: str, x: torch.Tensor, content: torch.Tensor):  # type: ignore[no-untyped-def]
+    image = x.detach().clamp(0, 1)
+    if mode == "luminance":
+        image = color.recombine_luminance(image, content)
+    return to_pil(image)
