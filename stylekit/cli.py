@@ -124,11 +124,13 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
 
     from tqdm import tqdm
 
-    bar = tqdm(disable=args.quiet, unit="step", dynamic_ncols=True)
+    bar = None  # created at the first record, so an early error prints only its reason
     final = None
     try:
         for record in stylizer.iterate(content, styles or None):
-            bar.total = record.total_steps
+            if bar is None:
+                bar = tqdm(total=record.total_steps, disable=args.quiet, unit="step",
+                           dynamic_ncols=True)
             bar.update(record.step - bar.n)
             if record.losses:
                 bar.set_postfix(loss=f"{record.losses.get('total', 0):.4g}", size=record.scale)
@@ -137,7 +139,8 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
             if record.done:
                 final = record
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     if final is None or final.image is None:
         raise StylekitError("the run ended without a result")
     save_image(final.image, output)

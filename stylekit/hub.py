@@ -107,18 +107,32 @@ def hub_download(spec: WeightSpec, tried: list[str] | None = None) -> Path:
     )
 
 
+def discard_from_hub_cache(path: Path) -> bool:
+    """Remove a bad file from the Hub cache so that the next attempt downloads it again.
+
+    The cache stores a symlink into its blob store; both are removed (removing only the link
+    is not enough: ``hf_hub_download`` re-links an existing blob without downloading it).
+    Returns False, removing nothing, if ``path`` is not in the Hub cache (e.g. a local file).
+    """
+    from huggingface_hub import constants
+
+    cache = Path(constants.HF_HUB_CACHE).expanduser().resolve()
+    if cache not in Path(path).absolute().parents:
+        return False
+    real = path.resolve()
+    path.unlink(missing_ok=True)
+    if real != path:
+        real.unlink(missing_ok=True)
+    return True
+
+
 def _verify(spec: WeightSpec, path: Path, from_hub: bool = False) -> None:
     if spec.sha256 is None:
         return
     actual = sha256_of(path)
     if actual != spec.sha256:
         if from_hub:
-            # Drop the bad copy from the Hub cache so that the next attempt downloads it again.
-            # The cache stores a symlink into its blob store; remove both.
-            real = path.resolve()
-            path.unlink(missing_ok=True)
-            if real != path:
-                real.unlink(missing_ok=True)
+            discard_from_hub_cache(path)
         raise WeightsError(
             f"weights {spec.name!r} at {path} are corrupted or not the expected file: sha256 "
             f"{actual} does not match {spec.sha256}. "

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .errors import ConfigError, WeightsError
-from .hub import WeightSpec, resolve_weights
+from .hub import WeightSpec, discard_from_hub_cache, resolve_weights
 
 _BLOCK_DEPTHS = (2, 2, 4, 4, 4)
 _BLOCK_WIDTHS = (64, 128, 256, 512, 512)
@@ -204,9 +204,13 @@ def load_torchvision_weights(path: str | None = None) -> ConvWeights:
     try:
         state = load_file(str(file))
     except (SafetensorError, OSError, ValueError) as exc:
+        fix = (
+            "the bad copy was removed from the Hub cache; run again to download it afresh"
+            if path is None and discard_from_hub_cache(file)
+            else "delete or replace it"
+        )
         raise WeightsError(
-            f"VGG-19 weights file {file} is not a readable safetensors file ({exc}); delete it "
-            "so it is downloaded again"
+            f"VGG-19 weights file {file} is not a readable safetensors file ({exc}); {fix}"
         ) from None
     indices = sorted(
         int(key.split(".")[1])
@@ -218,10 +222,15 @@ def load_torchvision_weights(path: str | None = None) -> ConvWeights:
             f"VGG-19 weights file {file} has {len(indices)} convolutions under 'features.', "
             f"expected {len(CONV_LAYERS)}; it is not a VGG-19 file"
         )
-    weights = {
-        name: (state[f"features.{i}.weight"].float(), state[f"features.{i}.bias"].float())
-        for name, i in zip(CONV_LAYERS, indices)
-    }
+    weights: ConvWeights = {}
+    for name, i in zip(CONV_LAYERS, indices, strict=False):  # extra convs are ignored
+        bias = state.get(f"features.{i}.bias")
+        if bias is None:
+            raise WeightsError(
+                f"VGG-19 weights file {file} has no features.{i}.bias for {name}; it is not a "
+                "VGG-19 file"
+            )
+        weights[name] = (state[f"features.{i}.weight"].float(), bias.float())
     return _check_conv_weights(weights, f"VGG-19 weights file {file}")
 
 

@@ -12,14 +12,17 @@ It then GETs the file. Errors are told apart by the ``X-Error-Code`` header: ``R
 ``RevisionNotFound`` and ``EntryNotFound``. This server answers like the Hub does for LFS files
 served directly (no CDN redirect): the ETag is the file's sha256.
 
-Usage::
+Usage (in a test with pytest's ``monkeypatch`` and ``tmp_path``)::
 
     with HubStandIn({("org/repo", "main"): {"model.safetensors": data}}) as hub:
-        monkeypatch the client to use hub.endpoint ...
+        point_client_at(monkeypatch, hub.endpoint, tmp_path / "hf-home")
+        path = hf_hub_download("org/repo", "model.safetensors")
+        assert hub.count("GET") == 1
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import Counter
@@ -100,17 +103,15 @@ class HubStandIn:
         known = {rev: content for (repo, rev), content in self.files.items() if repo == repo_id}
         if not known:
             return 401, _error("RepoNotFound", "Repository not found"), b""
-        for rev, content in known.items():
-            if revision in (rev, commit_of(repo_id, rev)):
-                break
-        else:
+        matches = [rev for rev in known if revision in (rev, commit_of(repo_id, rev))]
+        if not matches:
             return 404, _error("RevisionNotFound", "Invalid rev id: " + revision), b""
-        commit = commit_of(repo_id, rev)
+        content, commit = known[matches[0]], commit_of(repo_id, matches[0])
         if filename not in content:
             headers = _error("EntryNotFound", "Entry not found")
             return 404, {**headers, "X-Repo-Commit": commit}, b""
         data = content[filename]
-        etag = hashlib.sha256(data).hexdigest()
+        etag = _sha256(data)
         headers = {
             "X-Repo-Commit": commit,
             "ETag": f'"{etag}"',
@@ -165,9 +166,8 @@ def point_client_at(monkeypatch: Any, endpoint: str, home: Path, offline: bool =
     monkeypatch.setenv("HF_HUB_OFFLINE", "1" if offline else "0")
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(constants, "ENDPOINT", endpoint)
-    monkeypatch.setattr(
-        constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}"
-    )
+    template = endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
     monkeypatch.setattr(constants, "HF_HOME", str(home))
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
@@ -178,6 +178,12 @@ def point_client_at(monkeypatch: Any, endpoint: str, home: Path, offline: bool =
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
     monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(home / ".agent_harnesses.json"))
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256(data: bytes) -> str:
+    """sha256 of a served file, remembered: model files are tens of MB and asked for twice."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _parse(path: str) -> tuple[str, str, str]:

@@ -144,8 +144,11 @@ def test_hub_unreachable(home, monkeypatch):
 
 def test_offline_uses_prepared_cache(online, home, monkeypatch):
     path = resolve_weights(spec())
-    online.stop()
+    before = online.count()
     point_client_at(monkeypatch, online.endpoint, home, offline=True)
+    assert resolve_weights(spec()) == path
+    assert online.count() == before  # offline: not even a HEAD
+    online.stop()
     assert resolve_weights(spec()) == path
     assert path.read_bytes() == DATA
 

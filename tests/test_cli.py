@@ -1,0 +1,93 @@
+"""The command line, end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from stylekit.cli import main
+
+QUICK = ["--size", "48", "--scales", "32,48", "--steps", "4", "-q"]
+
+
+def test_stylize_end_to_end(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "result.png"
+    steps = tmp_path / "steps"
+    code = main(["stylize", "example:chelsea", "--style", "example:hubble", *QUICK,
+                 "--save-every", "2", "--save-dir", str(steps), "-o", str(out)])
+    assert code == 0
+    assert Image.open(out).size == (48, 32)
+    assert sorted(p.name for p in steps.iterdir()) == ["result_step00002.png",
+                                                        "result_step00004.png"]
+
+
+def test_two_styles_and_options(tmp_path: Path) -> None:
+    out = tmp_path / "blend.jpg"
+    code = main(["stylize", "example:chelsea", "--style", "example:hubble", "--style",
+                 "example:ihc", "--style-weights", "0.7", "0.3", "--content-layers", "relu5_2",
+                 "--style-layers", "shallow", "--optimizer", "adam", "--lr", "0.05",
+                 "--preserve-color", "luminance", "--init", "noise", "--seed", "1", *QUICK,
+                 "-o", str(out)])
+    assert code == 0 and Image.open(out).format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["stylize", "missing.jpg", "--style", "example:hubble"], "does not exist"),
+        (["stylize", "example:chelsea"], "needs a style image"),
+        (["stylize", "example:chelsea", "--style", "example:hubble", "--steps", "-5"],
+         "'steps' must be >= 1"),
+        (["stylize", "example:chelsea", "--style", "example:hubble", "-o", "x.unknown"],
+         "end its name with"),
+        (["stylize", "example:chelsea", "--style", "example:nope"], "unknown example"),
+        (["stylize", "example:chelsea", "--style", "example:hubble", "--style-weights", "1",
+          "2", "--steps", "1"], "one weight per style image"),
+        (["stylize", "example:chelsea", "--style", "example:hubble", "--save-every", "2"],
+         "--save-dir"),
+    ],
+)
+def test_user_errors_are_one_line_and_write_nothing(tmp_path: Path, capsys, args, message) -> None:
+    out = tmp_path / "out.png"
+    if "-o" not in args:
+        args = [*args, "-o", str(out)]
+    code = main([*args, "-q"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_not_an_image_through_the_console_script(tmp_path: Path) -> None:
+    """The installed entry point: exit status and a one-line reason, nothing written."""
+    bad = tmp_path / "photo.jpg"
+    bad.write_bytes(b"\x00" * 100)
+    out = tmp_path / "out.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "stylekit", "stylize", str(bad), "--style", "example:hubble",
+         "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("stylekit: error: content image")
+    assert "not an image" in result.stderr and result.stderr.count("\n") == 1
+    assert not out.exists()
+
+
+def test_list(capsys) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "gatys" in out and "chelsea" in out and "hubble" in out
+
+
+def test_help_shows_method_options(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["stylize", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--content-weight", "--style-layers", "--scales", "--style-weights",
+                   "--preserve-color", "--save-every"):
+        assert option in out
