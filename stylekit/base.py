@@ -70,8 +70,8 @@ class Stylizer(ABC, Generic[C]):
     def stylize(self, content: ImageInput, style: StyleInput = None, **params: Any) -> Image.Image:
         """Stylize ``content`` and return the result as an RGB PIL image."""
         last: Progress | None = None
-        for last in self.iterate(content, style, **params):
-            pass
+        for record in self.iterate(content, style, **params):
+            last = record
         if last is None or last.image is None:
             raise StylekitError(f"{self.name}: the run produced no image")
         return last.image

@@ -157,8 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             _print_list()
             return 0
-        known = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
-        params = {k: v for k, v in vars(args).items() if k not in known}
+        own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
+        params = {k: v for k, v in vars(args).items() if k not in own}
         return _stylize(args, params)
     except StylekitError as exc:
         print(f"stylekit: error: {exc}", file=sys.stderr)

@@ -31,7 +31,12 @@ def param(
     """Declare a config field with its help text, allowed choices and numeric range."""
     return dataclasses.field(
         default=default,
-        metadata={"help": help, "choices": tuple(choices) if choices else None, "min": min, "max": max},
+        metadata={
+            "help": help,
+            "choices": tuple(choices) if choices else None,
+            "min": min,
+            "max": max,
+        },
     )
 
 
@@ -49,7 +54,7 @@ class ParamSpec:
 
     @property
     def base_type(self) -> type:
-        """The scalar type of the field (``int`` for ``int | None``, ``str`` for ``tuple[str, ...]``)."""
+        """The scalar type: ``int`` for ``int | None``, ``str`` for ``tuple[str, ...]``."""
         return _scalar_type(self.type)
 
     @property
@@ -135,7 +140,8 @@ def _scalar_type(hint: Any) -> type:
 def _coerce_scalar(spec: ParamSpec, value: Any, kind: type) -> Any:
     def fail() -> ConfigError:
         return ConfigError(
-            f"parameter {spec.name!r} must be {kind.__name__}, got {value!r} ({type(value).__name__})"
+            f"parameter {spec.name!r} must be {kind.__name__}, "
+            f"got {value!r} ({type(value).__name__})"
         )
 
     if kind is bool:

@@ -30,7 +30,11 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
             f"unknown device {device!r}; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
         ) from exc
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for but CUDA is not available; use 'auto' or 'cpu'")
+        raise ConfigError(
+            "device 'cuda' was asked for but CUDA is not available; use 'auto' or 'cpu'"
+        )
     if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError("device 'mps' was asked for but MPS is not available; use 'auto' or 'cpu'")
+        raise ConfigError(
+            "device 'mps' was asked for but MPS is not available; use 'auto' or 'cpu'"
+        )
     return resolved

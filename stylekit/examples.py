@@ -1,7 +1,8 @@
 """Example images that come with installed packages, so demos and tests run offline.
 
-Images are never copied into this repository: they are read from the wheel that ships them
-(scikit-image's ``skimage/data``), with their provenance and licence recorded here. Refer to
+Images are never copied into this repository: they are read from the package that ships them
+(scikit-image's ``skimage/data`` on PyPI, Debian's ``opencv-doc``), with their provenance and
+licence recorded here. Refer to
 one as ``example:NAME`` on the command line or with :func:`example_path` in Python.
 """
 
@@ -18,8 +19,8 @@ from .errors import ImageError
 class Example:
     name: str
     kind: str  # "photo" or "style"
-    package: str  # the installed package that ships the file
-    path: str  # relative to the package folder
+    package: str  # the Python package that ships the file, or "debian:NAME" for a system one
+    path: str  # relative to the package folder, or absolute for a Debian package
     credit: str
     license: str
 
@@ -39,6 +40,9 @@ EXAMPLES: dict[str, Example] = {
                 "Hubble eXtreme Deep Field, NASA (scikit-image)", "public domain"),
         Example("ihc", "style", "skimage", "data/ihc.png",
                 "Immunohistochemistry stain (scikit-image)", "public domain"),
+        Example("starry_night", "style", "debian:opencv-doc",
+                "/usr/share/doc/opencv-doc/examples/data/starry_night.jpg",
+                "Van Gogh, The Starry Night, 1889 (Debian opencv-doc)", "public domain"),
     )
 }
 
@@ -52,15 +56,20 @@ def example_path(name: str) -> Path:
     if name not in EXAMPLES:
         raise ImageError(f"unknown example image {name!r}; available: {', '.join(EXAMPLES)}")
     example = EXAMPLES[name]
-    spec = importlib.util.find_spec(example.package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ImageError(
-            f"example image {name!r} comes with the {example.package!r} package, which is not "
-            f"installed; run: pip install scikit-image"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / example.path
+    if example.package.startswith("debian:"):
+        path = Path(example.path)
+        install = f"sudo apt-get install {example.package.removeprefix('debian:')}"
+    else:
+        spec = importlib.util.find_spec(example.package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ImageError(
+                f"example image {name!r} comes with the {example.package!r} package, which is "
+                "not installed; run: pip install scikit-image"
+            )
+        path = Path(next(iter(spec.submodule_search_locations))) / example.path
+        install = f"pip install --force-reinstall {example.package}"
     if not path.is_file():
-        raise ImageError(f"example image {name!r} is missing from {path.parent}; reinstall {example.package}")
+        raise ImageError(f"example image {name!r} is not installed at {path}; run: {install}")
     return path
 
 

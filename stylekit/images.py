@@ -159,7 +159,10 @@ def _tensor_to_hwc(tensor: torch.Tensor, what: str) -> np.ndarray:
     if t.ndim == 3 and t.shape[0] in (1, 3, 4):
         t = t.permute(1, 2, 0)
     elif t.ndim != 2:
-        raise ImageError(f"{what}: expected a tensor of shape (C, H, W) or (1, C, H, W), got {tuple(tensor.shape)}")
+        raise ImageError(
+            f"{what}: expected a tensor of shape (C, H, W) or (1, C, H, W), "
+            f"got {tuple(tensor.shape)}"
+        )
     if t.dtype in (torch.float16, torch.bfloat16):
         t = t.float()
     return t.numpy()

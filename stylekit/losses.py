@@ -10,6 +10,7 @@ layer is the mean squared error between Gram matrices; total variation is the me
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +25,26 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(features, target)
 
 
+class _Gram(torch.autograd.Function):
+    """``F Fᵀ / n`` with a one-product backward.
+
+    Autograd would differentiate ``bmm(F, Fᵀ)`` with two matrix products; since the result is
+    symmetric, ``dF = (dG + dGᵀ) F / n`` needs one. That saves a third of the Gram cost, a few
+    percent of each Gatys step.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, flat: torch.Tensor, n: int) -> torch.Tensor:
+        ctx.save_for_backward(flat)
+        ctx.n = n
+        return torch.bmm(flat, flat.transpose(1, 2)) / n
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (flat,) = ctx.saved_tensors
+        return torch.bmm(grad + grad.transpose(1, 2), flat) / ctx.n, None
+
+
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """Channel correlations of feature maps: ``(B, C, H, W) -> (B, C, C)``.
 
@@ -32,7 +53,7 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """
     b, c, h, w = features.shape
     flat = features.reshape(b, c, h * w)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
+    return _Gram.apply(flat, c * h * w)  # type: ignore[no-any-return]
 
 
 def layer_style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
@@ -152,7 +173,8 @@ class PerceptualLoss(nn.Module):
             raise ConfigError("at least one style image is needed")
         weights = _normalised(blend, len(grams), "style blend weights")
         self.style_targets = {
-            layer: sum(w * g[layer] for w, g in zip(weights, grams)) for layer in self.style_layers
+            layer: torch.stack([w * g[layer] for w, g in zip(weights, grams, strict=True)]).sum(0)
+            for layer in self.style_layers
         }
 
     def forward(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -166,7 +188,9 @@ class PerceptualLoss(nn.Module):
                 w * content_loss(features[k], self.content_targets[k].expand_as(features[k]))
                 for k, w in self.content_layers.items()
             ]).sum()
-        style = style_loss(features, self.style_targets, self.style_layers) if self.style_targets else zero
+        style = zero
+        if self.style_targets:
+            style = style_loss(features, self.style_targets, self.style_layers)
         tv = total_variation(rgb, self.tv_power) if self.tv_weight else zero
         terms = {
             "content": self.content_weight * content,

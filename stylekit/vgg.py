@@ -105,7 +105,7 @@ def torchvision_postprocess(x: torch.Tensor) -> torch.Tensor:
 
 
 def _expected_shape(index: int) -> tuple[int, int, int, int]:
-    widths = [w for w, d in zip(_BLOCK_WIDTHS, _BLOCK_DEPTHS) for _ in range(d)]
+    widths = [w for w, d in zip(_BLOCK_WIDTHS, _BLOCK_DEPTHS, strict=True) for _ in range(d)]
     in_channels = 3 if index == 0 else widths[index - 1]
     return (widths[index], in_channels, 3, 3)
 
@@ -312,7 +312,8 @@ class VGG19Features(nn.Module):
                 modules[name] = nn.Conv2d(in_channels, LAYER_CHANNELS[name], 3, padding=1)
                 in_channels = LAYER_CHANNELS[name]
             elif name.startswith("relu"):
-                modules[name] = nn.ReLU()
+                # In place unless the convolution's own output is asked for: saves a copy.
+                modules[name] = nn.ReLU(inplace="conv" + name[4:] not in self.layers)
             else:
                 modules[name] = nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2)
         self.body = nn.Sequential(modules)
@@ -321,11 +322,13 @@ class VGG19Features(nn.Module):
             with torch.no_grad():
                 for name, module in self.body.named_children():
                     if isinstance(module, nn.Conv2d):
-                        module.weight.copy_(conv_weights[name][0])
-                        module.bias.copy_(conv_weights[name][1])
+                        weight, bias = conv_weights[name]
+                        module.weight.copy_(weight)
+                        module.bias.copy_(bias)  # type: ignore[union-attr]
         self.requires_grad_(False)
         self.eval()
-        # channels_last runs oneDNN's fastest convolutions on CPU (about 12% per Gatys step).
+        # channels_last lets oneDNN pick its fastest convolutions (12% per Gatys step on an
+        # AVX2 Xeon; no loss where it does not help).
         self.to(memory_format=torch.channels_last)
         self._wanted = frozenset(self.layers)
 

@@ -163,7 +163,7 @@ def test_unsupported_object() -> None:
 def test_tensor_round_trip(gradient_image: Image.Image) -> None:
     tensor = to_tensor(gradient_image)
     assert tensor.shape == (1, 3, 64, 96) and tensor.dtype == torch.float32
-    assert tensor.is_contiguous() and 0.0 <= tensor.min() and tensor.max() <= 1.0
+    assert tensor.is_contiguous() and tensor.min() >= 0.0 and tensor.max() <= 1.0
     assert np.array_equal(np.asarray(to_pil(tensor)), np.asarray(gradient_image))
     assert to_pil(tensor * 3 - 1).getextrema() == ((0, 255), (0, 255), (0, 255))
 

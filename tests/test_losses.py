@@ -31,6 +31,18 @@ def test_gram_matrix_hand_computed() -> None:
     torch.testing.assert_close(gram_matrix(f), expected)
 
 
+def test_gram_matrix_gradient_matches_autograd() -> None:
+    f = torch.randn(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(gram_matrix, (f,))
+    weights = torch.randn(2, 3, 3, dtype=torch.float64)
+    (gram_matrix(f) * weights).sum().backward()
+    ours = f.grad.clone()
+    f.grad = None
+    flat = f.reshape(2, 3, 20)
+    (torch.bmm(flat, flat.transpose(1, 2)) / 60 * weights).sum().backward()
+    torch.testing.assert_close(ours, f.grad)
+
+
 def test_gram_matrix_is_invariant_to_pixel_permutation() -> None:
     torch.manual_seed(0)
     f = torch.randn(2, 8, 5, 7)

