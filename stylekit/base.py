@@ -32,6 +32,7 @@ class Progress:
         losses: loss terms of this step (weighted, as the optimiser sees them), may be empty.
         elapsed: seconds since the run started, including loading.
         scale: long side in pixels of the image being worked on.
+        eta: estimated seconds until the run ends, or ``None`` when unknown.
         done: ``True`` on the last record, which always carries the final image.
     """
 
@@ -41,6 +42,7 @@ class Progress:
     losses: dict[str, float] = field(default_factory=dict)
     elapsed: float = 0.0
     scale: int | None = None
+    eta: float | None = None
     done: bool = False
 
 

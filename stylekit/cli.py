@@ -129,11 +129,19 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     try:
         for record in stylizer.iterate(content, styles or None):
             if bar is None:
+                # The method's own ETA replaces tqdm's, which assumes steps of equal cost.
                 bar = tqdm(total=record.total_steps, disable=args.quiet, unit="step",
-                           dynamic_ncols=True)
+                           dynamic_ncols=True,
+                           bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
             bar.update(record.step - bar.n)
+            postfix = {}
+            if record.eta is not None:
+                postfix["eta"] = f"{record.eta:.0f}s"
             if record.losses:
-                bar.set_postfix(loss=f"{record.losses.get('total', 0):.4g}", size=record.scale)
+                postfix["loss"] = f"{record.losses.get('total', 0):.4g}"
+            if record.scale:
+                postfix["size"] = str(record.scale)
+            bar.set_postfix(postfix)
             if args.save_dir and record.image is not None:
                 save_image(record.image, args.save_dir / f"{output.stem}_step{record.step:05d}.png")
             if record.done:

@@ -143,3 +143,12 @@ def test_runs_on_a_tensor_and_array(style_path) -> None:
     out = create_stylizer("gatys", device="cpu", size=48, scales=(48,), steps=2).stylize(
         content, np.asarray(load_image(style_path)))
     assert out.size == (48, 32)
+
+
+def test_eta_counts_down_to_zero(content_path, style_path) -> None:
+    records = _run(content_path, style_path, scales=(32, 64), steps=6)
+    etas = [r.eta for r in records]
+    assert all(e is not None and e >= 0 for e in etas)
+    assert etas[-1] == 0
+    # The coarse steps are cheap, so the first ETA covers mostly the fine scale's steps.
+    assert etas[0] > etas[3]
