@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 from pathlib import Path
 
@@ -178,6 +179,9 @@ def test_save_is_atomic(tmp_path: Path, gradient_image: Image.Image, monkeypatch
     target = tmp_path / "out" / "result.png"
     save_image(gradient_image, target)
     before = target.read_bytes()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
     def broken_save(self, fp, format=None, **params):  # noqa: A002
         fp.write(b"partial")
