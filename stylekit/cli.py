@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, examples
-from .base import Stylizer
-from .config import ParamSpec, describe
+from .config import MethodConfig, ParamSpec, describe
 from .errors import StylekitError
 from .images import output_format, save_image
 from .registry import get_stylizer_class, list_stylizers
@@ -34,9 +33,12 @@ def _option(spec: ParamSpec) -> str:
     return _OPTION_NAMES.get(spec.name, "--" + spec.name.replace("_", "-"))
 
 
-def _add_method_options(parser: argparse.ArgumentParser, stylizer_cls: type[Stylizer]) -> None:
-    group = parser.add_argument_group(f"{stylizer_cls.name} parameters")
-    for spec in describe(stylizer_cls.config_class):
+def _add_config_options(
+    parser: argparse.ArgumentParser, config_cls: type[MethodConfig], title: str
+) -> None:
+    """One option per config field, with the field's help, default and choices."""
+    group = parser.add_argument_group(title)
+    for spec in describe(config_cls):
         if spec.name in _HANDLED:
             continue
         default = spec.default
@@ -47,7 +49,9 @@ def _add_method_options(parser: argparse.ArgumentParser, stylizer_cls: type[Styl
             "default": argparse.SUPPRESS,
             "help": f"{spec.help} (default: {default})",
         }
-        if spec.is_sequence:
+        if spec.base_type is bool:
+            kwargs.update(action="store_true")
+        elif spec.is_sequence:
             kwargs.update(nargs="+", metavar="V")
         elif spec.choices:
             kwargs.update(choices=spec.choices, type=spec.base_type)
@@ -82,7 +86,21 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     stylize.add_argument("--save-dir", type=Path, help="folder for the intermediate images")
     stylize.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    train = sub.add_parser("train", help="train a network (see `stylekit train fast --help`)")
+    trainers = train.add_subparsers(dest="trainer", required=True)
+    for name, (config_cls, _) in _trainers().items():
+        trainer = trainers.add_parser(name, help=f"train a {name} model",
+                                      description=(config_cls.__doc__ or "").strip())
+        _add_config_options(trainer, config_cls, f"{name} training")
+        trainer.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser, stylize
+
+
+def _trainers() -> dict[str, tuple[type[MethodConfig], Any]]:
+    """Trainer name -> (config class, function yielding step records)."""
+    from .training.fast import TrainFastConfig, train_fast
+
+    return {"fast": (TrainFastConfig, train_fast)}
 
 
 def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -92,7 +110,8 @@ def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     probe.add_argument("--method", default="gatys")
     known, _ = probe.parse_known_args(argv)
     if "stylize" in argv and known.method in list_stylizers():
-        _add_method_options(stylize, get_stylizer_class(known.method))
+        stylizer_cls = get_stylizer_class(known.method)
+        _add_config_options(stylize, stylizer_cls.config_class, f"{known.method} parameters")
     return parser
 
 
@@ -114,10 +133,7 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     params["save_every"] = args.save_every
     if args.save_every and not args.save_dir:
         raise StylekitError("--save-every needs --save-dir DIR to know where to save")
-    # One value or a comma list both work for sequence options: hand them over as one string.
-    for spec in describe(stylizer_cls.config_class):
-        if spec.is_sequence and isinstance(params.get(spec.name), list):
-            params[spec.name] = ",".join(params[spec.name])
+    _sequence_options_as_strings(stylizer_cls.config_class, params)
     stylizer = stylizer_cls(**params)
     if stylizer_cls.needs_style and not styles:
         raise StylekitError(f"the {args.method} method needs a style image: add --style PATH")
@@ -157,6 +173,35 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     return 0
 
 
+def _sequence_options_as_strings(config_cls: type[MethodConfig], params: dict[str, Any]) -> None:
+    """Sequence options accept ``1 2`` or ``1,2``: hand them to the config as one string."""
+    for spec in describe(config_cls):
+        if spec.is_sequence and isinstance(params.get(spec.name), list):
+            params[spec.name] = ",".join(params[spec.name])
+
+
+def _train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    config_cls, run = _trainers()[args.trainer]
+    params = {k: v for k, v in vars(args).items() if k not in {"command", "trainer", "quiet"}}
+    _sequence_options_as_strings(config_cls, params)
+    cfg = config_cls(**params)
+    bar = None
+    for record in run(cfg):
+        if bar is None:
+            bar = tqdm(total=record.total_steps, initial=record.step - 1, disable=args.quiet,
+                       unit="step", dynamic_ncols=True)
+        bar.update(record.step - bar.n)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in record.losses.items() if v})
+        if record.done:
+            bar.close()
+            out = getattr(cfg, "out", "")
+            print(f"wrote {out}/model.safetensors after {record.step} steps "
+                  f"({record.seconds / 60:.1f} min of training)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _build_parser(argv)
@@ -165,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             _print_list()
             return 0
+        if args.command == "train":
+            return _train(args)
         own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
         params = {k: v for k, v in vars(args).items() if k not in own}
         return _stylize(args, params)

@@ -33,6 +33,20 @@ class WeightSpec:
     local_path: str | None = None  # relative to a local weights folder
 
 
+#: The Hub repository that mirrors this repository's ``weights/`` folder (``stylekit publish``).
+STYLEKIT_HUB_REPO = "stylekit/stylekit-weights"
+
+#: Every downloadable weights file, by name. Shipped weights are also in ``weights/``, under the
+#: same relative path as on the Hub; their sha256 pins the content (the Hub revision is the
+#: branch, since this project's machines cannot reach the Hub to record a commit).
+WEIGHTS: dict[str, WeightSpec] = {}
+
+
+def register_weights(spec: WeightSpec) -> WeightSpec:
+    WEIGHTS[spec.name] = spec
+    return spec
+
+
 def local_weight_dirs() -> list[Path]:
     """Local folders searched before the Hub, in order."""
     dirs = []

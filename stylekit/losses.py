@@ -150,13 +150,13 @@ class PerceptualLoss(nn.Module):
     @torch.no_grad()
     def set_content(self, rgb: torch.Tensor) -> None:
         """Record the content features of ``rgb`` ``(B, 3, H, W)`` as targets."""
-        features = self.vgg.encode(rgb)
+        features = self.vgg.encode(rgb, self.content_layers)  # stops at the deepest of them
         self.content_targets = {k: features[k].detach() for k in self.content_layers}
 
     @torch.no_grad()
     def style_grams(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
         """Gram matrices ``(1, C, C)`` of a style image at every style layer."""
-        features = self.vgg.encode(rgb)
+        features = self.vgg.encode(rgb, self.style_layers)
         return {k: gram_matrix(features[k]) for k in self.style_layers}
 
     @torch.no_grad()

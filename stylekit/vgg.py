@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .errors import ConfigError, WeightsError
-from .hub import WeightSpec, discard_from_hub_cache, resolve_weights
+from .hub import WeightSpec, discard_from_hub_cache, register_weights, resolve_weights
 
 _BLOCK_DEPTHS = (2, 2, 4, 4, 4)
 _BLOCK_WIDTHS = (64, 128, 256, 512, 512)
@@ -180,14 +180,14 @@ def load_caffe_weights(path: str | None = None) -> ConvWeights:
 #: torchvision's VGG-19 weights as timm publishes them on the Hub. The revision is the branch,
 #: not a commit, and there is no checksum: the file could not be fetched from this project's
 #: build machines to record them.
-TORCHVISION_VGG19 = WeightSpec(
+TORCHVISION_VGG19 = register_weights(WeightSpec(
     name="vgg19-torchvision",
     repo_id="timm/vgg19.tv_in1k",
     filename="model.safetensors",
     revision="main",
     license="BSD-3-Clause (torchvision weights)",
     local_path="vgg19/vgg19.tv_in1k.safetensors",
-)
+))
 
 
 @functools.lru_cache(maxsize=4)
@@ -340,15 +340,27 @@ class VGG19Features(nn.Module):
         """Network input back to RGB in [0, 1] (not clamped)."""
         return self.source.postprocess(x)
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, layers: Iterable[str] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Features of ``layers`` (default: all requested at construction); the pass stops at
+        the deepest of them."""
+        wanted = self._wanted if layers is None else frozenset(layers)
+        missing = wanted - self._wanted
+        if missing:
+            raise ConfigError(f"this VGG module was not built for layer(s) {sorted(missing)}")
         x = x.contiguous(memory_format=torch.channels_last)
         features: dict[str, torch.Tensor] = {}
         for name, module in self.body.named_children():
             x = module(x)
-            if name in self._wanted:
+            if name in wanted:
                 features[name] = x
+                if len(features) == len(wanted):
+                    break
         return features
 
-    def encode(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Preprocess RGB in [0, 1] and return the requested features."""
-        return self(self.preprocess(rgb))
+    def encode(
+        self, rgb: torch.Tensor, layers: Iterable[str] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Preprocess RGB in [0, 1] and return the features of ``layers``."""
+        return self(self.preprocess(rgb), layers)

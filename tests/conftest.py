@@ -45,3 +45,19 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_fast_model(tmp_path_factory) -> Path:
+    """A randomly initialised, very small fast-style network saved as a stylekit model file."""
+    import torch
+
+    from stylekit.methods.fast import model_metadata
+    from stylekit.nets.transformer import TransformerNet
+    from stylekit.training.common import export_safetensors
+
+    torch.manual_seed(0)
+    net = TransformerNet(width=4, blocks=1)
+    path = tmp_path_factory.mktemp("fast") / "model.safetensors"
+    export_safetensors(net.state_dict(), path, model_metadata(net, style="random"))
+    return path

@@ -27,11 +27,12 @@ from stylekit.registry import _REGISTRY
 #: The smallest quick run of each method for the contract test. A new method adds its entry.
 QUICK: dict[str, dict[str, Any]] = {
     "gatys": {"size": 48, "steps": 3, "scales": (48,), "save_every": 1},
+    "fast": {"size": 48},  # plus the tiny model below
 }
 
 
 def test_registry_lists_and_creates() -> None:
-    assert "gatys" in list_stylizers()
+    assert {"gatys", "fast"} <= set(list_stylizers())
     assert list_stylizers() == sorted(list_stylizers())
     stylizer = create_stylizer("gatys", steps=7)
     assert isinstance(stylizer, stylekit.methods.gatys.GatysStylizer)
@@ -82,8 +83,11 @@ def test_config_is_frozen_documented_data(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list_stylizers())
-def test_contract_quick_run(name: str, content_path, style_path) -> None:
-    stylizer = create_stylizer(name, device="cpu", **QUICK[name])
+def test_contract_quick_run(name: str, content_path, style_path, tiny_fast_model) -> None:
+    params = dict(QUICK[name])
+    if name == "fast":
+        params["model"] = str(tiny_fast_model)
+    stylizer = create_stylizer(name, device="cpu", **params)
     records = list(stylizer.iterate(content_path, style_path if stylizer.needs_style else None))
     assert records and records[-1].done and records[-1].image is not None
     assert all(not r.done for r in records[:-1])

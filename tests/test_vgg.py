@@ -145,3 +145,17 @@ def test_weights_file_is_never_unpickled(tmp_path: Path) -> None:
     with pytest.raises(WeightsError):
         load_caffe_weights(str(tmp_path / "evil.bin"))
     assert (tmp_path / "victim").is_dir()
+
+
+def test_forward_on_a_subset_stops_early() -> None:
+    vgg = VGG19Features(["relu1_1", "relu3_1", "relu5_1"], weights=None)
+    x = torch.rand(1, 3, 32, 32)
+    seen = []
+    hook = vgg.body.conv5_1.register_forward_hook(lambda *_: seen.append(1))
+    out = vgg(x, ["relu1_1", "relu3_1"])
+    assert set(out) == {"relu1_1", "relu3_1"} and not seen
+    torch.testing.assert_close(out["relu3_1"], vgg(x)["relu3_1"])
+    assert seen
+    hook.remove()
+    with pytest.raises(ConfigError, match="not built for"):
+        vgg(x, ["relu4_2"])

@@ -1,0 +1,209 @@
+"""Fast feed-forward style transfer: one network per style, one forward pass per photo.
+
+Johnson, Alahi & Fei-Fei, "Perceptual Losses for Real-Time Style Transfer and
+Super-Resolution" (ECCV 2016), with instance normalisation (Ulyanov et al. 2016). The network
+is in :mod:`stylekit.nets.transformer`, its training in :mod:`stylekit.training.fast`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import color
+from ..base import Progress, StyleInput, Stylizer
+from ..config import MethodConfig, param
+from ..device import resolve_device
+from ..errors import ConfigError, WeightsError
+from ..hub import STYLEKIT_HUB_REPO, WEIGHTS, WeightSpec, register_weights, resolve_weights
+from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
+from ..nets.transformer import TransformerNet, frozen_statistics
+from ..registry import register_stylizer
+from ..tiling import run_tiled, tile_size
+
+#: The styles trained for this project (weights/fast/<name>/), with the sha256 of each file.
+SHIPPED_MODELS: dict[str, str | None] = {}
+
+
+def _fast_spec(name: str, sha256: str | None) -> WeightSpec:
+    return WeightSpec(
+        name=f"fast/{name}",
+        repo_id=STYLEKIT_HUB_REPO,
+        filename=f"fast/{name}/model.safetensors",
+        sha256=sha256,
+        license="weights: MIT; trained on COCO/BSDS500 photos (research, non-commercial terms)",
+        local_path=f"fast/{name}/model.safetensors",
+    )
+
+
+for _name, _sha in SHIPPED_MODELS.items():
+    register_weights(_fast_spec(_name, _sha))
+
+
+def available_models() -> list[str]:
+    """Names of the fast models stylekit knows (shipped or on the Hub)."""
+    return sorted(n.split("/", 1)[1] for n in WEIGHTS if n.startswith("fast/"))
+
+
+def model_file(model: str) -> Path:
+    """The weights file for a model name, a ``.safetensors`` path, or a folder holding one."""
+    path = Path(model).expanduser()
+    if path.suffix == ".safetensors" or path.is_dir() or "/" in model or "\\" in model:
+        file = path / "model.safetensors" if path.is_dir() else path
+        if not file.is_file():
+            raise WeightsError(f"fast model file {file} does not exist; check the path")
+        return file
+    if f"fast/{model}" not in WEIGHTS:
+        raise ConfigError(
+            f"unknown fast model {model!r}; available: {', '.join(available_models()) or 'none'}"
+            " (or give the path of a model.safetensors from `stylekit train fast`)"
+        )
+    return resolve_weights(WEIGHTS[f"fast/{model}"])
+
+
+def load_transformer(model: str) -> TransformerNet:
+    """A :class:`TransformerNet` with the weights of ``model`` (name or path), in eval mode.
+
+    The architecture (width, residual blocks) is read from the safetensors metadata, so the
+    file alone describes the network.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    file = model_file(model)
+    try:
+        with safe_open(str(file), framework="pt") as handle:
+            meta = handle.metadata() or {}
+            state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(
+            f"fast model file {file} is not a readable safetensors file ({exc}); delete it or "
+            "download it again"
+        ) from None
+    if meta.get("architecture") != "johnson-transformer":
+        raise WeightsError(
+            f"{file} is not a stylekit fast model (metadata architecture="
+            f"{meta.get('architecture')!r}, expected 'johnson-transformer')"
+        )
+    try:
+        net = TransformerNet(width=int(meta["width"]), blocks=int(meta["blocks"]))
+        net.load_state_dict({k: v.float() for k, v in state.items()})
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise WeightsError(
+            f"fast model file {file} does not match its architecture: {exc}"
+        ) from None
+    return net.eval().requires_grad_(False)
+
+
+def model_metadata(net: TransformerNet, **extra: Any) -> dict[str, str]:
+    """The safetensors metadata that :func:`load_transformer` needs, plus ``extra`` fields."""
+    meta = {"architecture": "johnson-transformer", "width": str(net.spec.width),
+            "blocks": str(net.spec.blocks)}
+    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
+    return meta
+
+
+@dataclass(frozen=True)
+class FastConfig(MethodConfig):
+    """Parameters of the fast method."""
+
+    model: str = param(
+        "starry_night", "Style model: a shipped name (see `stylekit list`) or a model path."
+    )
+    size: int | None = param(
+        None, "Long side of the output in pixels (default: the photo's own size).",
+        min=32, max=16384,
+    )
+    strength: float = param(
+        1.0, "How much style: 1 is the network's output, 0 the photo.", min=0.0, max=1.0
+    )
+    preserve_color: str = param(
+        "none", "Keep the photo's colours: luminance (style on brightness only) or histogram "
+        "(match the result's colour statistics to the photo).", choices=color.COLOR_MODES,
+    )
+    max_tile_pixels: int = param(
+        1024 * 1024, "Largest area stylized in one pass; larger images are tiled.",
+        min=64 * 64, max=64 * 1024 * 1024,
+    )
+    tile_overlap: int = param(64, "Pixels shared by neighbouring tiles.", min=8, max=512)
+    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.")
+
+
+@register_stylizer("fast")
+class FastStylizer(Stylizer[FastConfig]):
+    """Stylizes with a network trained for one style: a single forward pass."""
+
+    description = "Johnson et al. 2016: a trained network per style (instant, fixed styles)"
+    config_class = FastConfig
+    needs_style = False
+
+    def __init__(self, config: FastConfig | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        self._nets: dict[tuple[str, str], TransformerNet] = {}
+
+    def network(self, model: str, device: torch.device) -> TransformerNet:
+        """The network of ``model`` on ``device``, loaded once per stylizer."""
+        key = (model, str(device))
+        if key not in self._nets:
+            self._nets[key] = load_transformer(model).to(device)
+        return self._nets[key]
+
+    def iterate(
+        self, content: ImageInput, style: StyleInput = None, **params: Any
+    ) -> Iterator[Progress]:
+        cfg = self.config.replace(**params) if params else self.config
+        start = time.perf_counter()
+        if style is not None:
+            raise ConfigError(
+                "the fast method paints the style its model was trained on; choose it with "
+                "model=NAME (or use the gatys method for an arbitrary style image)"
+            )
+        device = resolve_device(cfg.device)
+        net = self.network(cfg.model, device)
+        image = load_image(content, what="content image")
+        if cfg.size is not None:
+            image = resize_long_side(image, cfg.size)
+        x = to_tensor(image, device)
+        with torch.inference_mode():
+            y = stylize_tensor(net, x, cfg.max_tile_pixels, cfg.tile_overlap).clamp(0, 1)
+            y = finish(y, x, cfg.preserve_color, cfg.strength)
+        yield Progress(step=1, total_steps=1, image=to_pil(y), elapsed=time.perf_counter() - start,
+                       scale=max(image.size), eta=0.0, done=True)
+
+
+def stylize_tensor(
+    net: torch.nn.Module, x: torch.Tensor, max_pixels: int, overlap: int
+) -> torch.Tensor:
+    """Run an image-to-image network on ``x`` ``(1, 3, H, W)``. Beyond ``max_pixels`` it runs
+    in tiles, all normalised with statistics pooled over full-resolution crops spread across
+    the image (a downscaled copy would have different statistics)."""
+    height, width = x.shape[-2:]
+    if height * width <= max_pixels:
+        return net(x)
+    with frozen_statistics(net, reference_crops(x, max_pixels)):
+        return run_tiled(net, x, max_pixels, overlap)
+
+
+def reference_crops(x: torch.Tensor, max_pixels: int, grid: int = 2) -> torch.Tensor:
+    """``grid x grid`` crops of ``x`` on a regular grid, ``max_pixels`` pixels in all."""
+    height, width = x.shape[-2:]
+    side = min(tile_size(max_pixels // (grid * grid)), height, width)
+    tops = [round(i * (height - side) / (grid - 1)) for i in range(grid)]
+    lefts = [round(i * (width - side) / (grid - 1)) for i in range(grid)]
+    return torch.cat([x[..., t:t + side, left:left + side] for t in tops for left in lefts])
+
+
+def finish(y: torch.Tensor, x: torch.Tensor, preserve_color: str, strength: float) -> torch.Tensor:
+    """Colour preservation and strength, shared by the one-pass methods."""
+    if preserve_color == "luminance":
+        y = color.recombine_luminance(y, x).clamp(0, 1)
+    elif preserve_color == "histogram":
+        y = color.match_color_histogram(y, x).clamp(0, 1)
+    if strength < 1.0:
+        y = strength * y + (1.0 - strength) * x
+    return y

@@ -1,0 +1,144 @@
+"""Image transformation network for feed-forward style transfer.
+
+The layout of Johnson, Alahi & Fei-Fei, "Perceptual Losses for Real-Time Style Transfer and
+Super-Resolution" (ECCV 2016), with instance normalisation instead of batch normalisation
+(Ulyanov, Vedaldi & Lempitsky, "Instance Normalization: The Missing Ingredient for Fast
+Stylization", 2016) and nearest-neighbour upsampling followed by a convolution instead of
+transposed convolutions (Odena et al., "Deconvolution and Checkerboard Artifacts", 2016):
+
+    9x9 conv (w) -> 3x3 conv stride 2 (2w) -> 3x3 conv stride 2 (4w) -> N residual blocks (4w)
+    -> upsample + 3x3 conv (2w) -> upsample + 3x3 conv (w) -> 9x9 conv (3)
+
+All convolutions use reflection padding. Input and output are RGB ``(B, 3, H, W)`` in [0, 1]
+(the output is not clamped; the stylizer clamps). Any ``H, W`` works: the input is padded to a
+multiple of 4 inside and the output cropped back.
+
+Instance norm statistics can be *frozen* (see :func:`frozen_statistics`): large images are then
+stylized in tiles that all share statistics measured on crops spread over the whole picture,
+so tiles do not differ in colour or contrast and no seams appear.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class InstanceNorm(nn.Module):
+    """Instance normalisation with learned scale and shift, and optionally frozen statistics.
+
+    ``(B, C, H, W) -> (B, C, H, W)``; each channel of each image is normalised to zero mean and
+    unit variance over its pixels, then scaled and shifted per channel.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+        self.frozen: tuple[torch.Tensor, torch.Tensor] | None = None  # (mean, var), (1, C, 1, 1)
+        self.recording = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.frozen is None and not self.recording:
+            return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
+        if self.frozen is not None:
+            mean, var = self.frozen
+        else:  # recording: statistics pooled over the whole batch of reference crops
+            var, mean = torch.var_mean(x, dim=(0, 2, 3), keepdim=True, unbiased=False)
+            self.frozen = (mean.detach(), var.detach())
+        scale = self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
+        return (x - mean) * scale + self.bias.view(1, -1, 1, 1)
+
+
+def _conv(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.ReflectionPad2d(kernel // 2), nn.Conv2d(c_in, c_out, kernel, stride=stride)
+    )
+
+
+def _conv_norm_relu(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(_conv(c_in, c_out, kernel, stride), InstanceNorm(c_out), nn.ReLU())
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 conv + instance norm layers with an identity shortcut (He et al. 2016)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv_norm_relu(channels, channels, 3), _conv(channels, channels, 3),
+            InstanceNorm(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Upsample(nn.Module):
+    """Nearest-neighbour 2x upsampling, then conv + norm + ReLU: no checkerboard artefacts."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv = _conv_norm_relu(c_in, c_out, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+@dataclass(frozen=True)
+class TransformerSpec:
+    """Architecture of a :class:`TransformerNet`: base width ``w`` and residual blocks."""
+
+    width: int = 16
+    blocks: int = 5
+
+
+class TransformerNet(nn.Module):
+    """Johnson et al.'s image transformation network (see the module docstring)."""
+
+    def __init__(self, width: int = 16, blocks: int = 5) -> None:
+        super().__init__()
+        self.spec = TransformerSpec(width, blocks)
+        w = width
+        self.encoder = nn.Sequential(
+            _conv_norm_relu(3, w, 9), _conv_norm_relu(w, 2 * w, 3, 2),
+            _conv_norm_relu(2 * w, 4 * w, 3, 2),
+        )
+        self.residuals = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(blocks)))
+        self.decoder = nn.Sequential(Upsample(4 * w, 2 * w), Upsample(2 * w, w), _conv(w, 3, 9))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        pad_h, pad_w = (-h) % 4, (-w) % 4
+        if pad_h or pad_w:
+            # Reflection padding needs the pad to be smaller than the side.
+            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        y = self.decoder(self.residuals(self.encoder(x)))
+        return y[..., :h, :w]
+
+
+@contextlib.contextmanager
+def frozen_statistics(net: nn.Module, reference: torch.Tensor) -> Iterator[None]:
+    """Within the block, every :class:`InstanceNorm` of ``net`` uses the statistics it saw on
+    ``reference``: ``(N, 3, h, w)``, crops of one large image whose statistics are pooled over
+    all N crops, so they stand for the whole image at its own resolution.
+    """
+    norms = [m for m in net.modules() if isinstance(m, InstanceNorm)]
+    try:
+        for norm in norms:
+            norm.frozen, norm.recording = None, True
+        with torch.no_grad():
+            net(reference)
+        for norm in norms:
+            norm.recording = False
+        yield
+    finally:
+        for norm in norms:
+            norm.frozen, norm.recording = None, False

@@ -1,0 +1,78 @@
+"""Run an image-to-image network on a large image in overlapping tiles, blended seamlessly.
+
+Memory then depends on the tile size, not on the image: a 4096x4096 photo is stylized as a
+few dozen 1-megapixel tiles. Neighbouring tiles overlap; in the overlap each pixel is a
+weighted mean of the tiles covering it, the weights ramping linearly from the tile's edge, so
+a tile's border (where its convolutions saw padding) fades out instead of leaving a seam.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+
+def _starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Tile origins along one axis so tiles of ``tile`` pixels cover ``length``."""
+    if length <= tile:
+        return [0]
+    stride = tile - overlap
+    count = math.ceil((length - overlap) / stride)
+    # Spread the tiles evenly so every overlap is at least ``overlap`` pixels.
+    return [round(i * (length - tile) / (count - 1)) for i in range(count)]
+
+
+def _ramp(size: int, overlap: int, device: torch.device) -> torch.Tensor:
+    """Weights ``(size,)``: rising over ``overlap`` pixels at both ends, 1 in the middle."""
+    i = torch.arange(size, device=device, dtype=torch.float32)
+    edge = torch.minimum(i + 0.5, size - i - 0.5) / max(overlap, 1)
+    return edge.clamp(max=1.0)
+
+
+def tile_size(max_pixels: int, multiple: int = 4) -> int:
+    """The side of the largest square tile with at most ``max_pixels`` pixels."""
+    return max(multiple, int(math.isqrt(max_pixels)) // multiple * multiple)
+
+
+def run_tiled(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    image: torch.Tensor,
+    max_pixels: int,
+    overlap: int = 64,
+) -> torch.Tensor:
+    """``fn(image)`` computed in tiles of at most ``max_pixels`` pixels when the image is larger.
+
+    Args:
+        fn: maps ``(1, C, h, w)`` to ``(1, C', h, w)`` (same spatial size).
+        image: ``(1, C, H, W)``.
+        max_pixels: largest tile area; an image up to this size is processed in one call.
+        overlap: pixels shared by neighbouring tiles.
+    """
+    _, _, height, width = image.shape
+    if height * width <= max_pixels:
+        return fn(image)
+    side = tile_size(max_pixels)
+    tile_h, tile_w = min(side, height), min(side, width)
+    # For a long strip, spend the budget the short side leaves on longer tiles.
+    if tile_h == height:
+        tile_w = min(width, max(tile_w, max_pixels // height // 4 * 4))
+    elif tile_w == width:
+        tile_h = min(height, max(tile_h, max_pixels // width // 4 * 4))
+    overlap = min(overlap, tile_h // 2, tile_w // 2)
+    output: torch.Tensor | None = None
+    total = torch.zeros(1, 1, height, width, device=image.device)
+    for top in _starts(height, tile_h, overlap):
+        for left in _starts(width, tile_w, overlap):
+            patch = image[..., top:top + tile_h, left:left + tile_w]
+            result = fn(patch)
+            if output is None:
+                output = torch.zeros(1, result.shape[1], height, width, device=image.device,
+                                     dtype=result.dtype)
+            weight = (_ramp(patch.shape[-2], overlap, image.device)[:, None]
+                      * _ramp(patch.shape[-1], overlap, image.device)[None, :])
+            output[..., top:top + tile_h, left:left + tile_w] += result * weight
+            total[..., top:top + tile_h, left:left + tile_w] += weight
+    assert output is not None
+    return output / total

@@ -1,0 +1,1 @@
+"""Trainers for the networks of the one-pass methods (shared parts in :mod:`.common`)."""
