@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 import torch
 
@@ -27,7 +29,7 @@ def test_solves_an_ill_conditioned_quadratic() -> None:
     closure = _closure(x, lambda v: 0.5 * (scales * v * v).sum() - (b * v).sum())
     losses = [opt.step(closure) for _ in range(250)]
     torch.testing.assert_close(x.detach(), b / scales, atol=1e-6, rtol=1e-6)
-    assert all(b <= a for a, b in zip(losses, losses[1:]))  # accepted losses never rise
+    assert all(b <= a for a, b in pairwise(losses))  # accepted losses never rise
 
 
 def test_rosenbrock() -> None:

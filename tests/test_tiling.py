@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 import torch
 from torch import nn
@@ -15,7 +17,7 @@ from stylekit.tiling import _starts, run_tiled, tile_size
 def test_tiles_cover_the_axis_with_enough_overlap(length, tile, overlap) -> None:
     starts = _starts(length, tile, overlap)
     assert starts[0] == 0 and starts[-1] + tile >= length
-    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:]))
+    assert all(b - a <= tile - overlap for a, b in pairwise(starts))
 
 
 def test_identity_is_reconstructed_exactly() -> None:
