@@ -56,6 +56,15 @@ def local_weight_dirs() -> list[Path]:
     return dirs
 
 
+def describe_source(spec: WeightSpec) -> str:
+    """Where ``spec`` would be loaded from, without downloading anything."""
+    if spec.local_path:
+        for folder in local_weight_dirs():
+            if (folder / spec.local_path).is_file():
+                return f"local {folder / spec.local_path}"
+    return f"Hub {spec.repo_id}/{spec.filename}@{spec.revision}"
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -203,14 +203,20 @@ def style_tensor(path: str | Path, size: int) -> torch.Tensor:
 
 
 def fixed_samples(files: list[Path], count: int, size: int) -> torch.Tensor:
-    """The same ``count`` centre crops of the first photos, to watch training progress."""
-    chosen = files[:: max(1, len(files) // count)][:count]
-    crops = []
-    for path in chosen:
-        image = load_image(path, min_side=16)
+    """Centre crops of ``count`` photos spread over the list, to watch training progress."""
+    crops: list[torch.Tensor] = []
+    for path in files[:: max(1, len(files) // count)] + files:
+        if len(crops) == count:
+            break
+        try:
+            image = load_image(path, min_side=16)
+        except ImageError:
+            continue  # RandomCrops warns about it
         scale = size / min(image.size)
         image = image.resize((max(size, round(image.width * scale)),
                               max(size, round(image.height * scale))), Image.Resampling.LANCZOS)
         left, top = (image.width - size) // 2, (image.height - size) // 2
         crops.append(to_tensor(image.crop((left, top, left + size, top + size)))[0])
+    if not crops:
+        raise StylekitError("none of the training images can be read")
     return torch.stack(crops)

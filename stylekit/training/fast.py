@@ -135,7 +135,7 @@ def train_fast(cfg: TrainFastConfig) -> Iterator[StepRecord]:
         optimiser.step()
 
         seconds = seconds_before + time.perf_counter() - started
-        losses = {k: float(v) for k, v in terms.items()}
+        losses = {k: float(v.detach()) for k, v in terms.items()}
         history.append([step, round(seconds, 1)] + [losses[k] for k in
                                                       ("total", "content", "style", "tv")])
         out_of_time = cfg.max_minutes is not None and (

@@ -1,0 +1,120 @@
+"""Training a fast network: tiny real runs, resume, time budget, bad input, torchrun."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylekit import ConfigError, ImageError
+from stylekit.methods.fast import load_transformer
+from stylekit.training.common import load_checkpoint
+from stylekit.training.fast import TrainFastConfig, train_fast
+
+TINY = dict(width=4, blocks=1, crop=32, batch=2, style_size=64, sample_every=0,
+            checkpoint_every=2, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Six small synthetic photos (smooth gradients plus noise)."""
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        y, x = np.mgrid[0:60, 0:80]
+        base = np.stack([x * 3 + i * 20, y * 4, (x + y) * 2], -1) % 256
+        noisy = np.clip(base + rng.normal(0, 20, base.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy).save(folder / f"photo_{i}.png")
+    return folder
+
+
+def _train(photos: Path, out: Path, **changes) -> list:
+    cfg = TrainFastConfig(style="example:hubble", data=str(photos), out=str(out),
+                          **{**TINY, **changes})
+    return list(train_fast(cfg))
+
+
+def test_tiny_run_writes_a_usable_model(photos: Path, tmp_path: Path) -> None:
+    records = _train(photos, tmp_path, steps=12, lr=0.01, sample_every=6)
+    assert [r.step for r in records] == list(range(1, 13)) and records[-1].done
+    first = np.mean([r.losses["total"] for r in records[:3]])
+    last = np.mean([r.losses["total"] for r in records[-3:]])
+    assert last < first
+    net = load_transformer(str(tmp_path / "model.safetensors"))
+    assert net.spec.width == 4
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["steps_done"] == 12 and config["style"] == "hubble"
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
+        "step_000006.png", "step_000012.png"]
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 12
+
+
+def test_resume_continues_where_it_stopped(photos: Path, tmp_path: Path) -> None:
+    _train(photos, tmp_path, steps=4)
+    resumed = _train(photos, tmp_path, steps=6, resume=True)
+    assert [r.step for r in resumed] == [5, 6]
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["step"] == 6 and len(state["history"]) == 6
+
+
+def test_time_budget_stops_with_a_model(photos: Path, tmp_path: Path) -> None:
+    records = _train(photos, tmp_path, steps=1000, max_minutes=0.0)
+    assert len(records) == 1 and records[0].done
+    assert (tmp_path / "model.safetensors").is_file()
+
+
+def test_bad_inputs(photos: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        _train(tmp_path / "nowhere", tmp_path / "out", steps=1)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no images"):
+        _train(tmp_path / "empty", tmp_path / "out", steps=1)
+    with pytest.raises(ConfigError, match="--out"):
+        TrainFastConfig(style="example:hubble", data=str(photos), out="")
+    with pytest.raises(ImageError, match="does not exist"):
+        list(train_fast(TrainFastConfig(style=str(tmp_path / "none.jpg"), data=str(photos),
+                                        out=str(tmp_path / "o"), **{**TINY, "steps": 1})))
+
+
+def test_unreadable_photos_are_skipped(photos: Path, tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for p in list(photos.iterdir())[:2]:
+        (mixed / p.name).write_bytes(p.read_bytes())
+    (mixed / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.warns(UserWarning, match="skipping unreadable"):
+        records = _train(mixed, tmp_path / "out", steps=6)
+    assert records[-1].done
+
+
+def test_cli_train(photos: Path, tmp_path: Path) -> None:
+    from stylekit.cli import main
+
+    code = main(["train", "fast", "--style", "example:hubble", "--data", str(photos), "--out",
+                 str(tmp_path), "--steps", "2", "--width", "4", "--blocks", "1", "--crop", "32",
+                 "--batch", "1", "--style-size", "64", "--device", "cpu", "-q",
+                 "--style-layers", "relu1_1,relu2_1"])
+    assert code == 0 and (tmp_path / "model.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes(photos: Path, tmp_path: Path) -> None:
+    """Distributed data parallel with the gloo backend: two processes, one model."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--master_port", "29517", "-m", "stylekit", "train", "fast", "--style",
+         "example:hubble", "--data", str(photos), "--out", str(tmp_path), "--steps", "3",
+         "--width", "4", "--blocks", "1", "--crop", "32", "--batch", "1", "--style-size", "64",
+         "--device", "cpu", "-q"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3
+    assert load_transformer(str(tmp_path / "model.safetensors")).spec.width == 4
