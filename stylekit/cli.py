@@ -20,6 +20,7 @@ from typing import Any
 from . import __version__, examples
 from .config import MethodConfig, ParamSpec, describe
 from .errors import StylekitError
+from .hub import REPO_WEIGHTS_DIR, STYLEKIT_HUB_REPO
 from .images import output_format, save_image
 from .registry import get_stylizer_class, list_stylizers
 
@@ -86,6 +87,12 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     stylize.add_argument("--save-dir", type=Path, help="folder for the intermediate images")
     stylize.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    publish = sub.add_parser("publish", help="upload weights/ with its model cards to the Hub")
+    publish.add_argument("--repo", default=STYLEKIT_HUB_REPO,
+                         help=f"Hub model repository (default: {STYLEKIT_HUB_REPO})")
+    publish.add_argument("--folder", type=Path, default=REPO_WEIGHTS_DIR,
+                         help="folder to upload (default: this repository's weights/)")
+    publish.add_argument("--private", action="store_true", help="create the repo as private")
     train = sub.add_parser("train", help="train a network (see `stylekit train fast --help`)")
     trainers = train.add_subparsers(dest="trainer", required=True)
     for name, (config_cls, _) in _trainers().items():
@@ -220,6 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "train":
             return _train(args)
+        if args.command == "publish":
+            from .publish import publish
+
+            publish(args.repo, args.folder, private=args.private)
+            return 0
         own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
         params = {k: v for k, v in vars(args).items() if k not in own}
         return _stylize(args, params)
