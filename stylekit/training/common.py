@@ -182,8 +182,12 @@ def export_safetensors(
     _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
+def write_text(path: Path, text: str) -> None:
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
+    write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def save_grid(rows: list[torch.Tensor], path: Path) -> None:

@@ -8,7 +8,8 @@ one style image. ``stylekit train fast --style STYLE --data PHOTOS --out DIR`` r
 
 Output folder: ``checkpoint.pt`` (resumable, read with ``weights_only=True``), ``samples/``
 (a grid of fixed photos every ``sample_every`` steps), and at the end ``model.safetensors``
-(fp16, architecture in its metadata) and ``config.json`` (settings, losses, wall time).
+(fp16, architecture in its metadata), ``config.json`` (settings, losses, wall time) and a
+``README.md`` model card.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..methods.fast import model_metadata
 from ..nets.transformer import TransformerNet
 from ..vgg import VGG19Features, check_layers
 from . import common
+from .cards import fast_model_card
 
 
 @dataclass(frozen=True)
@@ -183,3 +185,4 @@ def _export(net: TransformerNet, cfg: TrainFastConfig, out: Path, step: int, sec
         "final_losses_last_step": losses,
         "final_losses_mean_of_last_50_steps": mean,
     })
+    common.write_text(out / "README.md", fast_model_card(out))

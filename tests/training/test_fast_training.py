@@ -50,6 +50,8 @@ def test_tiny_run_writes_a_usable_model(photos: Path, tmp_path: Path) -> None:
     assert net.spec.width == 4
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["steps_done"] == 12 and config["style"] == "hubble"
+    card = (tmp_path / "README.md").read_text()
+    assert "library_name: stylekit" in card and "12 steps" in card and "non-commercial" in card
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
         "step_000006.png", "step_000012.png"]
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 12
