@@ -40,22 +40,28 @@ class TrainFastConfig(MethodConfig):
     style: str = param("", "Style image (path or example:NAME).")
     data: str = param("", "Folder of training photos (searched recursively).")
     out: str = param("", "Output folder for checkpoints, samples and the model.")
-    width: int = param(16, "Base width w of the network (channels: w, 2w, 4w).", min=4, max=128)
+    width: int = param(8, "Base width w of the network (channels: w, 2w, 4w).", min=4, max=128)
     blocks: int = param(5, "Residual blocks.", min=1, max=16)
     crop: int = param(192, "Side of the random photo crops.", min=32, max=1024)
     batch: int = param(4, "Crops per step (per process under torchrun).", min=1, max=256)
     steps: int = param(1500, "Optimiser steps.", min=1, max=10_000_000)
     lr: float = param(1e-3, "Adam learning rate.", min=0.0)
-    # relu3_1 content (cheaper than relu4_2: the content pass stops early) with alpha chosen
-    # so that a Gatys result (alpha 5 at relu4_2, beta 100) has the same content/style balance.
-    content_weight: float = param(20.0, "alpha: weight of the content loss.", min=0.0)
+    # relu3_1 content (cheaper than relu4_2: the content pass stops early). A Gatys result
+    # (alpha 5 at relu4_2, beta 100) has the balance of alpha 20 here; a network cannot reach
+    # such low style losses, and at alpha 20 the photo's content vanished: 200 keeps it.
+    content_weight: float = param(200.0, "alpha: weight of the content loss.", min=0.0)
     style_weight: float = param(100.0, "beta: weight of the style loss.", min=0.0)
-    tv_weight: float = param(0.0, "gamma: weight of total variation.", min=0.0)
+    tv_weight: float = param(1e7, "gamma: weight of total variation (against the "
+                             "high-frequency patterns small networks make early on).", min=0.0)
     content_layers: tuple[str, ...] = param(("relu3_1",), "Content layers.")
     style_layers: tuple[str, ...] = param(
         ("relu1_1", "relu2_1", "relu3_1", "relu4_1"), "Style layers."
     )
     style_size: int = param(384, "Long side of the style image for its Gram targets.", min=32)
+    warmup_steps: int = param(
+        200, "Steps that first teach the network to reproduce its input (pixel loss, no VGG: "
+        "cheap), so that style training starts from the photo instead of from noise.", min=0,
+    )
     checkpoint_every: int = param(50, "Steps between checkpoints.", min=1)
     sample_every: int = param(250, "Steps between sample grids (0: never).", min=0)
     max_minutes: float | None = param(
@@ -128,6 +134,8 @@ def train_fast(cfg: TrainFastConfig) -> Iterator[StepRecord]:
 
     started = time.perf_counter()
     net.train()
+    if start_step == 0 and cfg.warmup_steps:
+        _identity_warmup(model, optimiser, crops, cfg, device)
     for step in range(start_step + 1, cfg.steps + 1):
         batch = crops.batch(cfg.batch).to(device)
         objective.set_content(batch)
@@ -163,6 +171,19 @@ def train_fast(cfg: TrainFastConfig) -> Iterator[StepRecord]:
             break
     common.barrier(place)
     common.shutdown(place)
+
+
+def _identity_warmup(model: torch.nn.Module, optimiser: torch.optim.Optimizer,
+                     crops: common.RandomCrops, cfg: TrainFastConfig,
+                     device: torch.device) -> None:
+    """Teach the network the identity with an L1 pixel loss: a few seconds per hundred steps
+    (no VGG), after which content is preserved from the first style step on."""
+    for _ in range(cfg.warmup_steps):
+        batch = crops.batch(cfg.batch).to(device)
+        loss = (model(batch) - batch).abs().mean()
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
 
 
 def _export(net: TransformerNet, cfg: TrainFastConfig, out: Path, step: int, seconds: float,

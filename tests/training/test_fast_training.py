@@ -18,7 +18,7 @@ from stylekit.training.common import load_checkpoint
 from stylekit.training.fast import TrainFastConfig, train_fast
 
 TINY = dict(width=4, blocks=1, crop=32, batch=2, style_size=64, sample_every=0,
-            checkpoint_every=2, device="cpu")
+            checkpoint_every=2, warmup_steps=2, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_cli_train(photos: Path, tmp_path: Path) -> None:
     code = main(["train", "fast", "--style", "example:hubble", "--data", str(photos), "--out",
                  str(tmp_path), "--steps", "2", "--width", "4", "--blocks", "1", "--crop", "32",
                  "--batch", "1", "--style-size", "64", "--device", "cpu", "-q",
-                 "--style-layers", "relu1_1,relu2_1"])
+                 "--style-layers", "relu1_1,relu2_1", "--warmup-steps", "0"])
     assert code == 0 and (tmp_path / "model.safetensors").is_file()
 
 
@@ -114,7 +114,7 @@ def test_torchrun_two_cpu_processes(photos: Path, tmp_path: Path) -> None:
          "--master_port", "29517", "-m", "stylekit", "train", "fast", "--style",
          "example:hubble", "--data", str(photos), "--out", str(tmp_path), "--steps", "3",
          "--width", "4", "--blocks", "1", "--crop", "32", "--batch", "1", "--style-size", "64",
-         "--device", "cpu", "-q"],
+         "--device", "cpu", "--warmup-steps", "1", "-q"],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert result.returncode == 0, result.stderr[-2000:]
