@@ -21,6 +21,15 @@ C = TypeVar("C", bound=MethodConfig)
 StyleInput = ImageInput | Sequence[ImageInput] | None
 
 
+def style_list(style: StyleInput) -> list[ImageInput]:
+    """One style image, several, or none, as a list."""
+    if style is None:
+        return []
+    if isinstance(style, (list, tuple)):
+        return list(style)
+    return [style]  # type: ignore[list-item]
+
+
 @dataclass
 class Progress:
     """One progress record from :meth:`Stylizer.iterate`.

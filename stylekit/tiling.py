@@ -76,3 +76,17 @@ def run_tiled(
             total[..., top:top + tile_h, left:left + tile_w] += weight
     assert output is not None
     return output / total
+
+
+def reference_crops(
+    image: torch.Tensor, max_pixels: int, grid: int = 2, multiple: int = 4
+) -> torch.Tensor:
+    """``grid x grid`` full-resolution crops spread evenly over ``image`` ``(1, C, H, W)``,
+    ``max_pixels`` pixels in all, as a batch ``(grid * grid, C, s, s)``. Statistics pooled over
+    them stand for the whole image at its own resolution (a downscaled copy would not)."""
+    height, width = image.shape[-2:]
+    side = min(tile_size(max_pixels // (grid * grid), multiple),
+               height // multiple * multiple, width // multiple * multiple)
+    tops = [round(i * (height - side) / (grid - 1)) for i in range(grid)]
+    lefts = [round(i * (width - side) / (grid - 1)) for i in range(grid)]
+    return torch.cat([image[..., t:t + side, left:left + side] for t in tops for left in lefts])

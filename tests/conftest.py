@@ -61,3 +61,19 @@ def tiny_fast_model(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("fast") / "model.safetensors"
     export_safetensors(net.state_dict(), path, model_metadata(net, style="random"))
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_decoder(tmp_path_factory) -> Path:
+    """A randomly initialised, narrow AdaIN decoder saved as a stylekit model file."""
+    import torch
+
+    from stylekit.methods.adain import decoder_metadata
+    from stylekit.nets.adain import Decoder
+    from stylekit.training.common import export_safetensors
+
+    torch.manual_seed(0)
+    decoder = Decoder((8, 8, 8))
+    path = tmp_path_factory.mktemp("adain") / "model.safetensors"
+    export_safetensors(decoder.state_dict(), path, decoder_metadata(decoder))
+    return path

@@ -28,11 +28,12 @@ from stylekit.registry import _REGISTRY
 QUICK: dict[str, dict[str, Any]] = {
     "gatys": {"size": 48, "steps": 3, "scales": (48,), "save_every": 1},
     "fast": {"size": 48},  # plus the tiny model below
+    "adain": {"size": 48, "style_size": 64},  # plus the tiny decoder below
 }
 
 
 def test_registry_lists_and_creates() -> None:
-    assert {"gatys", "fast"} <= set(list_stylizers())
+    assert {"gatys", "fast", "adain"} <= set(list_stylizers())
     assert list_stylizers() == sorted(list_stylizers())
     stylizer = create_stylizer("gatys", steps=7)
     assert isinstance(stylizer, stylekit.methods.gatys.GatysStylizer)
@@ -83,10 +84,11 @@ def test_config_is_frozen_documented_data(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list_stylizers())
-def test_contract_quick_run(name: str, content_path, style_path, tiny_fast_model) -> None:
+def test_contract_quick_run(name: str, content_path, style_path, tiny_fast_model,
+                            tiny_decoder) -> None:
     params = dict(QUICK[name])
-    if name == "fast":
-        params["model"] = str(tiny_fast_model)
+    params.update({"fast": {"model": str(tiny_fast_model)},
+                   "adain": {"model": str(tiny_decoder)}}.get(name, {}))
     stylizer = create_stylizer(name, device="cpu", **params)
     records = list(stylizer.iterate(content_path, style_path if stylizer.needs_style else None))
     assert records and records[-1].done and records[-1].image is not None

@@ -25,7 +25,7 @@ from ..hub import STYLEKIT_HUB_REPO, WEIGHTS, WeightSpec, register_weights, reso
 from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
 from ..nets.transformer import TransformerNet, frozen_statistics
 from ..registry import register_stylizer
-from ..tiling import run_tiled, tile_size
+from ..tiling import reference_crops, run_tiled
 
 #: The styles trained for this project (weights/fast/<name>/), with the sha256 of each file.
 SHIPPED_MODELS: dict[str, str | None] = {}
@@ -187,15 +187,6 @@ def stylize_tensor(
         return net(x)
     with frozen_statistics(net, reference_crops(x, max_pixels)):
         return run_tiled(net, x, max_pixels, overlap)
-
-
-def reference_crops(x: torch.Tensor, max_pixels: int, grid: int = 2) -> torch.Tensor:
-    """``grid x grid`` crops of ``x`` on a regular grid, ``max_pixels`` pixels in all."""
-    height, width = x.shape[-2:]
-    side = min(tile_size(max_pixels // (grid * grid)), height, width)
-    tops = [round(i * (height - side) / (grid - 1)) for i in range(grid)]
-    lefts = [round(i * (width - side) / (grid - 1)) for i in range(grid)]
-    return torch.cat([x[..., t:t + side, left:left + side] for t in tops for left in lefts])
 
 
 def finish(y: torch.Tensor, x: torch.Tensor, preserve_color: str, strength: float) -> torch.Tensor:

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .. import color
-from ..base import Progress, StyleInput, Stylizer
+from ..base import Progress, StyleInput, Stylizer, style_list
 from ..config import MethodConfig, param
 from ..device import resolve_device
 from ..errors import ConfigError
@@ -191,7 +191,7 @@ class GatysStylizer(Stylizer[GatysConfig]):
     ) -> Iterator[Progress]:
         cfg = self.config.replace(**params) if params else self.config
         start = time.perf_counter()
-        styles = _as_list(style)
+        styles = style_list(style)
         if not styles:
             raise ConfigError("the gatys method needs a style image: pass style=PATH_OR_IMAGE")
         if cfg.style_blend_weights is not None and len(cfg.style_blend_weights) != len(styles):
@@ -280,14 +280,6 @@ def _optimise(
         if lbfgs.accepted:
             current = dict(evaluated)
         yield current
-
-
-def _as_list(style: StyleInput) -> list[Any]:
-    if style is None:
-        return []
-    if isinstance(style, (list, tuple)):
-        return list(style)
-    return [style]
 
 
 def _colour_inputs(

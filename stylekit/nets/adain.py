@@ -1,0 +1,91 @@
+"""Adaptive instance normalisation and the AdaIN decoder.
+
+Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization"
+(ICCV 2017). VGG-19 up to ``relu4_1`` encodes content and style; AdaIN gives the content
+features the channel-wise mean and standard deviation of the style features; a decoder that
+mirrors the encoder (nearest upsampling + convolution, reflection padding) turns the result
+back into an image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ENCODER_LAYER = "relu4_1"
+EPS = 1e-5
+
+
+def mean_std(features: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
+    """Channel-wise mean and standard deviation over the pixels: ``(B, C, H, W)`` ->
+    two ``(B, C, 1, 1)`` tensors. ``eps`` is added to the variance before the square root."""
+    var, mean = torch.var_mean(features, dim=(2, 3), keepdim=True, unbiased=False)
+    return mean, (var + eps).sqrt()
+
+
+def adain_from_stats(
+    content: torch.Tensor, style_mean: torch.Tensor, style_std: torch.Tensor,
+    content_stats: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """``style_std * (content - mean(content)) / std(content) + style_mean``.
+
+    ``content_stats`` replaces the statistics of ``content`` itself (for tiles of a large
+    image, which must all use the statistics of the whole image).
+    """
+    c_mean, c_std = content_stats if content_stats is not None else mean_std(content)
+    return (content - c_mean) / c_std * style_std + style_mean
+
+
+def adain(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """Adaptive instance normalisation of feature maps ``content`` ``(B, C, H, W)`` to the
+    channel statistics of ``style`` ``(B or 1, C, H', W')`` (eq. 8 of the paper)."""
+    return adain_from_stats(content, *mean_std(style))
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """Widths of the decoder's three stages (the paper's are 256, 128, 64)."""
+
+    widths: tuple[int, int, int] = (256, 128, 64)
+
+
+def _conv_relu(c_in: int, c_out: int) -> list[nn.Module]:
+    return [nn.ReflectionPad2d(1), nn.Conv2d(c_in, c_out, 3), nn.ReLU(inplace=True)]
+
+
+class Decoder(nn.Module):
+    """Mirror of VGG-19 up to ``relu4_1``: ``(B, 512, H/8, W/8)`` -> RGB ``(B, 3, H, W)``.
+
+    The output is RGB in [0, 1] (not clamped). With widths ``(a, b, c)``:
+    conv 512->a, up, 3 x conv a->a, conv a->b, up, conv b->b, conv b->c, up, conv c->c,
+    conv c->3; all 3x3 with reflection padding, ReLU after each but the last.
+    """
+
+    def __init__(self, widths: tuple[int, int, int] = (256, 128, 64)) -> None:
+        super().__init__()
+        a, b, c = widths
+        self.spec = DecoderSpec(tuple(widths))  # type: ignore[arg-type]
+        up = nn.Upsample(scale_factor=2.0, mode="nearest")
+        layers: list[nn.Module] = [*_conv_relu(512, a), up]
+        for _ in range(3):
+            layers += _conv_relu(a, a)
+        layers += [*_conv_relu(a, b), up, *_conv_relu(b, b), *_conv_relu(b, c), up,
+                   *_conv_relu(c, c), nn.ReflectionPad2d(1), nn.Conv2d(c, 3, 3)]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.body(features)
+
+
+def pad_to_multiple(image: torch.Tensor, multiple: int = 8) -> torch.Tensor:
+    """Reflect-pad ``(B, C, H, W)`` on the bottom and right to multiples of ``multiple``
+    (the encoder halves the size three times); crop the decoder's output back."""
+    h, w = image.shape[-2:]
+    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    if not (pad_h or pad_w):
+        return image
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)

@@ -1,0 +1,123 @@
+"""The AdaIN method with a tiny random decoder and the real VGG-19 encoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylekit import (
+    ConfigError,
+    ImageError,
+    WeightsError,
+    create_stylizer,
+    load_image,
+    resize_long_side,
+    to_tensor,
+)
+from stylekit.color import rgb_to_yiq
+from stylekit.methods.adain import load_decoder
+
+SMALL = dict(size=96, style_size=96, device="cpu")
+
+
+@pytest.fixture()
+def stylizer(tiny_decoder: Path):
+    return create_stylizer("adain", model=str(tiny_decoder), **SMALL)
+
+
+def test_decoder_files(tiny_decoder: Path, tmp_path: Path) -> None:
+    assert load_decoder(str(tiny_decoder)).spec.widths == (8, 8, 8)
+    with pytest.raises(WeightsError, match="does not exist"):
+        load_decoder(str(tmp_path / "missing.safetensors"))
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    with pytest.raises(WeightsError, match="not a readable"):
+        load_decoder(str(bad))
+    with pytest.raises(ConfigError, match="unknown AdaIN decoder"):
+        load_decoder("no-such-decoder")
+
+
+def test_output_size_and_style_cache(stylizer, content_path, style_path, second_style_path):
+    out = stylizer.stylize(content_path, style_path)
+    assert out.size == (96, 64)
+    stylizer.stylize(example_photo := load_image(content_path).rotate(90, expand=True),
+                     style_path)
+    assert stylizer.style_encodings == 1  # the second photo reused the style's statistics
+    stylizer.stylize(example_photo, second_style_path)
+    assert stylizer.style_encodings == 2
+
+
+def test_alpha_zero_ignores_the_style(stylizer, content_path, style_path, second_style_path):
+    a = stylizer.stylize(content_path, style_path, alpha=0.0)
+    b = stylizer.stylize(content_path, second_style_path, alpha=0.0)
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+    c = stylizer.stylize(content_path, style_path, alpha=1.0)
+    assert not np.array_equal(np.asarray(a), np.asarray(c))
+
+
+def test_interpolation_weights(stylizer, content_path, style_path, second_style_path):
+    single = stylizer.stylize(content_path, style_path)
+    weighted = stylizer.stylize(content_path, [style_path, second_style_path],
+                                style_blend_weights=(1, 0))
+    assert np.abs(np.asarray(single, float) - np.asarray(weighted, float)).max() <= 1
+    with pytest.raises(ConfigError, match="one weight per style image"):
+        stylizer.stylize(content_path, [style_path, second_style_path],
+                         style_blend_weights=(1,))
+
+
+def test_spatial_control_with_a_mask(stylizer, content_path, style_path, second_style_path,
+                                     tmp_path):
+    mask = np.zeros((64, 96), dtype=np.uint8)
+    mask[:, :48] = 255
+    mask_path = tmp_path / "mask.png"
+    Image.fromarray(mask).save(mask_path)
+    both = to_tensor(stylizer.stylize(content_path, [style_path, second_style_path],
+                                      mask=str(mask_path)))
+    first = to_tensor(stylizer.stylize(content_path, style_path))
+    second = to_tensor(stylizer.stylize(content_path, second_style_path))
+    def distance(a, b, cols: slice) -> float:
+        return float((a[..., 8:-8, cols] - b[..., 8:-8, cols]).abs().mean())
+
+    # Each half is closer to the style painted there than to the other style.
+    left, right = slice(8, 40), slice(56, -8)
+    assert distance(both, first, left) < distance(both, second, left)
+    assert distance(both, second, right) < distance(both, first, right)
+    with pytest.raises(ConfigError, match="exactly two style images"):
+        stylizer.stylize(content_path, style_path, mask=str(mask_path))
+    Image.fromarray(np.full((64, 96), 255, np.uint8)).save(tmp_path / "flat.png")
+    with pytest.raises(ImageError, match="uniform"):
+        stylizer.stylize(content_path, [style_path, second_style_path],
+                         mask=str(tmp_path / "flat.png"))
+
+
+def test_colour_preservation(stylizer, content_path, style_path):
+    photo = to_tensor(resize_long_side(load_image(content_path), 96))
+    def chroma_error(image) -> float:
+        return float((rgb_to_yiq(to_tensor(image))[:, 1:] - rgb_to_yiq(photo)[:, 1:]).abs().mean())
+
+    kept = chroma_error(stylizer.stylize(content_path, style_path, preserve_color="luminance"))
+    plain = chroma_error(stylizer.stylize(content_path, style_path))
+    # What remains is gamut clipping where this random decoder's output is near black or white.
+    assert kept < 0.5 * plain, (kept, plain)
+    assert stylizer.stylize(content_path, style_path, preserve_color="histogram").size == (96, 64)
+
+
+def test_large_images_are_tiled(stylizer, content_path, style_path):
+    out = stylizer.stylize(content_path, style_path, size=300, max_tile_pixels=128 * 128,
+                           tile_overlap=32)
+    assert out.size == (300, 200)
+
+
+def test_needs_a_style(stylizer, content_path):
+    with pytest.raises(ConfigError, match="needs a style image"):
+        stylizer.stylize(content_path)
+
+
+def test_tensor_inputs(stylizer):
+    torch.manual_seed(0)
+    out = stylizer.stylize(torch.rand(3, 80, 120), torch.rand(3, 64, 64))
+    assert out.size == (96, 64)
