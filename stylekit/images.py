@@ -11,7 +11,6 @@ cannot use: a file that is not an image, a truncated file, more pixels than ``ma
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Union
@@ -21,6 +20,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
+from .fileio import atomic_write
 
 ImageInput = Union[str, "os.PathLike[str]", Image.Image, np.ndarray, torch.Tensor]
 
@@ -256,29 +256,14 @@ def output_format(path: str | os.PathLike[str]) -> str:
 
 
 def save_image(image: Image.Image, path: str | os.PathLike[str], **save_args: Any) -> Path:
-    """Write ``image`` atomically: readers see the old file or the complete new one, never half.
+    """Write ``image`` atomically (see :func:`stylekit.fileio.atomic_write`); the format comes
+    from the file name."""
+    fmt = output_format(path)
 
-    The image is written to a temporary file in the same folder and renamed over ``path``.
-    Missing parent folders are created.
-    """
-    target = Path(path)
-    fmt = output_format(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
             image.save(handle, format=fmt, **save_args)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return atomic_write(path, write)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,8 @@ import torch.distributed as dist
 from PIL import Image
 
 from ..errors import ConfigError, ImageError, StylekitError
-from ..images import load_image, save_image, to_pil, to_tensor
+from ..fileio import atomic_write
+from ..images import load_image, resize_long_side, save_image, to_pil, to_tensor
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -140,21 +140,9 @@ def seed_everything(seed: int, place: Dist) -> torch.Generator:
 # --- files -----------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write a resumable checkpoint (tensors and plain values only) atomically."""
-    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -179,11 +167,11 @@ def export_safetensors(
 
     tensors = {k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu()
                .contiguous() for k, v in state_dict.items()}
-    _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
 def write_text(path: Path, text: str) -> None:
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -201,8 +189,6 @@ def save_grid(rows: list[torch.Tensor], path: Path) -> None:
 
 def style_tensor(path: str | Path, size: int) -> torch.Tensor:
     """A style image as ``(1, 3, h, w)`` with its long side resized to ``size``."""
-    from ..images import resize_long_side
-
     return to_tensor(resize_long_side(load_image(path, what="style image"), size))
 
 
