@@ -15,7 +15,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,9 +25,9 @@ from .. import color
 from ..base import Progress, StyleInput, Stylizer, style_list
 from ..config import MethodConfig, param
 from ..device import resolve_device
-from ..errors import ConfigError, ImageError, WeightsError
-from ..hub import STYLEKIT_HUB_REPO, WEIGHTS, WeightSpec, register_weights, resolve_weights
+from ..errors import ConfigError, ImageError
 from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
+from ..models import ModelKind
 from ..nets.adain import ENCODER_LAYER, Decoder, adain_from_stats, mean_std, pad_to_multiple
 from ..registry import register_stylizer
 from ..tiling import reference_crops, run_tiled
@@ -38,59 +37,16 @@ from .fast import finish
 #: Shipped decoders (weights/adain/<name>/model.safetensors) and the sha256 of each file.
 SHIPPED_DECODERS: dict[str, str | None] = {}
 
-for _name, _sha in SHIPPED_DECODERS.items():
-    register_weights(WeightSpec(
-        name=f"adain/{_name}", repo_id=STYLEKIT_HUB_REPO,
-        filename=f"adain/{_name}/model.safetensors", sha256=_sha,
-        license="weights: MIT; trained on COCO/BSDS500 photos (research, non-commercial terms)",
-        local_path=f"adain/{_name}/model.safetensors",
-    ))
-
-
-def decoder_file(model: str) -> Path:
-    """The decoder file for a shipped name, a ``.safetensors`` path, or a folder holding one."""
-    path = Path(model).expanduser()
-    if path.suffix == ".safetensors" or path.is_dir() or "/" in model or "\\" in model:
-        file = path / "model.safetensors" if path.is_dir() else path
-        if not file.is_file():
-            raise WeightsError(f"AdaIN decoder file {file} does not exist; check the path")
-        return file
-    if f"adain/{model}" not in WEIGHTS:
-        known = sorted(n.split("/", 1)[1] for n in WEIGHTS if n.startswith("adain/"))
-        raise ConfigError(
-            f"unknown AdaIN decoder {model!r}; available: {', '.join(known) or 'none'} (or the "
-            "path of a model.safetensors from `stylekit train adain`)"
-        )
-    return resolve_weights(WEIGHTS[f"adain/{model}"])
+DECODERS = ModelKind(
+    prefix="adain", architecture="adain-decoder", what="AdaIN decoder",
+    build=lambda meta: Decoder(tuple(int(w) for w in meta["widths"].split(","))),  # type: ignore[arg-type]
+)
+DECODERS.register_shipped(SHIPPED_DECODERS)
 
 
 def load_decoder(model: str) -> Decoder:
     """A :class:`Decoder` with the weights of ``model`` (widths from the file's metadata)."""
-    from safetensors import SafetensorError, safe_open
-
-    file = decoder_file(model)
-    try:
-        with safe_open(str(file), framework="pt") as handle:
-            meta = handle.metadata() or {}
-            state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise WeightsError(
-            f"AdaIN decoder file {file} is not a readable safetensors file ({exc}); delete it "
-            "or download it again"
-        ) from None
-    if meta.get("architecture") != "adain-decoder":
-        raise WeightsError(
-            f"{file} is not a stylekit AdaIN decoder (metadata architecture="
-            f"{meta.get('architecture')!r}, expected 'adain-decoder')"
-        )
-    try:
-        widths = tuple(int(w) for w in meta["widths"].split(","))
-        decoder = Decoder(widths)  # type: ignore[arg-type]
-        decoder.load_state_dict({k: v.float() for k, v in state.items()})
-    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
-        raise WeightsError(f"AdaIN decoder file {file} does not match its architecture: "
-                           f"{exc}") from None
-    return decoder.eval().requires_grad_(False)
+    return DECODERS.load(model)  # type: ignore[return-value]
 
 
 def decoder_metadata(decoder: Decoder, **extra: str) -> dict[str, str]:

@@ -11,7 +11,6 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -20,9 +19,9 @@ from .. import color
 from ..base import Progress, StyleInput, Stylizer
 from ..config import MethodConfig, param
 from ..device import resolve_device
-from ..errors import ConfigError, WeightsError
-from ..hub import STYLEKIT_HUB_REPO, WEIGHTS, WeightSpec, register_weights, resolve_weights
+from ..errors import ConfigError
 from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
+from ..models import ModelKind
 from ..nets.transformer import TransformerNet, frozen_statistics
 from ..registry import register_stylizer
 from ..tiling import reference_crops, run_tiled
@@ -30,74 +29,22 @@ from ..tiling import reference_crops, run_tiled
 #: The styles trained for this project (weights/fast/<name>/), with the sha256 of each file.
 SHIPPED_MODELS: dict[str, str | None] = {}
 
-
-def _fast_spec(name: str, sha256: str | None) -> WeightSpec:
-    return WeightSpec(
-        name=f"fast/{name}",
-        repo_id=STYLEKIT_HUB_REPO,
-        filename=f"fast/{name}/model.safetensors",
-        sha256=sha256,
-        license="weights: MIT; trained on COCO/BSDS500 photos (research, non-commercial terms)",
-        local_path=f"fast/{name}/model.safetensors",
-    )
-
-
-for _name, _sha in SHIPPED_MODELS.items():
-    register_weights(_fast_spec(_name, _sha))
+FAST_MODELS = ModelKind(
+    prefix="fast", architecture="johnson-transformer", what="fast model",
+    build=lambda meta: TransformerNet(width=int(meta["width"]), blocks=int(meta["blocks"])),
+)
+FAST_MODELS.register_shipped(SHIPPED_MODELS)
 
 
 def available_models() -> list[str]:
     """Names of the fast models stylekit knows (shipped or on the Hub)."""
-    return sorted(n.split("/", 1)[1] for n in WEIGHTS if n.startswith("fast/"))
-
-
-def model_file(model: str) -> Path:
-    """The weights file for a model name, a ``.safetensors`` path, or a folder holding one."""
-    path = Path(model).expanduser()
-    if path.suffix == ".safetensors" or path.is_dir() or "/" in model or "\\" in model:
-        file = path / "model.safetensors" if path.is_dir() else path
-        if not file.is_file():
-            raise WeightsError(f"fast model file {file} does not exist; check the path")
-        return file
-    if f"fast/{model}" not in WEIGHTS:
-        raise ConfigError(
-            f"unknown fast model {model!r}; available: {', '.join(available_models()) or 'none'}"
-            " (or give the path of a model.safetensors from `stylekit train fast`)"
-        )
-    return resolve_weights(WEIGHTS[f"fast/{model}"])
+    return FAST_MODELS.names()
 
 
 def load_transformer(model: str) -> TransformerNet:
-    """A :class:`TransformerNet` with the weights of ``model`` (name or path), in eval mode.
-
-    The architecture (width, residual blocks) is read from the safetensors metadata, so the
-    file alone describes the network.
-    """
-    from safetensors import SafetensorError, safe_open
-
-    file = model_file(model)
-    try:
-        with safe_open(str(file), framework="pt") as handle:
-            meta = handle.metadata() or {}
-            state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise WeightsError(
-            f"fast model file {file} is not a readable safetensors file ({exc}); delete it or "
-            "download it again"
-        ) from None
-    if meta.get("architecture") != "johnson-transformer":
-        raise WeightsError(
-            f"{file} is not a stylekit fast model (metadata architecture="
-            f"{meta.get('architecture')!r}, expected 'johnson-transformer')"
-        )
-    try:
-        net = TransformerNet(width=int(meta["width"]), blocks=int(meta["blocks"]))
-        net.load_state_dict({k: v.float() for k, v in state.items()})
-    except (KeyError, ValueError, RuntimeError) as exc:
-        raise WeightsError(
-            f"fast model file {file} does not match its architecture: {exc}"
-        ) from None
-    return net.eval().requires_grad_(False)
+    """A :class:`TransformerNet` with the weights of ``model`` (name or path), in eval mode;
+    width and depth come from the file's metadata."""
+    return FAST_MODELS.load(model)  # type: ignore[return-value]
 
 
 def model_metadata(net: TransformerNet, **extra: Any) -> dict[str, str]:

@@ -1,0 +1,88 @@
+"""Trained networks as files: naming, resolution and loading, shared by the one-pass methods.
+
+A model file is a safetensors file whose metadata names its architecture and the
+hyper-parameters needed to build it, so the file alone describes the network. A model is
+given as a shipped name (resolved through the weight table of :mod:`stylekit.hub`: local
+``weights/`` folder first, then the Hub), as a ``.safetensors`` path, or as a folder holding
+``model.safetensors`` (what ``stylekit train`` writes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+
+from .errors import ConfigError, WeightsError
+from .hub import STYLEKIT_HUB_REPO, WEIGHTS, WeightSpec, register_weights, resolve_weights
+
+#: Licence line of every network this project trains (see the model cards).
+TRAINED_LICENSE = "weights: MIT; trained on COCO/BSDS500 photos (research, non-commercial terms)"
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One family of model files: ``fast`` networks or ``adain`` decoders."""
+
+    prefix: str  # folder under weights/ and name prefix in the weight table
+    architecture: str  # the metadata tag files of this kind carry
+    what: str  # how messages name it
+    build: Callable[[dict[str, str]], nn.Module]  # an untrained network from the metadata
+
+    def register_shipped(self, shipped: dict[str, str | None]) -> None:
+        """Add ``{name: sha256}`` of files in ``weights/<prefix>/<name>/`` to the table."""
+        for name, sha256 in shipped.items():
+            register_weights(WeightSpec(
+                name=f"{self.prefix}/{name}", repo_id=STYLEKIT_HUB_REPO,
+                filename=f"{self.prefix}/{name}/model.safetensors", sha256=sha256,
+                license=TRAINED_LICENSE, local_path=f"{self.prefix}/{name}/model.safetensors",
+            ))
+
+    def names(self) -> list[str]:
+        """The shipped (or Hub) names of this kind."""
+        return sorted(n.split("/", 1)[1] for n in WEIGHTS if n.startswith(self.prefix + "/"))
+
+    def file(self, model: str) -> Path:
+        """The file of a name, a ``.safetensors`` path, or a folder holding one."""
+        path = Path(model).expanduser()
+        if path.suffix == ".safetensors" or path.is_dir() or "/" in model or "\\" in model:
+            file = path / "model.safetensors" if path.is_dir() else path
+            if not file.is_file():
+                raise WeightsError(f"{self.what} file {file} does not exist; check the path")
+            return file
+        if f"{self.prefix}/{model}" not in WEIGHTS:
+            raise ConfigError(
+                f"unknown {self.what} {model!r}; available: {', '.join(self.names()) or 'none'}"
+                f" (or the path of a model.safetensors from `stylekit train {self.prefix}`)"
+            )
+        return resolve_weights(WEIGHTS[f"{self.prefix}/{model}"])
+
+    def load(self, model: str) -> nn.Module:
+        """The network of ``model`` with its weights, in eval mode, without gradients."""
+        from safetensors import SafetensorError, safe_open
+
+        file = self.file(model)
+        try:
+            with safe_open(str(file), framework="pt") as handle:
+                meta = handle.metadata() or {}
+                state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise WeightsError(
+                f"{self.what} file {file} is not a readable safetensors file ({exc}); delete "
+                "it or download it again"
+            ) from None
+        if meta.get("architecture") != self.architecture:
+            raise WeightsError(
+                f"{file} is not a stylekit {self.what} (metadata architecture="
+                f"{meta.get('architecture')!r}, expected {self.architecture!r})"
+            )
+        try:
+            net = self.build(meta)
+            net.load_state_dict({k: v.float() for k, v in state.items()})
+        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+            raise WeightsError(
+                f"{self.what} file {file} does not match its architecture: {exc}"
+            ) from None
+        return net.eval().requires_grad_(False)
