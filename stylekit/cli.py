@@ -105,9 +105,10 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 def _trainers() -> dict[str, tuple[type[MethodConfig], Any]]:
     """Trainer name -> (config class, function yielding step records)."""
+    from .training.adain import TrainAdaINConfig, train_adain
     from .training.fast import TrainFastConfig, train_fast
 
-    return {"fast": (TrainFastConfig, train_fast)}
+    return {"fast": (TrainFastConfig, train_fast), "adain": (TrainAdaINConfig, train_adain)}
 
 
 def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
