@@ -14,6 +14,7 @@ from .config import MethodConfig
 from .device import resolve_device
 from .errors import StylekitError
 from .images import ImageInput
+from .models import ModelKind
 
 C = TypeVar("C", bound=MethodConfig)
 
@@ -69,6 +70,8 @@ class Stylizer(ABC, Generic[C]):
     config_class: ClassVar[type[MethodConfig]]
     #: Whether :meth:`iterate` needs a style image (per-style networks do not).
     needs_style: ClassVar[bool] = True
+    #: The family of trained model files the method loads (its ``model`` parameter), if any.
+    model_kind: ClassVar[ModelKind | None] = None
 
     def __init__(self, config: C | None = None, **overrides: Any) -> None:
         base = config if config is not None else self.config_class()

@@ -127,14 +127,15 @@ def _print_list() -> None:
     print("methods:")
     for name in list_stylizers():
         print(f"  {name:12s} {get_stylizer_class(name).description}")
-    from .hub import WEIGHTS, describe_source
-    from .methods.fast import available_models
-
-    print("\nfast models (use as --method fast --model NAME):")
-    for name in available_models():
-        print(f"  {name:14s} {describe_source(WEIGHTS[f'fast/{name}'])}")
-    if not available_models():
-        print("  (none yet)")
+    for name in list_stylizers():
+        kind = get_stylizer_class(name).model_kind
+        if kind is None:
+            continue
+        print(f"\n{kind.what}s (use as --method {name} --model NAME):")
+        for model in kind.names():
+            print(f"  {model:14s} {kind.source(model)}")
+        if not kind.names():
+            print("  (none yet)")
     print("\nexample images (use as example:NAME):")
     for example in examples.EXAMPLES.values():
         print(f"  {example.name:12s} {example.kind:6s} {example.credit}; {example.license}")

@@ -16,7 +16,14 @@ from pathlib import Path
 from torch import nn
 
 from .errors import ConfigError, WeightsError
-from .hub import STYLEKIT_HUB_REPO, WEIGHTS, WeightSpec, register_weights, resolve_weights
+from .hub import (
+    STYLEKIT_HUB_REPO,
+    WEIGHTS,
+    WeightSpec,
+    describe_source,
+    register_weights,
+    resolve_weights,
+)
 
 #: Licence line of every network this project trains (see the model cards).
 TRAINED_LICENSE = "weights: MIT; trained on COCO/BSDS500 photos (research, non-commercial terms)"
@@ -43,6 +50,15 @@ class ModelKind:
     def names(self) -> list[str]:
         """The shipped (or Hub) names of this kind."""
         return sorted(n.split("/", 1)[1] for n in WEIGHTS if n.startswith(self.prefix + "/"))
+
+    def source(self, name: str) -> str:
+        """Where a shipped name would be loaded from (``local <path>`` or ``Hub <repo>/<file>``),
+        without downloading anything."""
+        return describe_source(WEIGHTS[f"{self.prefix}/{name}"])
+
+    def is_local(self, name: str) -> bool:
+        """Whether a shipped name is on disk already (no download needed to use it)."""
+        return self.source(name).startswith("local ")
 
     def file(self, model: str) -> Path:
         """The file of a name, a ``.safetensors`` path, or a folder holding one."""

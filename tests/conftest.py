@@ -77,3 +77,50 @@ def tiny_decoder(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("adain") / "model.safetensors"
     export_safetensors(decoder.state_dict(), path, decoder_metadata(decoder))
     return path
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder):
+    """The Gradio app (app.py) served in-process on a free port, with tiny test models.
+
+    The tiny networks are put in a local weights folder (``STYLEKIT_WEIGHTS_DIR``) and
+    registered as shipped models, the same path real shipped weights take, before the app
+    builds its model dropdowns. Yields ``(app module, url)``.
+    """
+    import os
+    import shutil
+    import socket
+
+    from stylekit.hub import WEIGHTS
+    from stylekit.methods.adain import DECODERS
+    from stylekit.methods.fast import FAST_MODELS
+
+    weights = tmp_path_factory.mktemp("weights")
+    for kind, model in ((FAST_MODELS, tiny_fast_model), (DECODERS, tiny_decoder)):
+        (weights / kind.prefix / "tiny_test").mkdir(parents=True)
+        shutil.copy(model, weights / kind.prefix / "tiny_test" / "model.safetensors")
+        kind.register_shipped({"tiny_test": None})
+    saved_env = os.environ.get("STYLEKIT_WEIGHTS_DIR")
+    os.environ["STYLEKIT_WEIGHTS_DIR"] = str(weights)
+
+    import app
+
+    # Small runs, so each request takes seconds (the app's CPU profile is for people).
+    app.PROFILE["gatys"].update(size=64, steps=12, save_every=3)
+    app.LEARN_RUN.update(size=48, steps=6)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.demo.queue(max_size=16, default_concurrency_limit=1)
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                    max_file_size=app.MAX_UPLOAD, quiet=True)
+    try:
+        yield app, f"http://127.0.0.1:{port}/"
+    finally:
+        app.demo.close()
+        for kind in (FAST_MODELS, DECODERS):
+            WEIGHTS.pop(f"{kind.prefix}/tiny_test", None)
+        if saved_env is None:
+            os.environ.pop("STYLEKIT_WEIGHTS_DIR", None)
+        else:
+            os.environ["STYLEKIT_WEIGHTS_DIR"] = saved_env

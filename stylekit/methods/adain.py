@@ -96,6 +96,7 @@ class AdaINStylizer(Stylizer[AdaINConfig]):
 
     description = "Huang & Belongie 2017: AdaIN (instant, any style image)"
     config_class = AdaINConfig
+    model_kind = DECODERS
 
     def __init__(self, config: AdaINConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)

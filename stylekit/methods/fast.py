@@ -88,6 +88,7 @@ class FastStylizer(Stylizer[FastConfig]):
     description = "Johnson et al. 2016: a trained network per style (instant, fixed styles)"
     config_class = FastConfig
     needs_style = False
+    model_kind = FAST_MODELS
 
     def __init__(self, config: FastConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)

@@ -1,0 +1,630 @@
+"""stylekit demo hub: a Gradio app (also a Hugging Face Space) over the stylekit library.
+
+This file only wires widgets to the library: every method, parameter, default, range and
+picture comes from ``stylekit``. A tab is built for each method in ``list_stylizers()`` from
+its config dataclass, so a newly registered method shows up without editing this file.
+
+    python app.py                 # http://127.0.0.1:7860
+    python app.py --share         # plus a public *.gradio.live link, e.g. for a class
+    python app.py --host 0.0.0.0 --port 8080 --max-queue 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import math
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+import torch
+from PIL import Image
+
+import stylekit
+from stylekit import examples, visualize
+from stylekit.config import ParamSpec, describe
+from stylekit.methods.gatys import CONTENT_LAYER_PRESETS, STYLE_LAYER_PRESETS
+from stylekit.vgg import LAYER_NAMES
+
+# --- hardware profile: the only place the app departs from the configs' defaults ---------------
+
+ON_GPU = torch.cuda.is_available()
+#: Per-method defaults for this hardware. A CPU Space has 2 slow cores: a Gatys run at the
+#: library's 384 px / 200 steps takes minutes there, so the app starts smaller.
+PROFILE: dict[str, dict[str, Any]] = (
+    {"gatys": {"size": 512, "steps": 300}, "fast": {"size": 1024}, "adain": {"size": 1024}}
+    if ON_GPU else
+    {"gatys": {"size": 256, "steps": 100, "save_every": 5},
+     "fast": {"size": 512}, "adain": {"size": 512}}
+)
+#: Uploads: at most this many bytes, and shrunk to this long side before any work.
+MAX_UPLOAD = "20mb"
+MAX_SIDE = 2048 if ON_GPU else 1024
+#: Refused outright (before decoding): protects the server from decompression bombs.
+MAX_UPLOAD_PIXELS = 40_000_000
+#: Slider ends for parameters whose config range is open or far wider than a demo needs.
+SLIDER_SPANS: dict[str, tuple[float, float, float]] = {
+    "size": (64, MAX_SIDE, 32), "steps": (10, 1000, 10), "style_size": (128, 1024, 32),
+    "content_weight": (0, 50, 0.5), "style_weight": (0, 2000, 10), "tv_weight": (0, 50, 0.5),
+    "lr": (0.001, 0.2, 0.001), "style_scale": (0.25, 2.0, 0.05),
+}
+#: Shown at the top of a tab; the rest of the config goes into "More settings".
+MAIN_PARAMS = ("model", "size", "steps", "alpha", "strength", "content_weight", "style_weight",
+               "tv_weight", "content_layers", "style_layers", "init", "optimizer",
+               "preserve_color")
+#: Set by the app itself, or not meaningful in a browser.
+HIDDEN_PARAMS = ("device", "save_every", "mask", "max_tile_pixels", "tile_overlap")
+LAYER_PRESETS = {"content_layers": CONTENT_LAYER_PRESETS, "style_layers": STYLE_LAYER_PRESETS}
+
+#: Runs in progress per tab; a cancelled run leaves at once (tests watch this).
+ACTIVE: Counter[str] = Counter()
+_ACTIVE_LOCK = threading.Lock()
+
+
+def on_zero_gpu(duration: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@spaces.GPU`` on a ZeroGPU Space (the GPU is lent per call); a no-op elsewhere."""
+    if os.environ.get("SPACES_ZERO_GPU"):
+        import spaces  # type: ignore[import-not-found]
+
+        return spaces.GPU(duration=duration)  # type: ignore[no-any-return]
+    return lambda fn: fn
+
+
+# --- inputs and errors --------------------------------------------------------------------------
+
+
+def readable_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show the library's errors (bad image, bad parameter, missing weights) in the page."""
+    if _is_generator(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except stylekit.StylekitError as exc:
+                raise gr.Error(str(exc)) from None
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except stylekit.StylekitError as exc:
+            raise gr.Error(str(exc)) from None
+    return wrapper
+
+
+def _is_generator(fn: Callable[..., Any]) -> bool:
+    import inspect
+
+    return inspect.isgeneratorfunction(fn)
+
+
+def upload(path: str | None, what: str, required: bool = True) -> tuple[Image.Image | None, str]:
+    """An uploaded file as an RGB image no larger than ``MAX_SIDE``, and a note if shrunk."""
+    if path is None:
+        if required:
+            raise gr.Error(f"Please add a {what}.")
+        return None, ""
+    image = stylekit.load_image(path, max_pixels=MAX_UPLOAD_PIXELS, what=what)
+    if max(image.size) <= MAX_SIDE:
+        return image, ""
+    width, height = image.size
+    image = stylekit.resize_long_side(image, MAX_SIDE)
+    return image, f"The {what} ({width}x{height}) was resized to {image.width}x{image.height}. "
+
+
+@functools.cache
+def stylizer(method: str) -> stylekit.Stylizer:
+    """One stylizer per method for the whole app, so networks and style encodings stay loaded."""
+    return stylekit.create_stylizer(method)
+
+
+def track(tab: str) -> Callable[[Callable[..., Iterator[Any]]], Callable[..., Iterator[Any]]]:
+    """Count the runs of ``tab`` in progress; the count drops when a run ends or is stopped."""
+    def decorate(fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            with _ACTIVE_LOCK:
+                ACTIVE[tab] += 1
+            try:
+                yield from fn(*args, **kwargs)
+            finally:  # also on Stop: Gradio closes the generator, which lands here
+                with _ACTIVE_LOCK:
+                    ACTIVE[tab] -= 1
+        return wrapper
+    return decorate
+
+
+# --- widgets from config metadata ----------------------------------------------------------------
+
+
+def default_for(method: str, spec: ParamSpec) -> Any:
+    return PROFILE.get(method, {}).get(spec.name, spec.default)
+
+
+def widget_value(method: str, spec: ParamSpec) -> Any:
+    """The starting value of a field's widget (what :func:`params_from` turns back)."""
+    default = default_for(method, spec)
+    kind = get_stylizer_class(method).model_kind
+    if spec.name == "model" and kind is not None:
+        return default if default in kind.names() else None
+    if spec.name in LAYER_PRESETS:
+        presets = LAYER_PRESETS[spec.name]
+        return next((k for k, v in presets.items() if v == tuple(default)), ",".join(default))
+    if spec.is_sequence:
+        return "" if default is None else ",".join(str(v) for v in default)
+    return default
+
+
+def control(method: str, spec: ParamSpec) -> gr.components.Component:
+    """The widget for one config field: slider, dropdown, checkbox, number or text."""
+    value = widget_value(method, spec)
+    label = spec.name.replace("_", " ")
+    kind = get_stylizer_class(method).model_kind
+    if spec.name == "model" and kind is not None:
+        return gr.Dropdown(kind.names(), value=value, label=label, info=spec.help)
+    if spec.name in LAYER_PRESETS:
+        return gr.Dropdown(list(LAYER_PRESETS[spec.name]), value=value, label=label,
+                           info=spec.help + " Or type layer names, comma-separated.",
+                           allow_custom_value=True)
+    if spec.choices:
+        return gr.Dropdown(list(spec.choices), value=value, label=label, info=spec.help)
+    if spec.base_type is bool:
+        return gr.Checkbox(value=value, label=label, info=spec.help)
+    if spec.is_sequence:
+        return gr.Textbox(value, label=label, info=spec.help + " Comma-separated; empty: default.")
+    if spec.base_type in (int, float):
+        low, high, step = SLIDER_SPANS.get(spec.name, (spec.min, spec.max, None))
+        if low is not None and high is not None and value is not None:
+            step = step or (1 if spec.base_type is int else 0.01)
+            return gr.Slider(low, high, value=value, step=step, label=label, info=spec.help)
+        return gr.Number(value, label=label, info=spec.help,
+                         precision=0 if spec.base_type is int else None)
+    return gr.Textbox(value or "", label=label, info=spec.help)
+
+
+def get_stylizer_class(method: str) -> type[stylekit.Stylizer]:
+    return stylekit.get_stylizer_class(method)
+
+
+def visible_params(method: str) -> list[ParamSpec]:
+    specs = describe(get_stylizer_class(method).config_class)
+    return [s for s in specs if s.name not in HIDDEN_PARAMS]
+
+
+def params_from(method: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    """Widget values back to config fields (the config coerces and checks them)."""
+    params = {s.name: v for s, v in zip(visible_params(method), values, strict=True)}
+    for name, value in params.items():
+        if isinstance(value, str) and "," in value and name in LAYER_PRESETS:
+            params[name] = tuple(v.strip() for v in value.split(",") if v.strip())
+    params.update({k: v for k, v in PROFILE.get(method, {}).items() if k == "save_every"})
+    return params
+
+
+# --- running a method ----------------------------------------------------------------------------
+
+
+def loss_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["step", "log10 loss", "term"])
+
+
+def loss_rows(step: int, losses: dict[str, float], label: str = "") -> list[dict[str, Any]]:
+    """One row per loss term, on a log scale (style and content differ by orders)."""
+    return [{"step": step, "log10 loss": math.log10(max(value, 1e-12)),
+             "term": f"{label}{term}"} for term, value in losses.items() if value > 0]
+
+
+def run_method(method: str, content: str | None, style: str | None, style2: str | None,
+               mask: str | None, *values: Any,
+               progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+    """Stream one method's run: (current image, gallery, loss curve, status) as it goes."""
+    photo, notes = upload(content, "content image")
+    cls = get_stylizer_class(method)
+    styles: list[Image.Image] = []
+    given = ((style, "style image"), (style2, "second style image")) if cls.needs_style else ()
+    for path, what in given:
+        image, note = upload(path, what, required=cls.needs_style and what == "style image")
+        notes += note
+        if image is not None:
+            styles.append(image)
+    params = params_from(method, values)
+    if mask is not None:
+        params["mask"] = mask
+    gallery: list[tuple[Image.Image, str]] = []
+    curve: list[dict[str, Any]] = []
+    # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
+    # yielded, and closes it between two yields, so a stopped run ends within one step.
+    yield gr.skip(), [], loss_table([]), f"{notes}**{method}**: starting"
+    runner = stylizer(method)
+    for record in runner.iterate(photo, styles or None, **params):
+        total = record.losses.get("total")
+        if record.losses:
+            curve += loss_rows(record.step, record.losses)
+        eta = f" · about {record.eta:.0f} s left" if record.eta else ""
+        progress((record.step, record.total_steps), desc=f"step {record.step}{eta}")
+        status = (f"{notes}**{method}**: step {record.step} of {record.total_steps}, "
+                  f"{record.elapsed:.1f} s" + (f", loss {total:.4g}" if total else ""))
+        if record.image is not None and not record.done:
+            gallery.append((record.image, f"step {record.step}"
+                            + (f" · loss {total:.3g}" if total else "")))
+        if record.done:
+            status = (f"{notes}**{method}**: done in {record.elapsed:.2f} s "
+                      f"({record.image.width}x{record.image.height})"  # type: ignore[union-attr]
+                      + (f", final loss {total:.4g}" if total else ""))
+            yield record.image, gallery, loss_table(curve), status
+        elif record.image is not None:
+            yield record.image, gallery, loss_table(curve), status
+        else:  # the plot is redrawn every few steps only: cheaper for the browser
+            yield (gr.skip(), gr.skip(), loss_table(curve) if record.step % 5 == 0 else gr.skip(),
+                   status)
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+
+def example_paths(kind: str) -> list[str]:
+    """Example images of ``kind`` whose packages are installed here."""
+    paths = []
+    for example in examples.EXAMPLES.values():
+        if example.kind == kind:
+            # e.g. without Debian's opencv-doc, starry_night is left out
+            with contextlib.suppress(stylekit.StylekitError):
+                paths.append(str(examples.example_path(example.name)))
+    return paths
+
+
+def example_pairs() -> list[list[str]]:
+    photos, styles = example_paths("photo"), example_paths("style")
+    return [[photo, styles[i % len(styles)]] for i, photo in enumerate(photos)] if styles else []
+
+
+def sources_markdown() -> str:
+    lines = ["| image | credit | licence |", "|---|---|---|"]
+    lines += [f"| {e.name} | {e.credit} | {e.license} |" for e in examples.EXAMPLES.values()]
+    return "\n".join(lines)
+
+
+@functools.cache
+def model_thumbnails(method: str) -> list[tuple[Image.Image, str]]:
+    """Each local model of ``method`` applied to an example photo: what picking it gives."""
+    kind = get_stylizer_class(method).model_kind
+    photos = example_paths("photo")
+    if kind is None or not photos:
+        return []
+    thumbs = []
+    for name in kind.names():
+        if kind.is_local(name):  # Hub-only models would download here: they show no thumbnail
+            try:
+                thumbs.append((stylizer(method).stylize(photos[0], model=name, size=192), name))
+            except stylekit.StylekitError:
+                continue
+    return thumbs
+
+
+class ImageUpload(gr.Image):
+    """``gr.Image`` whose unreadable uploads become a readable message in the page.
+
+    Gradio opens every upload with Pillow before the handler runs; a text file renamed
+    ``.png`` would otherwise end as a bare "Error". Sizes and pixel counts are checked later,
+    by the library (:func:`upload`).
+    """
+
+    is_template = True  # same widget in the browser as gr.Image
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            name = getattr(payload, "orig_name", None) or "the upload"
+            raise gr.Error(
+                f"{self.label}: {name} is not an image that can be read ({exc.__class__.__name__})."
+                " Upload a PNG, JPEG or WebP picture.") from None
+
+
+def image_input(label: str, visible: bool = True) -> gr.Image:
+    return ImageUpload(type="filepath", label=label, sources=["upload", "clipboard"],
+                       height=260, visible=visible)
+
+
+def method_tab(method: str) -> None:
+    """Inputs, settings and outputs of one method, all derived from its class and config."""
+    cls = get_stylizer_class(method)
+    specs = visible_params(method)
+    iterative = any(s.name == "steps" for s in specs)
+    has_mask = any(s.name == "mask" for s in describe(cls.config_class))
+    gr.Markdown(f"**{cls.description}**")
+    with gr.Row():
+        with gr.Column():
+            content = image_input("Photo")
+            # Every tab takes the same four images (hidden where unused): one API shape.
+            style = image_input("Style image", visible=cls.needs_style)
+            with gr.Accordion("Blend a second style", open=False, visible=cls.needs_style):
+                style2 = image_input("Second style image (optional)")
+                mask = image_input("Mask: white takes the first style, black the second",
+                                   visible=has_mask)
+            widgets: dict[str, gr.components.Component] = {}
+            main = [s for s in specs if s.name in MAIN_PARAMS]
+            more = [s for s in specs if s.name not in MAIN_PARAMS]
+            for spec in main:
+                widgets[spec.name] = control(method, spec)
+            with gr.Accordion("More settings", open=False):
+                for spec in more:
+                    widgets[spec.name] = control(method, spec)
+            with gr.Row():
+                run = gr.Button("Stylize", variant="primary")
+                stop = gr.Button("Stop", variant="stop", visible=iterative)
+        with gr.Column():
+            result = gr.Image(label="Result", type="pil", interactive=False, format="png",
+                              height=420)
+            status = gr.Markdown()
+            gallery = gr.Gallery(label="Intermediate iterations", columns=5, height=240,
+                                 visible=iterative)
+            curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="Loss curve",
+                                height=240, visible=iterative)
+    thumbs = model_thumbnails(method) if not cls.needs_style else []
+    if thumbs and "model" in widgets:
+        picker = gr.Gallery(thumbs, label="Models (click to pick; shown on an example photo)",
+                            columns=6, height=200, allow_preview=False)
+
+        def pick(evt: gr.SelectData) -> str:
+            return thumbs[evt.index][1]
+
+        picker.select(pick, None, widgets["model"])
+    gr.Examples(example_pairs() if cls.needs_style else [[p] for p in example_paths("photo")],
+                [content, style] if cls.needs_style else [content])
+    ordered = [widgets[s.name] for s in specs]
+    handler = on_zero_gpu(120 if iterative else 30)(
+        readable_errors(track(method)(functools.partial(run_method, method))))
+    event = run.click(handler, [content, style, style2, mask, *ordered],
+                      [result, gallery, curve, status], api_name=method,
+                      concurrency_limit=1 if iterative else 2,
+                      concurrency_id="optimise" if iterative else "one_pass",
+                      show_progress_on=[status])
+    stop.click(None, None, None, cancels=[event])
+
+
+@readable_errors
+@track("compare")
+def compare(content: str | None, style: str | None, *models: str | None,
+            progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
+    """The same photo and style through every method, fastest first, with times."""
+    photo, notes = upload(content, "content image")
+    painting, note = upload(style, "style image")
+    notes += note
+    results: list[tuple[Image.Image, str]] = []
+    lines: list[str] = []
+    yield [], notes + "starting"  # from here on, Stop can close the run (see run_method)
+    methods = sorted(stylekit.list_stylizers(),
+                     key=lambda m: any(s.name == "steps" for s in visible_params(m)))
+    for method in methods:
+        cls = get_stylizer_class(method)
+        params = dict(PROFILE.get(method, {}))
+        if "save_every" in params:
+            params["save_every"] = 0  # only the final images are compared
+        label = method
+        if cls.model_kind is not None:
+            model = dict(zip(methods_with_models(), models, strict=True))[method]
+            if not model:
+                lines.append(f"- **{method}**: skipped (no model picked)")
+                continue
+            params["model"] = model
+            label = f"{method} ({model})"
+        try:
+            for record in stylizer(method).iterate(
+                    photo, painting if cls.needs_style else None, **params):
+                progress((record.step, record.total_steps), desc=label)
+                if record.done:
+                    results.append((record.image, f"{label} · {record.elapsed:.2f} s"))
+                    lines.append(f"- **{label}**: {record.elapsed:.2f} s")
+                    yield results, notes + "\n".join(lines)
+                else:
+                    yield gr.skip(), notes + "\n".join([*lines, f"- {label}: step {record.step}"])
+        except stylekit.StylekitError as exc:
+            lines.append(f"- **{label}**: failed: {exc}")
+    yield results, notes + "\n".join(lines)
+
+
+@readable_errors
+def show_features(image: str | None, layer: str, count: float) -> tuple[Image.Image, str]:
+    photo, note = upload(image, "image")
+    grid = visualize.feature_maps(photo, layer, count=int(count))
+    return grid, note + visualize.layer_summary(layer)
+
+
+@readable_errors
+def show_grams(image: str | None, layers: list[str]) -> list[tuple[Image.Image, str]]:
+    picture, _ = upload(image, "style image")
+    if not layers:
+        raise gr.Error("Pick at least one layer.")
+    return [(visualize.gram_heatmap(picture, layer), visualize.layer_summary(layer))
+            for layer in layers]
+
+
+#: The Learn tab's side-by-side Gatys runs: small, so a class waits seconds, not minutes.
+LEARN_RUN: dict[str, Any] = {"size": 256, "steps": 150} if ON_GPU else {"size": 128, "steps": 60}
+
+
+def small_gatys(**params: Any) -> dict[str, Any]:
+    return {**LEARN_RUN, "save_every": 0, **params}
+
+
+def _pair(content: str | None, style: str | None) -> tuple[Image.Image, Image.Image]:
+    photo, _ = upload(content, "content image")
+    painting, _ = upload(style, "style image")
+    return photo, painting  # type: ignore[return-value]
+
+
+@readable_errors
+@track("learn")
+def layer_grid(content: str | None, style: str | None, progress: gr.Progress = gr.Progress()
+               ) -> Iterator[Any]:
+    """The same pair with each content preset x style preset: what each layer set brings."""
+    photo, painting = _pair(content, style)
+    cells: list[tuple[Image.Image, str]] = []
+    yield cells
+    combos = [(c, s) for s in STYLE_LAYER_PRESETS for c in CONTENT_LAYER_PRESETS]
+    for i, (content_set, style_set) in enumerate(combos):
+        desc = f"content {content_set}, style {style_set} ({i + 1} of {len(combos)})"
+        for record in stylizer("gatys").iterate(photo, painting, **small_gatys(
+                content_layers=(content_set,), style_layers=(style_set,))):
+            progress((record.step, record.total_steps), desc=desc)
+            if record.done:
+                layers = ", ".join(STYLE_LAYER_PRESETS[style_set])
+                cells.append((record.image,  # type: ignore[arg-type]
+                              f"content {content_set} · style {style_set} ({layers})"))
+            yield cells if record.done else gr.skip()
+
+
+@readable_errors
+@track("learn")
+def init_race(content: str | None, style: str | None, progress: gr.Progress = gr.Progress()
+              ) -> Iterator[Any]:
+    """Gatys from noise and from the photo, same steps: where the optimiser starts matters."""
+    photo, painting = _pair(content, style)
+    cells: list[tuple[Image.Image, str]] = []
+    rows: list[dict[str, Any]] = []
+    yield cells, loss_table(rows)
+    for init in ("noise", "content"):
+        params = small_gatys(init=init, scales=(LEARN_RUN["size"],),
+                             save_every=max(1, LEARN_RUN["steps"] // 3))
+        for record in stylizer("gatys").iterate(photo, painting, **params):
+            rows += loss_rows(record.step, {"total": record.losses.get("total", 0.0)},
+                              f"from {init}: ")
+            progress((record.step, record.total_steps), desc=f"init {init}")
+            if record.image is not None:
+                cells.append((record.image, f"from {init}, step {record.step}"))
+                yield cells, loss_table(rows)
+            else:
+                yield gr.skip(), gr.skip()
+
+
+def learn_tab() -> None:
+    gr.Markdown("What the network sees, and what each choice changes. Small sizes, so it is "
+                "quick enough to run live in a class.")
+    with gr.Tab("What each VGG layer sees"):
+        with gr.Row():
+            with gr.Column():
+                image = image_input("Image")
+                layer = gr.Dropdown(list(LAYER_NAMES), value="relu2_1", label="VGG-19 layer")
+                count = gr.Slider(4, 64, value=16, step=4, label="channels shown (most active)")
+                go = gr.Button("Show feature maps", variant="primary")
+            with gr.Column():
+                maps = gr.Image(label="Feature maps", type="pil", interactive=False)
+                summary = gr.Markdown()
+        gr.Examples([[p] for p in example_paths("photo")], [image])
+        go.click(show_features, [image, layer, count], [maps, summary], api_name="features",
+                 concurrency_id="one_pass")
+    with gr.Tab("Gram matrices"):
+        gr.Markdown("A Gram matrix holds how often two channels fire together, wherever in "
+                    "the picture: texture and colour without layout. Gatys matches these.")
+        with gr.Row():
+            with gr.Column():
+                picture = image_input("Style image")
+                layers = gr.CheckboxGroup(list(STYLE_LAYER_PRESETS["gatys"]),
+                                          value=["relu1_1", "relu3_1", "relu5_1"],
+                                          label="layers")
+                go = gr.Button("Show Gram matrices", variant="primary")
+            grams = gr.Gallery(label="Gram matrices (first 64 channels)", columns=3)
+        gr.Examples([[p] for p in example_paths("style")], [picture])
+        go.click(show_grams, [picture, layers], grams, api_name="grams",
+                 concurrency_id="one_pass")
+    with gr.Tab("Layer choices"):
+        gr.Markdown("The same photo and painting with each set of content and style layers. "
+                    "Shallow style layers copy colour and fine texture, deep ones larger "
+                    "motifs; a deeper content layer lets the layout move more.")
+        with gr.Row():
+            content = image_input("Photo")
+            style = image_input("Style image")
+        go = gr.Button("Run the grid", variant="primary")
+        grid = gr.Gallery(label="content layers x style layers", columns=2)
+        gr.Examples(example_pairs(), [content, style])
+        event = go.click(layer_grid, [content, style], grid, api_name="layer_grid",
+                         concurrency_limit=1, concurrency_id="optimise")
+        gr.Button("Stop", variant="stop").click(None, None, None, cancels=[event])
+    with gr.Tab("Where the optimiser starts"):
+        gr.Markdown("Gatys optimises the pixels themselves. From noise it must build the "
+                    "picture; from the photo it only has to repaint it.")
+        with gr.Row():
+            content = image_input("Photo")
+            style = image_input("Style image")
+        go = gr.Button("Race noise against photo", variant="primary")
+        with gr.Row():
+            race = gr.Gallery(label="snapshots", columns=4)
+            race_curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="total loss")
+        gr.Examples(example_pairs(), [content, style])
+        event = go.click(init_race, [content, style], [race, race_curve], api_name="init_race",
+                         concurrency_limit=1, concurrency_id="optimise")
+        gr.Button("Stop", variant="stop").click(None, None, None, cancels=[event])
+
+
+def methods_with_models() -> list[str]:
+    return [m for m in stylekit.list_stylizers() if get_stylizer_class(m).model_kind is not None]
+
+
+def compare_tab() -> None:
+    gr.Markdown("One photo and one painting through every method, with the time each took.")
+    with gr.Row():
+        with gr.Column():
+            content = image_input("Photo")
+            style = image_input("Style image")
+            models = []
+            for method in methods_with_models():
+                spec = next(s for s in visible_params(method) if s.name == "model")
+                names = get_stylizer_class(method).model_kind.names()  # type: ignore[union-attr]
+                value = widget_value(method, spec) or (names[0] if names else None)
+                models.append(gr.Dropdown(names, value=value, label=f"{method} model"))
+            go = gr.Button("Compare", variant="primary")
+        with gr.Column():
+            out = gr.Gallery(label="Results", columns=3, height=420)
+            times = gr.Markdown()
+    gr.Examples(example_pairs(), [content, style])
+    event = go.click(on_zero_gpu(120)(compare), [content, style, *models], [out, times],
+                     api_name="compare", concurrency_limit=1, concurrency_id="optimise")
+    gr.Button("Stop", variant="stop").click(None, None, None, cancels=[event])
+
+
+def build() -> gr.Blocks:
+    with gr.Blocks(title="stylekit: neural style transfer") as blocks:
+        hardware = "a GPU" if ON_GPU else "a CPU (sizes and steps start small)"
+        gr.Markdown(
+            "# stylekit\nPaint a photo in the style of a painting, three ways. Running on "
+            f"{hardware}. Uploads up to {MAX_UPLOAD.upper()}; larger than {MAX_SIDE} px on "
+            "the long side are shrunk first.")
+        for method in stylekit.list_stylizers():
+            with gr.Tab(method):
+                method_tab(method)
+        with gr.Tab("Compare"):
+            compare_tab()
+        with gr.Tab("Learn"):
+            learn_tab()
+        with gr.Accordion("About the example images", open=False):
+            gr.Markdown(sources_markdown())
+    return blocks
+
+
+demo = build()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="stylekit demo hub (Gradio)")
+    parser.add_argument("--share", action="store_true", help="also serve a public link")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    parser.add_argument("--port", type=int,
+                        default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    parser.add_argument("--max-queue", type=int, default=16,
+                        help="requests waiting at most; more are told to come back later")
+    args = parser.parse_args(argv)
+    demo.queue(max_size=args.max_queue, default_concurrency_limit=1)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share,
+                max_file_size=MAX_UPLOAD, show_error=True)
+
+
+if __name__ == "__main__":
+    main()

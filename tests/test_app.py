@@ -1,0 +1,154 @@
+"""The Gradio app through its real HTTP API: gradio_client against the app served in-process."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+import stylekit
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client(live_app) -> Client:
+    return Client(live_app[1], verbose=False)
+
+
+def method_args(app: Any, method: str, content: Path | None, style: Path | None,
+                **overrides: Any) -> list[Any]:
+    """The positional inputs of a method tab: four images, then every visible setting."""
+    values = {s.name: app.widget_value(method, s) for s in app.visible_params(method)}
+    values.update(overrides)
+    images = [handle_file(str(p)) if p else None for p in (content, style)]
+    return [*images, None, None, *values.values()]
+
+
+def assert_image_file(path: str, min_side: int = 16) -> Image.Image:
+    image = Image.open(path)
+    image.load()
+    assert min(image.size) >= min_side
+    return image
+
+
+def test_a_tab_per_registered_method(live_app) -> None:
+    app, _ = live_app
+    config = app.demo.get_config_file()
+    labels = {c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"}
+    assert set(stylekit.list_stylizers()) <= labels
+    assert {"Compare", "Learn"} <= labels
+
+
+@pytest.mark.parametrize("method", stylekit.list_stylizers())
+def test_each_method_tab_returns_a_real_result(live_app, client, content_path, style_path,
+                                               method) -> None:
+    app, _ = live_app
+    model = {"model": "tiny_test"} if app.get_stylizer_class(method).model_kind else {}
+    image, _gallery, _curve, status = client.predict(
+        *method_args(app, method, content_path, style_path, size=96, **model),
+        api_name=f"/{method}")
+    result = assert_image_file(image)
+    assert max(result.size) == 96
+    assert "done in" in status
+
+
+def test_gatys_streams_intermediate_images_before_the_final_one(live_app, client, content_path,
+                                                                style_path) -> None:
+    app, _ = live_app
+    job = client.submit(*method_args(app, "gatys", content_path, style_path, size=64, steps=12),
+                        api_name="/gatys")
+    updates = list(job)  # every streamed (image, gallery, curve, status)
+    galleries = [len(u[1]) for u in updates if isinstance(u[1], list)]
+    assert max(galleries) >= 3  # snapshots at steps 3, 6, 9 (save_every 3), before step 12
+    assert len(updates) >= 4
+    assert "done in" in updates[-1][3]
+    curve = updates[-1][2]["data"]
+    assert {row[2] for row in curve} >= {"total", "content", "style"}  # columns: step, loss, term
+
+
+def wait_for(condition, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_stop_cancels_a_running_gatys_job_and_frees_it(live_app, client, content_path,
+                                                        style_path) -> None:
+    app, _ = live_app
+    job = client.submit(*method_args(app, "gatys", content_path, style_path, size=128,
+                                     steps=1000), api_name="/gatys")
+    assert wait_for(lambda: app.ACTIVE["gatys"] == 1, 60), "the run never started"
+    time.sleep(1.0)
+    job.cancel()
+    # 1000 steps would take minutes: the run must end within a step or two.
+    assert wait_for(lambda: app.ACTIVE["gatys"] == 0, 10), "the cancelled run kept computing"
+    # and the queue serves the next request
+    image, *_ = client.predict(*method_args(app, "gatys", content_path, style_path, size=64,
+                                            steps=10), api_name="/gatys")
+    assert_image_file(image)
+
+
+def test_a_non_image_upload_is_a_readable_error_and_the_app_keeps_serving(
+        live_app, client, tmp_path, content_path) -> None:
+    app, _ = live_app
+    bogus = tmp_path / "notes.png"
+    bogus.write_text("this is not a picture")
+    with pytest.raises(Exception, match="not an image|cannot identify|image file"):
+        client.predict(*method_args(app, "fast", bogus, None, model="tiny_test"),
+                       api_name="/fast")
+    image, *_ = client.predict(*method_args(app, "fast", content_path, None, size=64,
+                                            model="tiny_test"), api_name="/fast")
+    assert_image_file(image)
+
+
+def test_big_uploads_are_shrunk_and_said(live_app, client, tmp_path) -> None:
+    app, _ = live_app
+    big = tmp_path / "big.png"
+    Image.new("RGB", (app.MAX_SIDE + 300, 200), (120, 30, 200)).save(big)
+    image, _gallery, _curve, status = client.predict(
+        *method_args(app, "fast", big, None, size=app.MAX_SIDE, model="tiny_test"),
+        api_name="/fast")
+    assert max(assert_image_file(image).size) <= app.MAX_SIDE
+    assert "was resized" in status
+
+
+def test_compare_runs_every_method_with_times(live_app, client, content_path,
+                                              style_path) -> None:
+    gallery, times = client.predict(handle_file(str(content_path)), handle_file(str(style_path)),
+                                    "tiny_test", "tiny_test", api_name="/compare")
+    captions = [item["caption"] for item in gallery]
+    assert len(captions) == len(stylekit.list_stylizers()), times
+    for method in stylekit.list_stylizers():
+        assert any(c.startswith(method) and c.endswith(" s") for c in captions), captions
+
+
+def test_learn_feature_maps_and_grams(client, content_path, style_path) -> None:
+    grid, summary = client.predict(handle_file(str(content_path)), "relu3_1", 8,
+                                   api_name="/features")
+    assert_image_file(grid, 64)
+    assert "relu3_1" in summary and "256 channels" in summary
+    grams = client.predict(handle_file(str(style_path)), ["relu1_1", "relu2_1"],
+                           api_name="/grams")
+    assert len(grams) == 2
+    for item in grams:
+        assert_image_file(item["image"], 64)
+
+
+def test_learn_layer_grid_and_init_race(client, content_path, style_path) -> None:
+    cells = client.predict(handle_file(str(content_path)), handle_file(str(style_path)),
+                           api_name="/layer_grid")
+    assert len(cells) == 6  # 2 content presets x 3 style presets
+    race, curve = client.predict(handle_file(str(content_path)), handle_file(str(style_path)),
+                                 api_name="/init_race")
+    captions = " ".join(item["caption"] for item in race)
+    assert "from noise" in captions and "from content" in captions
+    terms = {row[2] for row in curve["data"]}
+    assert terms == {"from noise: total", "from content: total"}
