@@ -70,9 +70,9 @@ _ACTIVE_LOCK = threading.Lock()
 def on_zero_gpu(duration: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@spaces.GPU`` on a ZeroGPU Space (the GPU is lent per call); a no-op elsewhere."""
     if os.environ.get("SPACES_ZERO_GPU"):
-        import spaces  # type: ignore[import-not-found]
+        import spaces
 
-        return spaces.GPU(duration=duration)  # type: ignore[no-any-return]
+        return spaces.GPU(duration=duration)
     return lambda fn: fn
 
 
@@ -105,12 +105,10 @@ def _is_generator(fn: Callable[..., Any]) -> bool:
     return inspect.isgeneratorfunction(fn)
 
 
-def upload(path: str | None, what: str, required: bool = True) -> tuple[Image.Image | None, str]:
+def upload(path: str | None, what: str) -> tuple[Image.Image, str]:
     """An uploaded file as an RGB image no larger than ``MAX_SIDE``, and a note if shrunk."""
     if path is None:
-        if required:
-            raise gr.Error(f"Please add a {what}.")
-        return None, ""
+        raise gr.Error(f"Please add a {what}.")
     image = stylekit.load_image(path, max_pixels=MAX_UPLOAD_PIXELS, what=what)
     if max(image.size) <= MAX_SIDE:
         return image, ""
@@ -165,28 +163,30 @@ def widget_value(method: str, spec: ParamSpec) -> Any:
 def control(method: str, spec: ParamSpec) -> gr.components.Component:
     """The widget for one config field: slider, dropdown, checkbox, number or text."""
     value = widget_value(method, spec)
-    label = spec.name.replace("_", " ")
     kind = get_stylizer_class(method).model_kind
+    # elem_id: for the browser tests and custom CSS
+    common: dict[str, Any] = {"label": spec.name.replace("_", " "), "info": spec.help,
+                              "elem_id": f"{method}-{spec.name}"}
     if spec.name == "model" and kind is not None:
-        return gr.Dropdown(kind.names(), value=value, label=label, info=spec.help)
+        return gr.Dropdown(kind.names(), value=value, **common)
     if spec.name in LAYER_PRESETS:
-        return gr.Dropdown(list(LAYER_PRESETS[spec.name]), value=value, label=label,
-                           info=spec.help + " Or type layer names, comma-separated.",
-                           allow_custom_value=True)
+        common["info"] += " Or type layer names, comma-separated."
+        return gr.Dropdown(list(LAYER_PRESETS[spec.name]), value=value, allow_custom_value=True,
+                           **common)
     if spec.choices:
-        return gr.Dropdown(list(spec.choices), value=value, label=label, info=spec.help)
+        return gr.Dropdown(list(spec.choices), value=value, **common)
     if spec.base_type is bool:
-        return gr.Checkbox(value=value, label=label, info=spec.help)
+        return gr.Checkbox(value=value, **common)
     if spec.is_sequence:
-        return gr.Textbox(value, label=label, info=spec.help + " Comma-separated; empty: default.")
+        common["info"] += " Comma-separated; empty: default."
+        return gr.Textbox(value, **common)
     if spec.base_type in (int, float):
         low, high, step = SLIDER_SPANS.get(spec.name, (spec.min, spec.max, None))
         if low is not None and high is not None and value is not None:
             step = step or (1 if spec.base_type is int else 0.01)
-            return gr.Slider(low, high, value=value, step=step, label=label, info=spec.help)
-        return gr.Number(value, label=label, info=spec.help,
-                         precision=0 if spec.base_type is int else None)
-    return gr.Textbox(value or "", label=label, info=spec.help)
+            return gr.Slider(low, high, value=value, step=step, **common)
+        return gr.Number(value, precision=0 if spec.base_type is int else None, **common)
+    return gr.Textbox(value or "", **common)
 
 
 def get_stylizer_class(method: str) -> type[stylekit.Stylizer]:
@@ -212,7 +212,9 @@ def params_from(method: str, values: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def loss_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["step", "log10 loss", "term"])
+    # Typed columns even when empty: the plot picks its axis kind from the first frame.
+    table = pd.DataFrame(rows, columns=["step", "log10 loss", "term"])
+    return table.astype({"step": "int64", "log10 loss": "float64", "term": "str"})
 
 
 def loss_rows(step: int, losses: dict[str, float], label: str = "") -> list[dict[str, Any]]:
@@ -230,10 +232,10 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
     styles: list[Image.Image] = []
     given = ((style, "style image"), (style2, "second style image")) if cls.needs_style else ()
     for path, what in given:
-        image, note = upload(path, what, required=cls.needs_style and what == "style image")
-        notes += note
-        if image is not None:
+        if path is not None or not styles:  # the second style is optional
+            image, note = upload(path, what)
             styles.append(image)
+            notes += note
     params = params_from(method, values)
     if mask is not None:
         params["mask"] = mask
@@ -241,7 +243,7 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
     curve: list[dict[str, Any]] = []
     # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
     # yielded, and closes it between two yields, so a stopped run ends within one step.
-    yield gr.skip(), [], loss_table([]), f"{notes}**{method}**: starting"
+    yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting"
     runner = stylizer(method)
     for record in runner.iterate(photo, styles or None, **params):
         total = record.losses.get("total")
@@ -328,9 +330,14 @@ class ImageUpload(gr.Image):
                 " Upload a PNG, JPEG or WebP picture.") from None
 
 
-def image_input(label: str, visible: bool = True) -> gr.Image:
+def picked(thumbs: list[tuple[Image.Image, str]], evt: gr.SelectData) -> str:
+    """The model name of the clicked thumbnail."""
+    return thumbs[evt.index][1]
+
+
+def image_input(label: str, visible: bool = True, elem_id: str | None = None) -> gr.Image:
     return ImageUpload(type="filepath", label=label, sources=["upload", "clipboard"],
-                       height=260, visible=visible)
+                       height=260, visible=visible, elem_id=elem_id)
 
 
 def method_tab(method: str) -> None:
@@ -342,9 +349,10 @@ def method_tab(method: str) -> None:
     gr.Markdown(f"**{cls.description}**")
     with gr.Row():
         with gr.Column():
-            content = image_input("Photo")
+            content = image_input("Photo", elem_id=f"{method}-content")
             # Every tab takes the same four images (hidden where unused): one API shape.
-            style = image_input("Style image", visible=cls.needs_style)
+            style = image_input("Style image", visible=cls.needs_style,
+                                elem_id=f"{method}-style")
             with gr.Accordion("Blend a second style", open=False, visible=cls.needs_style):
                 style2 = image_input("Second style image (optional)")
                 mask = image_input("Mask: white takes the first style, black the second",
@@ -354,29 +362,28 @@ def method_tab(method: str) -> None:
             more = [s for s in specs if s.name not in MAIN_PARAMS]
             for spec in main:
                 widgets[spec.name] = control(method, spec)
+            thumbs = model_thumbnails(method) if not cls.needs_style else []
+            if thumbs and "model" in widgets:
+                picker = gr.Gallery(thumbs, label="The models on an example photo: click one "
+                                    "to pick it", columns=4, height=170, allow_preview=False,
+                                    fit_columns=False, object_fit="cover")
+                picker.select(functools.partial(picked, thumbs), None, widgets["model"])
             with gr.Accordion("More settings", open=False):
                 for spec in more:
                     widgets[spec.name] = control(method, spec)
             with gr.Row():
-                run = gr.Button("Stylize", variant="primary")
+                run = gr.Button("Stylize", variant="primary",
+                                elem_id=f"{method}-run")
                 stop = gr.Button("Stop", variant="stop", visible=iterative)
         with gr.Column():
             result = gr.Image(label="Result", type="pil", interactive=False, format="png",
+                              elem_id=f"{method}-result",
                               height=420)
-            status = gr.Markdown()
+            status = gr.Markdown(elem_id=f"{method}-status")
             gallery = gr.Gallery(label="Intermediate iterations", columns=5, height=240,
-                                 visible=iterative)
+                                 visible=iterative, elem_id=f"{method}-gallery")
             curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="Loss curve",
-                                height=240, visible=iterative)
-    thumbs = model_thumbnails(method) if not cls.needs_style else []
-    if thumbs and "model" in widgets:
-        picker = gr.Gallery(thumbs, label="Models (click to pick; shown on an example photo)",
-                            columns=6, height=200, allow_preview=False)
-
-        def pick(evt: gr.SelectData) -> str:
-            return thumbs[evt.index][1]
-
-        picker.select(pick, None, widgets["model"])
+                                height=300, visible=iterative)
     gr.Examples(example_pairs() if cls.needs_style else [[p] for p in example_paths("photo")],
                 [content, style] if cls.needs_style else [content])
     ordered = [widgets[s.name] for s in specs]
@@ -420,7 +427,7 @@ def compare(content: str | None, style: str | None, *models: str | None,
             for record in stylizer(method).iterate(
                     photo, painting if cls.needs_style else None, **params):
                 progress((record.step, record.total_steps), desc=label)
-                if record.done:
+                if record.done and record.image is not None:
                     results.append((record.image, f"{label} · {record.elapsed:.2f} s"))
                     lines.append(f"- **{label}**: {record.elapsed:.2f} s")
                     yield results, notes + "\n".join(lines)
@@ -458,7 +465,7 @@ def small_gatys(**params: Any) -> dict[str, Any]:
 def _pair(content: str | None, style: str | None) -> tuple[Image.Image, Image.Image]:
     photo, _ = upload(content, "content image")
     painting, _ = upload(style, "style image")
-    return photo, painting  # type: ignore[return-value]
+    return photo, painting
 
 
 @readable_errors
@@ -490,7 +497,7 @@ def init_race(content: str | None, style: str | None, progress: gr.Progress = gr
     photo, painting = _pair(content, style)
     cells: list[tuple[Image.Image, str]] = []
     rows: list[dict[str, Any]] = []
-    yield cells, loss_table(rows)
+    yield cells, gr.skip()  # an empty first frame would leave the plot without lines
     for init in ("noise", "content"):
         params = small_gatys(init=init, scales=(LEARN_RUN["size"],),
                              save_every=max(1, LEARN_RUN["steps"] // 3))
@@ -593,12 +600,13 @@ def compare_tab() -> None:
 def build() -> gr.Blocks:
     with gr.Blocks(title="stylekit: neural style transfer") as blocks:
         hardware = "a GPU" if ON_GPU else "a CPU (sizes and steps start small)"
+        methods = stylekit.list_stylizers()
         gr.Markdown(
-            "# stylekit\nPaint a photo in the style of a painting, three ways. Running on "
-            f"{hardware}. Uploads up to {MAX_UPLOAD.upper()}; larger than {MAX_SIDE} px on "
-            "the long side are shrunk first.")
-        for method in stylekit.list_stylizers():
-            with gr.Tab(method):
+            "# stylekit\nPaint a photo in the style of a painting, "
+            f"{len(methods)} ways. Running on {hardware}. Uploads up to {MAX_UPLOAD.upper()}; "
+            f"larger than {MAX_SIDE} px on the long side are shrunk first.")
+        for method in methods:
+            with gr.Tab(method, id=method):
                 method_tab(method)
         with gr.Tab("Compare"):
             compare_tab()

@@ -1,0 +1,63 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright.
+
+Screenshots go to ``artifacts/`` (kept by CI, ignored by git), to be looked at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Offline machines: no background requests that the closed network would refuse.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def page(live_app):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(live_app[1])
+        yield page
+        browser.close()
+
+
+def test_fast_stylization_from_the_ui(page, content_path) -> None:
+    page.get_by_role("tab", name="fast").click()
+    page.locator("#fast-content input[type=file]").set_input_files(str(content_path))
+    model = page.locator("#fast-model input")
+    if not model.input_value():  # no shipped model yet: pick the test one
+        model.click()
+        page.get_by_role("option", name="tiny_test").click()
+    page.locator("#fast-run").click()
+    result = page.locator("#fast-result img")
+    result.wait_for(state="visible", timeout=120_000)
+    sync_api.expect(page.locator("#fast-status")).to_contain_text("done in", timeout=60_000)
+    assert result.evaluate("img => img.naturalWidth") > 100
+    page.screenshot(path=str(ARTIFACTS / "app-fast.png"), full_page=True)
+
+
+def test_gatys_streams_into_the_gallery_in_the_ui(page, content_path, style_path) -> None:
+    page.get_by_role("tab", name="gatys").click()
+    page.locator("#gatys-content input[type=file]").set_input_files(str(content_path))
+    page.locator("#gatys-style input[type=file]").set_input_files(str(style_path))
+    for name, value in (("size", "64"), ("steps", "12")):  # seconds, not minutes
+        box = page.locator(f"#gatys-{name} input[type=number]")
+        box.fill(value)
+        box.press("Enter")
+    page.locator("#gatys-run").click()
+    sync_api.expect(page.locator("#gatys-status")).to_contain_text("done in", timeout=180_000)
+    assert page.locator("#gatys-gallery img").count() >= 2
+    page.wait_for_timeout(1500)  # let the loss plot finish drawing
+    page.screenshot(path=str(ARTIFACTS / "app-gatys.png"), full_page=True)
