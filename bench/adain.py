@@ -58,7 +58,7 @@ def main() -> int:
                                             max_tile_pixels=size * size)
         stylizer.stylize(image, painting)  # warm-up
         uncached, cached = [], []
-        for i in range(args.repeats):
+        for _ in range(args.repeats):
             stylizer.style_cache.clear()
             start = time.perf_counter()
             stylizer.stylize(image, painting)
