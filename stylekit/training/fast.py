@@ -14,6 +14,7 @@ Output folder: ``checkpoint.pt`` (resumable, read with ``weights_only=True``), `
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from ..methods.fast import model_metadata
 from ..nets.transformer import TransformerNet
 from ..vgg import VGG19Features, check_layers
 from . import common
-from .cards import fast_model_card
+from .cards import FAST_RECIPE_NOTES, fast_model_card
 
 
 @dataclass(frozen=True)
@@ -208,4 +209,16 @@ def _export(net: TransformerNet, cfg: TrainFastConfig, out: Path, step: int, sec
         "final_losses_last_step": losses,
         "final_losses_mean_of_last_50_steps": mean,
     })
-    common.write_text(out / "README.md", fast_model_card(out))
+    common.write_text(out / "README.md", fast_model_card(out, recipe_notes=_recipe_notes(cfg)))
+
+
+#: The fields that make up the recipe the card notes explain (not paths, seeds or schedules).
+_RECIPE_FIELDS = ("width", "blocks", "crop", "batch", "lr", "content_weight", "style_weight",
+                  "tv_weight", "content_layers", "style_layers", "style_size", "warmup_steps")
+
+
+def _recipe_notes(cfg: TrainFastConfig) -> str:
+    """The default recipe's rationale, if this run used the default recipe."""
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainFastConfig)}
+    same = all(getattr(cfg, name) == defaults[name] for name in _RECIPE_FIELDS)
+    return FAST_RECIPE_NOTES if same else ""

@@ -120,3 +120,13 @@ def test_torchrun_two_cpu_processes(photos: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3
     assert load_transformer(str(tmp_path / "model.safetensors")).spec.width == 4
+
+
+def test_model_card_explains_the_recipe_only_when_it_is_the_default_one(tmp_path) -> None:
+    from stylekit.training.fast import TrainFastConfig, _recipe_notes
+
+    default = TrainFastConfig(style="s.jpg", data="photos", out=str(tmp_path))
+    assert "Why" not in _recipe_notes(default)  # the heading is the card's, the text is ours
+    assert "relu4_2" in _recipe_notes(default)
+    assert _recipe_notes(default.replace(width=16)) == ""
+    assert _recipe_notes(default.replace(seed=3, steps=10)) != ""  # not part of the recipe
