@@ -62,6 +62,24 @@ MAIN_PARAMS = ("model", "size", "steps", "alpha", "strength", "content_weight", 
 HIDDEN_PARAMS = ("device", "save_every", "mask", "max_tile_pixels", "tile_overlap")
 LAYER_PRESETS = {"content_layers": CONTENT_LAYER_PRESETS, "style_layers": STYLE_LAYER_PRESETS}
 
+#: Runs at once per kind of work: optimisation (Gatys, Compare, the Learn grids) is long and
+#: heavy, one-pass methods are quick; separate queues keep a Gatys run from blocking them.
+CONCURRENCY = {"optimise": 1, "one_pass": 2}
+
+
+def queue_slot(kind: str) -> dict[str, Any]:
+    """The queue settings of an event doing ``kind`` of work."""
+    return {"concurrency_id": kind, "concurrency_limit": CONCURRENCY[kind]}
+
+
+def set_concurrency(blocks: gr.Blocks, **limits: int) -> None:
+    """Change the per-kind limits before launch (Gradio reads them at the first request)."""
+    CONCURRENCY.update(limits)
+    for fn in blocks.fns.values():
+        if fn.concurrency_id in limits:
+            fn.concurrency_limit = limits[fn.concurrency_id]
+
+
 #: Runs in progress per tab; a cancelled run leaves at once (tests watch this).
 ACTIVE: Counter[str] = Counter()
 _ACTIVE_LOCK = threading.Lock()
@@ -287,12 +305,6 @@ def example_pairs() -> list[list[str]]:
     return [[photo, styles[i % len(styles)]] for i, photo in enumerate(photos)] if styles else []
 
 
-def sources_markdown() -> str:
-    lines = ["| image | credit | licence |", "|---|---|---|"]
-    lines += [f"| {e.name} | {e.credit} | {e.license} |" for e in examples.EXAMPLES.values()]
-    return "\n".join(lines)
-
-
 @functools.cache
 def model_thumbnails(method: str) -> list[tuple[Image.Image, str]]:
     """Each local model of ``method`` applied to an example photo: what picking it gives."""
@@ -302,12 +314,25 @@ def model_thumbnails(method: str) -> list[tuple[Image.Image, str]]:
         return []
     thumbs = []
     for name in kind.names():
-        if kind.is_local(name):  # Hub-only models would download here: they show no thumbnail
-            try:
-                thumbs.append((stylizer(method).stylize(photos[0], model=name, size=192), name))
-            except stylekit.StylekitError:
-                continue
+        if not kind.is_local(name):  # not downloaded here just for a thumbnail
+            thumbs.append((placeholder(name, "on the Hub: downloads when used"), name))
+            continue
+        try:
+            thumbs.append((stylizer(method).stylize(photos[0], model=name, size=192), name))
+        except stylekit.StylekitError as exc:  # a broken file shows as such, the app goes on
+            thumbs.append((placeholder(name, f"cannot load: {exc}"[:60]), name))
     return thumbs
+
+
+def placeholder(title: str, note: str) -> Image.Image:
+    """A grey 192x128 card standing in for a picture that is not available."""
+    from PIL import ImageDraw
+
+    card = Image.new("RGB", (192, 128), (90, 90, 100))
+    draw = ImageDraw.Draw(card)
+    draw.text((10, 45), title, fill=(255, 255, 255))
+    draw.text((10, 70), note, fill=(220, 220, 220))
+    return card
 
 
 class ImageUpload(gr.Image):
@@ -391,8 +416,7 @@ def method_tab(method: str) -> None:
         readable_errors(track(method)(functools.partial(run_method, method))))
     event = run.click(handler, [content, style, style2, mask, *ordered],
                       [result, gallery, curve, status], api_name=method,
-                      concurrency_limit=1 if iterative else 2,
-                      concurrency_id="optimise" if iterative else "one_pass",
+                      **queue_slot("optimise" if iterative else "one_pass"),
                       show_progress_on=[status])
     stop.click(None, None, None, cancels=[event])
 
@@ -527,7 +551,7 @@ def learn_tab() -> None:
                 summary = gr.Markdown()
         gr.Examples([[p] for p in example_paths("photo")], [image])
         go.click(show_features, [image, layer, count], [maps, summary], api_name="features",
-                 concurrency_id="one_pass")
+                 **queue_slot("one_pass"))
     with gr.Tab("Gram matrices"):
         gr.Markdown("A Gram matrix holds how often two channels fire together, wherever in "
                     "the picture: texture and colour without layout. Gatys matches these.")
@@ -541,7 +565,7 @@ def learn_tab() -> None:
             grams = gr.Gallery(label="Gram matrices (first 64 channels)", columns=3)
         gr.Examples([[p] for p in example_paths("style")], [picture])
         go.click(show_grams, [picture, layers], grams, api_name="grams",
-                 concurrency_id="one_pass")
+                 **queue_slot("one_pass"))
     with gr.Tab("Layer choices"):
         gr.Markdown("The same photo and painting with each set of content and style layers. "
                     "Shallow style layers copy colour and fine texture, deep ones larger "
@@ -553,7 +577,7 @@ def learn_tab() -> None:
         grid = gr.Gallery(label="content layers x style layers", columns=2)
         gr.Examples(example_pairs(), [content, style])
         event = go.click(layer_grid, [content, style], grid, api_name="layer_grid",
-                         concurrency_limit=1, concurrency_id="optimise")
+                         **queue_slot("optimise"))
         gr.Button("Stop", variant="stop").click(None, None, None, cancels=[event])
     with gr.Tab("Where the optimiser starts"):
         gr.Markdown("Gatys optimises the pixels themselves. From noise it must build the "
@@ -567,7 +591,7 @@ def learn_tab() -> None:
             race_curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="total loss")
         gr.Examples(example_pairs(), [content, style])
         event = go.click(init_race, [content, style], [race, race_curve], api_name="init_race",
-                         concurrency_limit=1, concurrency_id="optimise")
+                         **queue_slot("optimise"))
         gr.Button("Stop", variant="stop").click(None, None, None, cancels=[event])
 
 
@@ -593,7 +617,7 @@ def compare_tab() -> None:
             times = gr.Markdown()
     gr.Examples(example_pairs(), [content, style])
     event = go.click(on_zero_gpu(120)(compare), [content, style, *models], [out, times],
-                     api_name="compare", concurrency_limit=1, concurrency_id="optimise")
+                     api_name="compare", **queue_slot("optimise"))
     gr.Button("Stop", variant="stop").click(None, None, None, cancels=[event])
 
 
@@ -613,7 +637,7 @@ def build() -> gr.Blocks:
         with gr.Tab("Learn"):
             learn_tab()
         with gr.Accordion("About the example images", open=False):
-            gr.Markdown(sources_markdown())
+            gr.Markdown(examples.sources_markdown())
     return blocks
 
 
@@ -628,7 +652,13 @@ def main(argv: list[str] | None = None) -> None:
                         default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--max-queue", type=int, default=16,
                         help="requests waiting at most; more are told to come back later")
+    parser.add_argument("--optimise-concurrency", type=int, default=CONCURRENCY["optimise"],
+                        help="Gatys-type runs at once (each uses all cores on a CPU)")
+    parser.add_argument("--one-pass-concurrency", type=int, default=CONCURRENCY["one_pass"],
+                        help="fast/AdaIN/Learn-map requests at once")
     args = parser.parse_args(argv)
+    set_concurrency(demo, optimise=args.optimise_concurrency,
+                    one_pass=args.one_pass_concurrency)
     demo.queue(max_size=args.max_queue, default_concurrency_limit=1)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                 max_file_size=MAX_UPLOAD, show_error=True)

@@ -47,6 +47,8 @@ EXAMPLES: dict[str, Example] = {
 }
 
 PREFIX = "example:"
+#: pip names of the Python packages that carry examples, where they differ from the import name.
+PIP_NAMES = {"skimage": "scikit-image"}
 
 
 def example_path(name: str) -> Path:
@@ -76,3 +78,17 @@ def example_path(name: str) -> Path:
 def resolve_image_argument(value: str) -> str:
     """Command-line image argument: ``example:NAME`` becomes a path, anything else stays."""
     return str(example_path(value)) if value.startswith(PREFIX) else value
+
+
+def sources_markdown() -> str:
+    """Where every example image comes from, as a Markdown table (``docs/example-sources.md``
+    is this text; the app shows it too)."""
+    lines = ["# Example images", "",
+             "Read from installed packages at run time, never copied into this repository.", "",
+             "| name | kind | credit | licence | comes with |", "|---|---|---|---|---|"]
+    for e in EXAMPLES.values():
+        where = (f"Debian package `{e.package.removeprefix('debian:')}`"
+                 if e.package.startswith("debian:")
+                 else f"PyPI package `{PIP_NAMES.get(e.package, e.package)}`")
+        lines.append(f"| {e.name} | {e.kind} | {e.credit} | {e.license} | {where}: `{e.path}` |")
+    return "\n".join(lines) + "\n"

@@ -96,6 +96,22 @@ def test_stop_cancels_a_running_gatys_job_and_frees_it(live_app, client, content
     assert_image_file(image)
 
 
+def test_a_long_gatys_run_does_not_block_the_one_pass_tabs(live_app, client, content_path,
+                                                            style_path) -> None:
+    app, _ = live_app
+    job = client.submit(*method_args(app, "gatys", content_path, style_path, size=128,
+                                     steps=1000), api_name="/gatys")
+    try:
+        assert wait_for(lambda: app.ACTIVE["gatys"] == 1, 60), "the run never started"
+        image, *_ = client.predict(*method_args(app, "fast", content_path, None, size=64,
+                                                model="tiny_test"), api_name="/fast")
+        assert_image_file(image)
+        assert app.ACTIVE["gatys"] == 1, "the Gatys run should still be going"
+    finally:
+        job.cancel()
+        assert wait_for(lambda: app.ACTIVE["gatys"] == 0, 10)
+
+
 def test_a_non_image_upload_is_a_readable_error_and_the_app_keeps_serving(
         live_app, client, tmp_path, content_path) -> None:
     app, _ = live_app
