@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import inspect
 import math
 import os
 import threading
@@ -99,7 +100,7 @@ def on_zero_gpu(duration: int) -> Callable[[Callable[..., Any]], Callable[..., A
 
 def readable_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Show the library's errors (bad image, bad parameter, missing weights) in the page."""
-    if _is_generator(fn):
+    if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
             try:
@@ -115,12 +116,6 @@ def readable_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except stylekit.StylekitError as exc:
             raise gr.Error(str(exc)) from None
     return wrapper
-
-
-def _is_generator(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    return inspect.isgeneratorfunction(fn)
 
 
 def upload(path: str | None, what: str) -> tuple[Image.Image, str]:

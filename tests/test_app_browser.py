@@ -5,6 +5,7 @@ Screenshots go to ``artifacts/`` (kept by CI, ignored by git), to be looked at.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -52,11 +53,15 @@ def test_gatys_streams_into_the_gallery_in_the_ui(page, content_path, style_path
     page.get_by_role("tab", name="gatys").click()
     page.locator("#gatys-content input[type=file]").set_input_files(str(content_path))
     page.locator("#gatys-style input[type=file]").set_input_files(str(style_path))
-    for name, value in (("size", "64"), ("steps", "12")):  # seconds, not minutes
+    for name, value in (("size", "64"), ("steps", "40")):  # seconds, not minutes
         box = page.locator(f"#gatys-{name} input[type=number]")
         box.fill(value)
         box.press("Enter")
     page.locator("#gatys-run").click()
+    # the progress bar counts steps and tells the time left while it runs
+    sync_api.expect(page.get_by_text(re.compile(r"step \d+ · about \d+ s left")).first
+                    ).to_be_visible(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "app-gatys-running.png"), full_page=True)
     sync_api.expect(page.locator("#gatys-status")).to_contain_text("done in", timeout=180_000)
     assert page.locator("#gatys-gallery img").count() >= 2
     page.wait_for_timeout(1500)  # let the loss plot finish drawing

@@ -11,6 +11,7 @@ control (two styles in the regions of a mask). The decoder is trained by
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -106,6 +107,7 @@ class AdaINStylizer(Stylizer[AdaINConfig]):
         #: style's VGG pass. Least recently used entries are dropped beyond 32.
         self.style_cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
         self.style_encodings = 0  # how many style images were actually encoded
+        self._cache_lock = threading.Lock()
 
     def encoder(self, device: torch.device) -> VGG19Features:
         if str(device) not in self._encoders:
@@ -126,14 +128,16 @@ class AdaINStylizer(Stylizer[AdaINConfig]):
                     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and std of a style image's features, cached by its pixels."""
         key = hashlib.sha1(image.cpu().numpy().tobytes()).hexdigest() + str(tuple(image.shape))
-        if key in self.style_cache:
-            self.style_cache.move_to_end(key)
-            return self.style_cache[key]
+        with self._cache_lock:  # one stylizer may serve several threads (the app does)
+            if key in self.style_cache:
+                self.style_cache.move_to_end(key)
+                return self.style_cache[key]
         stats = mean_std(self.encode(pad_to_multiple(image.to(device)), device))
-        self.style_encodings += 1
-        self.style_cache[key] = stats
-        if len(self.style_cache) > 32:
-            self.style_cache.popitem(last=False)
+        with self._cache_lock:
+            self.style_encodings += 1
+            self.style_cache[key] = stats
+            if len(self.style_cache) > 32:
+                self.style_cache.popitem(last=False)
         return stats
 
     def iterate(
