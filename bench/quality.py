@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def scorer(style: Path, size: int):  # type: ignore[no-untyped-def]
+def scorer(style: Path, size: int) -> Callable[[Image.Image, Image.Image], tuple[float, float]]:
     """A function (output, photo) -> (content loss, style loss), unweighted."""
     cfg = GatysConfig(size=size)
     gatys = stylekit.create_stylizer("gatys")
