@@ -617,7 +617,8 @@ def compare_tab() -> None:
 
 
 def build() -> gr.Blocks:
-    with gr.Blocks(title="stylekit: neural style transfer") as blocks:
+    # No usage analytics: classrooms and offline machines should not phone home.
+    with gr.Blocks(title="stylekit: neural style transfer", analytics_enabled=False) as blocks:
         hardware = "a GPU" if ON_GPU else "a CPU (sizes and steps start small)"
         methods = stylekit.list_stylizers()
         gr.Markdown(
