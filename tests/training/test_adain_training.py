@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +72,20 @@ def test_bad_settings(folders, tmp_path: Path) -> None:
         TrainAdaINConfig(content_data=str(folders[0]), out=str(tmp_path))
     with pytest.raises(ConfigError, match="three values"):
         TrainAdaINConfig(content_data="a", style_data=("b",), out="c", widths=(4, 4))
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes(folders, tmp_path: Path) -> None:
+    """The same DistributedDataParallel path as the fast trainer: gloo, two processes."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--master_port", "29518", "-m", "stylekit", "train", "adain", "--content-data",
+         str(folders[0]), "--style-data", str(folders[1]), "--out", str(tmp_path),
+         "--steps", "3", "--widths", "4,4,4", "--crop", "64", "--content-crops", "8",
+         "--style-crops", "8", "--batch", "1", "--device", "cpu", "-q"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3
+    assert load_decoder(str(tmp_path / "model.safetensors")).spec.widths == (4, 4, 4)
