@@ -27,7 +27,10 @@ from ..registry import register_stylizer
 from ..tiling import reference_crops, run_tiled
 
 #: The styles trained for this project (weights/fast/<name>/), with the sha256 of each file.
-SHIPPED_MODELS: dict[str, str | None] = {}
+SHIPPED_MODELS: dict[str, str | None] = {
+    "starry_night": "e09e9a53f773b46d3259d52a4c21a5400d7b3d38f439eda5bc84694b4ea86ad8",
+    "great_wave": "bf501ad6a6f00990e3702a3771ecd90b12c3dc8f1a4599d6bbb62a8068b622bb",
+}
 
 FAST_MODELS = ModelKind(
     prefix="fast", architecture="johnson-transformer", what="fast model",

@@ -66,17 +66,3 @@ def test_shipped_model_paints_a_recognisable_photo(name: str, content_path, cont
     own = torch.nn.functional.mse_loss(content_features(out), content_features(photo))
     foreign = torch.nn.functional.mse_loss(content_features(out), content_features(other))
     assert own < 0.8 * foreign, (float(own), float(foreign))
-
-
-@pytest.mark.slow
-def test_a_4096_photo_with_real_weights_is_tiled_without_seams() -> None:
-    name = SHIPPED[0]
-    # A smooth 4096x4096 gradient: any seam between tiles would show as a jump.
-    ramp = torch.linspace(0, 1, 4096)
-    big = torch.stack([ramp[None, :].expand(4096, 4096), ramp[:, None].expand(4096, 4096),
-                       torch.full((4096, 4096), 0.5)])
-    out = to_tensor(stylekit.create_stylizer("fast", model=name).stylize(big))
-    assert out.shape == (1, 3, 4096, 4096)
-    # Column-to-column change: seams at tile borders would stand out from the median.
-    steps = (out[..., 1:] - out[..., :-1]).abs().mean(dim=(0, 1, 2))
-    assert steps.max() < 6 * steps.median() + 0.02
