@@ -350,11 +350,6 @@ class ImageUpload(gr.Image):
                 " Upload a PNG, JPEG or WebP picture.") from None
 
 
-def picked(thumbs: list[tuple[Image.Image, str]], evt: gr.SelectData) -> str:
-    """The model name of the clicked thumbnail."""
-    return thumbs[evt.index][1]
-
-
 def image_input(label: str, visible: bool = True, elem_id: str | None = None) -> gr.Image:
     return ImageUpload(type="filepath", label=label, sources=["upload", "clipboard"],
                        height=260, visible=visible, elem_id=elem_id)
@@ -387,7 +382,12 @@ def method_tab(method: str) -> None:
                 picker = gr.Gallery(thumbs, label="The models on an example photo: click one "
                                     "to pick it", columns=4, height=170, allow_preview=False,
                                     fit_columns=False, object_fit="cover")
-                picker.select(functools.partial(picked, thumbs), None, widgets["model"])
+
+                def pick(evt: gr.SelectData) -> str:
+                    """The model name of the clicked thumbnail."""
+                    return thumbs[evt.index][1]
+
+                picker.select(pick, None, widgets["model"])
             with gr.Accordion("More settings", open=False):
                 for spec in more:
                     widgets[spec.name] = control(method, spec)
