@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KODAK = ROOT.parent / "shared" / "data" / "eval" / "kodak" / "kodim23.png"
 
 
-def seconds(fn) -> float:  # type: ignore[no-untyped-def]
+def seconds(fn) -> float:  # fn: a no-argument callable
     # ONNX Runtime's worker threads spin for a while after a run; a pause keeps that spin
     # from being charged to whichever call comes next.
     time.sleep(0.3)

