@@ -57,7 +57,8 @@ class TrainAdaINConfig(MethodConfig):
     checkpoint_every: int = param(50, "Steps between checkpoints.", min=1)
     sample_every: int = param(250, "Steps between sample grids (0: never).", min=0)
     max_minutes: float | None = param(
-        None, "Stop (with a checkpoint and a decoder) after this much wall time.", min=0.0
+        None, "Stop (with a checkpoint and a decoder) once the run has taken this much wall "
+        "time in all, counting earlier sessions of a resumed run.", min=0.0
     )
     resume: bool = param(False, "Continue from OUT/checkpoint.pt.")
     init_from: str | None = param(None, "Start from this decoder (name or file).")
@@ -170,8 +171,7 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
                   "style": float(style_loss.detach())}
         history.append([step, round(seconds, 1), losses["total"], losses["content"],
                         losses["style"]])
-        out_of_time = cfg.max_minutes is not None and (
-            time.perf_counter() - started >= 60 * cfg.max_minutes)
+        out_of_time = common.out_of_time(cfg.max_minutes, seconds)
         last = step == cfg.steps or out_of_time
         if place.main:
             if step % cfg.checkpoint_every == 0 or last:

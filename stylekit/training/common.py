@@ -210,3 +210,9 @@ def fixed_samples(files: list[Path], count: int, size: int) -> torch.Tensor:
     if not crops:
         raise StylekitError("none of the training images can be read")
     return torch.stack(crops)
+
+
+def out_of_time(max_minutes: float | None, seconds: float) -> bool:
+    """Whether a run that has taken ``seconds`` of wall time in all (over every session of a
+    resumed run) has used its budget: a time limit is per run, not per session."""
+    return max_minutes is not None and seconds >= 60 * max_minutes

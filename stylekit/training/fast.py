@@ -68,7 +68,8 @@ class TrainFastConfig(MethodConfig):
     checkpoint_every: int = param(50, "Steps between checkpoints.", min=1)
     sample_every: int = param(250, "Steps between sample grids (0: never).", min=0)
     max_minutes: float | None = param(
-        None, "Stop (with a checkpoint and a model) after this much wall time.", min=0.0
+        None, "Stop (with a checkpoint and a model) once the run has taken this much wall "
+        "time in all, counting earlier sessions of a resumed run.", min=0.0
     )
     resume: bool = param(False, "Continue from OUT/checkpoint.pt.")
     seed: int = param(0, "Seed of the crops and the initial weights.")
@@ -151,8 +152,7 @@ def train_fast(cfg: TrainFastConfig) -> Iterator[StepRecord]:
         losses = {k: float(v.detach()) for k, v in terms.items()}
         history.append([step, round(seconds, 1)] + [losses[k] for k in
                                                       ("total", "content", "style", "tv")])
-        out_of_time = cfg.max_minutes is not None and (
-            time.perf_counter() - started >= 60 * cfg.max_minutes)
+        out_of_time = common.out_of_time(cfg.max_minutes, seconds)
         last = step == cfg.steps or out_of_time
         if place.main:
             if step % cfg.checkpoint_every == 0 or last:

@@ -130,3 +130,11 @@ def test_model_card_explains_the_recipe_only_when_it_is_the_default_one(tmp_path
     assert "relu4_2" in _recipe_notes(default)
     assert _recipe_notes(default.replace(width=16)) == ""
     assert _recipe_notes(default.replace(seed=3, steps=10)) != ""  # not part of the recipe
+
+
+def test_time_budget_counts_every_session_of_a_resumed_run() -> None:
+    from stylekit.training.common import out_of_time
+
+    assert not out_of_time(None, 1e9)
+    assert not out_of_time(115, 60 * 114)
+    assert out_of_time(115, 60 * 115)  # e.g. 60 min in one session + 55 in the next
