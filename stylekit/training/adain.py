@@ -5,10 +5,23 @@ between the ``relu4_1`` features of the decoded image and the AdaIN target ``t``
 decoded from, and the style loss compares the channel mean and standard deviation of the
 decoded image's ``relu1_1..relu4_1`` features with the style image's (MSE, summed over layers).
 
-What does not change is computed once (``precompute``): the encoder is frozen, so the
-``relu4_1`` features of a fixed set of content crops and the feature statistics of a fixed set
-of style crops are stored (fp16) in ``OUT/cache/``. A training step then only runs the decoder
-and one VGG pass (with gradient) on its output: about half the work of the paper's step.
+Designed for a CPU (the paper trained 160k steps on a GPU):
+
+- What does not change is computed once (``precompute``): the encoder is frozen, so the
+  ``relu4_1`` features (fp16) and pixels (uint8) of a fixed set of content crops, and the
+  feature statistics of a fixed set of style crops, are stored in ``OUT/cache/``. A step then
+  runs only the decoder and one VGG pass (with gradient) on its output: about half the work
+  of the paper's step.
+- Content crops are small (128 px: a step costs a quarter of one at 256 px) while the style
+  statistics come from larger crops of the paintings at the scale they are used at (256 px
+  crops of paintings about 512 px high): only the content side costs per step.
+- A warm-up first teaches the decoder to invert the encoder (pixel loss on the cached crops, no
+  VGG pass: several times cheaper per image), so style training starts from a decoder that
+  already paints the photo back instead of from noise.
+
+Each run is a stage: ``--init-from`` continues from a decoder (a shipped name or a folder
+written by a run), and the stages before it, read from the ``config.json`` next to it, are
+kept in the new ``config.json`` and the model card, with their wall time.
 
 ``stylekit train adain --content-data DIR --style-data DIR [--style-data DIR2] --out DIR``;
 ``--resume`` continues from ``OUT/checkpoint.pt``; ``--init-from`` starts from a decoder file;
@@ -17,20 +30,24 @@ and one VGG pass (with gradient) on its output: about half the work of the paper
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from ..config import MethodConfig, param
 from ..device import resolve_device
 from ..errors import ConfigError
-from ..methods.adain import decoder_metadata, load_decoder
+from ..methods.adain import DECODERS, decoder_metadata, load_decoder
 from ..nets.adain import ENCODER_LAYER, Decoder, adain_from_stats, mean_std
 from ..vgg import VGG19Features
 from . import common
+from .cards import adain_model_card
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
@@ -40,18 +57,33 @@ class TrainAdaINConfig(MethodConfig):
     """Settings of an AdaIN decoder training run (defaults: this project's CPU recipe)."""
 
     content_data: str = param("", "Folder of content photos (searched recursively).")
-    style_data: tuple[str, ...] = param((), "Folder(s) of style images; repeat for several.")
+    style_data: tuple[str, ...] = param(
+        (), "Style images: folders (searched recursively) and/or single image files.")
     out: str = param("", "Output folder for the cache, checkpoints, samples and decoder.")
     widths: tuple[int, ...] = param(
         (128, 64, 32), "Decoder widths of its three stages (the paper's: 256,128,64).", min=4
     )
-    crop: int = param(192, "Side of the content and style crops.", min=64, max=1024)
-    content_crops: int = param(2000, "Content crops precomputed (relu4_1 features).", min=8)
-    style_crops: int = param(2000, "Style crops precomputed (feature statistics).", min=8)
+    crop: int = param(128, "Side of the content crops (the cost of a step grows with it).",
+                      min=64, max=1024)
+    content_scale: tuple[int, ...] = param(
+        (256, 512), "Short side range photos are resized to before a content crop is taken "
+        "(about what photos are stylized at).", min=64)
+    style_crop: int = param(256, "Side of the style crops (the paper's 256).", min=64,
+                            max=1024)
+    style_scale: tuple[int, ...] = param(
+        (384, 512), "Short side range style images are resized to before a style crop is "
+        "taken (the paper's 512; the app encodes paintings at 512 px).", min=64)
+    content_crops: int = param(6000, "Content crops precomputed (features and pixels).", min=8)
+    style_crops: int = param(4000, "Style crops precomputed (feature statistics).", min=8)
     batch: int = param(8, "Pairs per step (per process under torchrun).", min=1, max=256)
-    steps: int = param(5000, "Optimiser steps.", min=1, max=10_000_000)
+    steps: int = param(12000, "Optimiser steps, warm-up included.", min=1, max=10_000_000)
+    warmup_steps: int = param(
+        1500, "First steps that teach the decoder to invert the encoder (L1 pixel loss, no VGG "
+        "pass). Only when starting from scratch, not with --init-from.", min=0)
+    warmup_lr: float = param(1e-3, "Adam learning rate of the warm-up.", min=0.0)
     lr: float = param(1e-4, "Adam learning rate (the paper's).", min=0.0)
-    lr_decay: float = param(5e-5, "Learning-rate decay: lr / (1 + decay * step).", min=0.0)
+    lr_decay: float = param(5e-5, "Learning-rate decay after the warm-up: "
+                            "lr / (1 + decay * step).", min=0.0)
     style_weight: float = param(10.0, "lambda: weight of the style loss (the paper's 10).",
                                 min=0.0)
     checkpoint_every: int = param(50, "Steps between checkpoints.", min=1)
@@ -71,6 +103,16 @@ class TrainAdaINConfig(MethodConfig):
             raise ConfigError("training needs --content-data, --style-data and --out")
         if len(self.widths) != 3:
             raise ConfigError(f"widths needs three values, got {self.widths}")
+        for name, crop in (("content_scale", self.crop), ("style_scale", self.style_crop)):
+            low, *rest = getattr(self, name)
+            if len(rest) != 1 or not crop <= low <= rest[0]:
+                raise ConfigError(f"{name} needs two sizes LOW HIGH with {crop} <= LOW <= HIGH "
+                                  f"(the crop must fit), got {getattr(self, name)}")
+
+    @property
+    def warmup(self) -> int:
+        """Warm-up steps of this run: none when it continues from a decoder."""
+        return 0 if self.init_from else self.warmup_steps
 
 
 @dataclass
@@ -84,23 +126,33 @@ class StepRecord:
 
 def precompute(cfg: TrainAdaINConfig, encoder: VGG19Features, device: torch.device,
                place: common.Dist) -> dict[str, torch.Tensor]:
-    """Encode the fixed content and style crops once (rank 0 writes, the others read)."""
+    """Encode the fixed content and style crops once (rank 0 writes, the others read).
+
+    Returns ``content`` ``(N, 512, crop/8, crop/8)`` fp16 ``relu4_1`` features, ``pixels``
+    ``(N, 3, crop, crop)`` uint8, and ``<layer>_mean`` / ``<layer>_std`` ``(M, C)`` fp32
+    statistics of the style crops for ``relu1_1..relu4_1``.
+    """
     from safetensors.torch import load_file, save_file
 
-    path = Path(cfg.out) / "cache" / f"crops{cfg.crop}_c{cfg.content_crops}_s{cfg.style_crops}" \
-                                     f"_seed{cfg.seed}.safetensors"
+    name = (f"c{cfg.content_crops}x{cfg.crop}@{cfg.content_scale[0]}-{cfg.content_scale[1]}_"
+            f"s{cfg.style_crops}x{cfg.style_crop}@{cfg.style_scale[0]}-{cfg.style_scale[1]}_"
+            f"seed{cfg.seed}")
+    path = Path(cfg.out) / "cache" / f"{name}.safetensors"
     if place.main and not path.is_file():
         generator = torch.Generator().manual_seed(cfg.seed)
-        content = common.RandomCrops(common.list_images(cfg.content_data), cfg.crop, generator)
-        style_files = [f for folder in cfg.style_data for f in common.list_images(folder)]
-        style = common.RandomCrops(style_files, cfg.crop, generator)
-        tensors: dict[str, list[torch.Tensor]] = {"content": []}
+        content = common.RandomCrops(common.list_images(cfg.content_data), cfg.crop, generator,
+                                     short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
+        style_files = common.list_image_sources(cfg.style_data)
+        style = common.RandomCrops(style_files, cfg.style_crop, generator,
+                                   short_side=tuple(cfg.style_scale))  # type: ignore[arg-type]
+        tensors: dict[str, list[torch.Tensor]] = {"content": [], "pixels": []}
         tensors.update({f"{layer}_{s}": [] for layer in STYLE_LAYERS for s in ("mean", "std")})
         with torch.no_grad():
             for start in range(0, max(cfg.content_crops, cfg.style_crops), 16):
                 if start < cfg.content_crops:
-                    batch = content.batch(min(16, cfg.content_crops - start)).to(device)
-                    tensors["content"].append(encoder.encode(batch, [ENCODER_LAYER])
+                    batch = content.batch(min(16, cfg.content_crops - start))
+                    tensors["pixels"].append((batch * 255).round().to(torch.uint8))
+                    tensors["content"].append(encoder.encode(batch.to(device), [ENCODER_LAYER])
                                               [ENCODER_LAYER].half().cpu())
                 if start < cfg.style_crops:
                     batch = style.batch(min(16, cfg.style_crops - start)).to(device)
@@ -128,8 +180,7 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
     decoder = (load_decoder(cfg.init_from).train().requires_grad_(True) if cfg.init_from
                else Decoder(tuple(cfg.widths))).to(device)  # type: ignore[arg-type]
     optimiser = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: 1.0 / (1.0 + cfg.lr_decay * step))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: _lr_factor(cfg, step))
     start_step, seconds_before, history = 0, 0.0, []
     if cfg.resume and checkpoint_path.is_file():
         state = common.load_checkpoint(checkpoint_path)
@@ -148,29 +199,27 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
     started = time.perf_counter()
     for step in range(start_step + 1, cfg.steps + 1):
         ci = torch.randint(n_content, (cfg.batch,), generator=generator)
-        si = torch.randint(n_style, (cfg.batch,), generator=generator)
         content = cache["content"][ci].to(device).float()
-        style = {k: cache[k][si].to(device).float()[..., None, None]
-                 for k in cache if k != "content"}
-        target = adain_from_stats(content, style["relu4_1_mean"], style["relu4_1_std"])
-        decoded = model(target)
-        features = encoder.encode(decoded, STYLE_LAYERS)
-        content_loss = torch.nn.functional.mse_loss(features[ENCODER_LAYER], target)
-        style_loss = torch.stack([
-            torch.nn.functional.mse_loss(m, style[f"{layer}_mean"])
-            + torch.nn.functional.mse_loss(s, style[f"{layer}_std"])
-            for layer in STYLE_LAYERS for m, s in [mean_std(features[layer])]]).sum()
-        total = content_loss + cfg.style_weight * style_loss
+        if step <= cfg.warmup:
+            # Inversion: decode the photo's own features back to its pixels.
+            decoded = model(content)
+            pixel_loss = F.l1_loss(decoded, cache["pixels"][ci].to(device).float() / 255)
+            terms = {"total": pixel_loss, "pixel": pixel_loss}
+        else:
+            si = torch.randint(n_style, (cfg.batch,), generator=generator)
+            style = {k: cache[k][si].to(device)[..., None, None]
+                     for k in cache if k.endswith(("_mean", "_std"))}
+            target = adain_from_stats(content, style["relu4_1_mean"], style["relu4_1_std"])
+            terms = _paper_losses(encoder, model(target), target, style, cfg.style_weight)
         optimiser.zero_grad(set_to_none=True)
-        total.backward()
+        terms["total"].backward()
         optimiser.step()
         scheduler.step()
 
         seconds = seconds_before + time.perf_counter() - started
-        losses = {"total": float(total.detach()), "content": float(content_loss.detach()),
-                  "style": float(style_loss.detach())}
-        history.append([step, round(seconds, 1), losses["total"], losses["content"],
-                        losses["style"]])
+        losses = {k: float(v.detach()) for k, v in terms.items()}
+        history.append([step, round(seconds, 1), losses["total"], losses.get("content"),
+                        losses.get("style"), losses.get("pixel")])
         out_of_time = common.out_of_time(cfg.max_minutes, seconds)
         last = step == cfg.steps or out_of_time
         if place.main:
@@ -181,12 +230,8 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
                     "history": history,
                 })
             if cfg.sample_every and (step % cfg.sample_every == 0 or last):
-                with torch.no_grad():
-                    decoder.eval()
-                    # Top: the content crops decoded as they are; bottom: stylized.
-                    common.save_grid([decoder(content[:4]), decoder(target[:4])],
-                                     out / "samples" / f"step_{step:06d}.png")
-                    decoder.train()
+                _save_samples(decoder, cache, n_style, out / "samples" / f"step_{step:06d}.png",
+                              device)
             if last:
                 _export(decoder, cfg, out, step, seconds, history)
             yield StepRecord(step, cfg.steps, losses, seconds, done=last)
@@ -196,15 +241,75 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
     common.shutdown(place)
 
 
+def _lr_factor(cfg: TrainAdaINConfig, step: int) -> float:
+    """Learning rate of ``step`` (counted from 0) relative to ``cfg.lr``."""
+    if step < cfg.warmup:
+        return cfg.warmup_lr / cfg.lr if cfg.lr else 0.0
+    return 1.0 / (1.0 + cfg.lr_decay * (step - cfg.warmup))
+
+
+def _paper_losses(encoder: VGG19Features, decoded: torch.Tensor, target: torch.Tensor,
+                  style: dict[str, torch.Tensor], style_weight: float
+                  ) -> dict[str, torch.Tensor]:
+    """Section 6 of the paper: content loss on the AdaIN target at ``relu4_1`` and style loss on
+    the feature mean and standard deviation at ``relu1_1..relu4_1`` (MSE, summed)."""
+    features = encoder.encode(decoded, STYLE_LAYERS)
+    content_loss = F.mse_loss(features[ENCODER_LAYER], target)
+    style_loss = torch.stack([
+        F.mse_loss(m, style[f"{layer}_mean"]) + F.mse_loss(s, style[f"{layer}_std"])
+        for layer in STYLE_LAYERS for m, s in [mean_std(features[layer])]]).sum()
+    return {"total": content_loss + style_weight * style_loss, "content": content_loss,
+            "style": style_loss}
+
+
+def _save_samples(decoder: Decoder, cache: dict[str, torch.Tensor], n_style: int, path: Path,
+                  device: torch.device) -> None:
+    """Four cached crops: as photographed, decoded back, and stylized with four styles."""
+    with torch.no_grad():
+        decoder.eval()
+        content = cache["content"][:4].to(device).float()
+        spread = torch.linspace(0, n_style - 1, 4).long()
+        target = adain_from_stats(content, cache["relu4_1_mean"][spread, :, None, None].to(device),
+                                  cache["relu4_1_std"][spread, :, None, None].to(device))
+        common.save_grid([cache["pixels"][:4].float().to(device) / 255, decoder(content),
+                          decoder(target)], path)
+        decoder.train()
+
+
+def earlier_stages(init_from: str | None) -> list[dict[str, Any]]:
+    """The training stages recorded next to the decoder a run starts from (none if it has no
+    ``config.json``, e.g. a file downloaded alone)."""
+    if not init_from:
+        return []
+    config = DECODERS.file(init_from).parent / "config.json"
+    if not config.is_file():
+        return [{"note": f"started from {init_from}, whose training is not recorded"}]
+    return list(json.loads(config.read_text()).get("stages", []))
+
+
 def _export(decoder: Decoder, cfg: TrainAdaINConfig, out: Path, step: int, seconds: float,
-            history: list[list[float]]) -> None:
+            history: list[list[Any]]) -> None:
     common.export_safetensors(decoder.state_dict(), out / "model.safetensors",
                               decoder_metadata(decoder, steps=str(step)))
-    window = history[-50:]
-    mean = {k: sum(h[i] for h in window) / len(window)
-            for i, k in enumerate(("total", "content", "style"), start=2)}
+    style_rows = [h for h in history if h[4] is not None][-50:]
+    warmup_rows = [h for h in history if h[5] is not None][-50:]
+    stage: dict[str, Any] = {
+        "init_from": cfg.init_from, "steps": step, "warmup_steps": cfg.warmup,
+        "wall_seconds": round(seconds, 1),
+        "settings": {k: v for k, v in cfg.to_dict().items()
+                     if k not in ("out", "resume", "init_from", "device")},
+    }
+    if style_rows:
+        stage["final_losses_mean_of_last_50_steps"] = {
+            k: sum(h[i] for h in style_rows) / len(style_rows)
+            for i, k in ((2, "total"), (3, "content"), (4, "style"))}
+    if warmup_rows:
+        stage["final_warmup_pixel_l1"] = sum(h[5] for h in warmup_rows) / len(warmup_rows)
+    stages = [*earlier_stages(cfg.init_from), stage]
     common.write_json(out / "config.json", {
-        "method": "adain", "architecture": "adain-decoder", "widths": list(cfg.widths),
-        "training": cfg.to_dict(), "steps_done": step, "wall_seconds": round(seconds, 1),
-        "final_losses_mean_of_last_50_steps": mean,
+        "method": "adain", "architecture": "adain-decoder", "widths": list(decoder.spec.widths),
+        "training": cfg.to_dict(), "steps_done": sum(s.get("steps", 0) for s in stages),
+        "wall_seconds": round(sum(s.get("wall_seconds", 0.0) for s in stages), 1),
+        "stages": stages,
     })
+    common.write_text(out / "README.md", adain_model_card(out))

@@ -103,3 +103,103 @@ def fast_model_card(folder: Path, recipe_notes: str = "",
     lines += ["", "## Licence",
               "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
     return "\n".join(lines) + "\n"
+
+
+#: What the style folders of ../shared/data hold, for the cards of decoders trained on them.
+STYLE_SOURCES = {
+    "styles": "photographs of eight public-domain paintings",
+    "styles_extra": "128 public-domain artworks from museum open-access collections (Met, NGA, "
+                    "Cleveland, Art Institute of Chicago, Smithsonian; each reduced to 16 "
+                    "colours by its source, beefoo/art-breaker-3000)",
+}
+
+#: Why the default AdaIN recipe is what it is.
+ADAIN_RECIPE_NOTES = """\
+The budget: at most 6 hours of training in all on a 2-core CPU, where the paper trained 160k
+steps of batch 8 at 256 px on a GPU. Everything is chosen to buy decoder quality per CPU second:
+
+- **Precomputed encodings.** The encoder is frozen, so the relu4_1 features of 6000 content
+  crops and the feature statistics of 4000 style crops are computed once (a few minutes). A
+  step runs the decoder and one VGG-19 pass (to relu4_1, with gradient) on its output only.
+- **128 px content crops, 256 px style crops.** The cost of a step is the content side; the
+  decoder is convolutional, so what it learns on small crops holds on large photos. Style
+  statistics come from 256 px crops of paintings about 400 to 512 px high, the scale the app
+  and the CLI encode paintings at, and cost nothing per step.
+- **Decoder widths 128, 64, 32** (the paper's: 256, 128, 64): a quarter of the decoder's
+  arithmetic, so about 1.6 times as many steps in the budget, and a faster stylize.
+- **Inversion warm-up.** The first steps teach the decoder to paint a photo back from its own
+  relu4_1 features with an L1 pixel loss and no VGG pass (several times cheaper per image than
+  a style step), at a higher learning rate. Style training then starts from a decoder that
+  already reconstructs photos instead of from noise.
+- **Then the paper's objective**: content loss on the AdaIN target at relu4_1, style loss on
+  the mean and standard deviation at relu1_1..relu4_1, lambda 10, Adam at 1e-4 with the
+  paper's decay.
+"""
+
+
+def _style_folder(entry: str) -> str:
+    name = Path(entry).name
+    return STYLE_SOURCES.get(name, f"the images of the folder {name}")
+
+
+def adain_model_card(folder: Path) -> str:
+    """The model card of an AdaIN decoder folder (``config.json`` must exist)."""
+    config = json.loads((folder / "config.json").read_text())
+    stages = [s for s in config["stages"] if "settings" in s]
+    paintings = [Path(e).stem for s in stages for e in s["settings"]["style_data"]
+                 if Path(e).suffix]
+    folders = [_style_folder(e) for s in stages for e in s["settings"]["style_data"]
+               if not Path(e).suffix]
+    seen = list(dict.fromkeys(folders + [STYLE_CREDITS.get(p, p) for p in paintings]))
+    unseen = [credit for name, credit in STYLE_CREDITS.items() if name not in paintings]
+    widths = ", ".join(str(w) for w in config["widths"])
+    lines = [
+        "---",
+        "license: mit",
+        "library_name: stylekit",
+        "pipeline_tag: image-to-image",
+        "tags: [style-transfer, adain, arbitrary-style-transfer, huang2017]",
+        "---",
+        "# stylekit AdaIN decoder",
+        "",
+        "The decoder of arbitrary style transfer with adaptive instance normalisation (Huang & "
+        "Belongie 2017): VGG-19 up to relu4_1 encodes photo and painting, AdaIN gives the "
+        "photo's features the painting's channel means and deviations, and this network paints "
+        f"the result. It mirrors the encoder (nearest upsampling + 3x3 convolutions, reflection "
+        f"padding) with widths {widths} (safetensors, fp16). Any painting works, without "
+        "training.",
+        "",
+        "```bash",
+        "stylekit stylize photo.jpg --method adain --style painting.jpg --alpha 0.8 -o out.png",
+        "```",
+        "",
+        "## Training data",
+        f"- Content: {TRAINING_DATA}",
+        f"- Styles: {'; '.join(seen)}.",
+    ]
+    if unseen:
+        lines.append(f"- Never seen in training (to test arbitrary style): {'; '.join(unseen)}.")
+    lines += [
+        "",
+        "## Training stages",
+        f"In all: {config['steps_done']} steps in {config['wall_seconds'] / 3600:.2f} h of wall "
+        "time on a 2-core CPU (no GPU).",
+        "",
+        "| stage | started from | steps (warm-up) | content crop | batch | lr | wall time | "
+        "final losses (content / style, last 50 steps) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for number, stage in enumerate(config["stages"], start=1):
+        if "settings" not in stage:
+            lines.append(f"| {number} | {stage.get('note', '')} | | | | | | |")
+            continue
+        settings = stage["settings"]
+        final = stage.get("final_losses_mean_of_last_50_steps")
+        losses = f"{final['content']:.3g} / {final['style']:.3g}" if final else "-"
+        lines.append(
+            f"| {number} | {stage['init_from'] or 'scratch'} | {stage['steps']} "
+            f"({stage['warmup_steps']}) | {settings['crop']} px | {settings['batch']} | "
+            f"{settings['lr']:g} | {stage['wall_seconds'] / 60:.0f} min | {losses} |")
+    lines += ["", "## Why this recipe", ADAIN_RECIPE_NOTES,
+              "## Licence", "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
+    return "\n".join(lines) + "\n"

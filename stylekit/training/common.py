@@ -37,20 +37,37 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
+def list_image_sources(sources: list[str] | tuple[str, ...]) -> list[Path]:
+    """The images of several folders and single image files, in the order given."""
+    files: list[Path] = []
+    for source in sources:
+        path = Path(source)
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            files.append(path)
+        else:
+            files += list_images(path)
+    return files
+
+
 class RandomCrops:
     """An endless stream of random square crops from a folder of photos.
 
-    Each photo is resized so its shorter side is a random size in ``[crop, crop * zoom]``, then
-    cropped at a random place to ``crop x crop`` and flipped left-right half the time. Files
-    that cannot be read are skipped with a warning. Draws come from ``generator`` so a run can
-    be reproduced and resumed.
+    Each photo is resized so its shorter side is a random size in ``short_side`` (default
+    ``[crop, 1.5 * crop]``; the scale sets how large things look in a crop), then cropped at a
+    random place to ``crop x crop`` and flipped left-right half the time. Files that cannot be
+    read are skipped with a warning. Draws come from ``generator`` so a run can be reproduced
+    and resumed.
     """
 
     def __init__(self, files: list[Path], crop: int, generator: torch.Generator,
-                 zoom: float = 1.5) -> None:
+                 short_side: tuple[int, int] | None = None) -> None:
         self.files = files
         self.crop = crop
-        self.zoom = zoom
+        low, high = short_side or (crop, round(1.5 * crop))
+        if not crop <= low <= high:
+            raise ConfigError(f"crops of {crop} px need a short side range from at least "
+                              f"{crop} px upwards, got {low}..{high}")
+        self.short_side = (low, high)
         self.generator = generator
         self.skipped: set[Path] = set()
 
@@ -69,7 +86,8 @@ class RandomCrops:
                     warnings.warn(f"skipping unreadable training image: {exc}", stacklevel=2)
                     self.skipped.add(path)
                 continue
-            short = self.crop * (1 + (self.zoom - 1) * self._uniform())
+            low, high = self.short_side
+            short = low + (high - low) * self._uniform()
             scale = short / min(image.size)
             size = (max(self.crop, round(image.width * scale)),
                     max(self.crop, round(image.height * scale)))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from stylekit import ConfigError
@@ -17,7 +18,8 @@ from stylekit.methods.adain import load_decoder
 from stylekit.training.adain import TrainAdaINConfig, train_adain
 from stylekit.training.common import load_checkpoint
 
-TINY = dict(widths=(4, 4, 4), crop=64, content_crops=8, style_crops=8, batch=2,
+TINY = dict(widths=(4, 4, 4), crop=64, content_scale=(64, 80), style_crop=64,
+            style_scale=(64, 80), content_crops=8, style_crops=8, batch=2, warmup_steps=0,
             checkpoint_every=2, sample_every=0, device="cpu")
 
 
@@ -35,8 +37,9 @@ def folders(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def _run(folders, out: Path, **changes) -> list:
-    cfg = TrainAdaINConfig(content_data=str(folders[0]), style_data=(str(folders[1]),),
-                           out=str(out), **{**TINY, **changes})
+    settings = {"content_data": str(folders[0]), "style_data": (str(folders[1]),), **TINY,
+                **changes}
+    cfg = TrainAdaINConfig(out=str(out), **settings)
     return list(train_adain(cfg))
 
 
@@ -47,8 +50,59 @@ def test_tiny_run_writes_a_usable_decoder(folders, tmp_path: Path) -> None:
     assert load_decoder(str(tmp_path / "model.safetensors")).spec.widths == (4, 4, 4)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["steps_done"] == 4 and config["widths"] == [4, 4, 4]
+    assert len(config["stages"]) == 1
+    assert set(config["stages"][0]["final_losses_mean_of_last_50_steps"]) == {
+        "total", "content", "style"}
     assert len(list((tmp_path / "cache").iterdir())) == 1
-    assert (tmp_path / "samples" / "step_000004.png").is_file()
+    # Rows: the crops, decoded back, stylized.
+    assert Image.open(tmp_path / "samples" / "step_000004.png").height == 3 * 64 + 4 * 2
+    card = (tmp_path / "README.md").read_text()
+    assert "## Training stages" in card and "| 1 | scratch | 4 (0) | 64 px |" in card
+
+
+def test_the_cache_holds_crop_features_pixels_and_style_statistics(folders, tmp_path) -> None:
+    from safetensors.torch import load_file
+
+    _run(folders, tmp_path, steps=1, style_crop=72, style_scale=(72, 90))
+    cache = load_file(next((tmp_path / "cache").iterdir()))
+    assert cache["content"].shape == (8, 512, 8, 8) and cache["content"].dtype == torch.float16
+    assert cache["pixels"].shape == (8, 3, 64, 64) and cache["pixels"].dtype == torch.uint8
+    assert cache["relu1_1_mean"].shape == (8, 64) and cache["relu4_1_std"].shape == (8, 512)
+    assert bool((cache["relu4_1_std"] > 0).all())
+
+
+def test_warmup_inverts_the_encoder_with_a_pixel_loss(folders, tmp_path: Path) -> None:
+    records = _run(folders, tmp_path, steps=30, warmup_steps=28, warmup_lr=3e-3,
+                   widths=(16, 16, 16))
+    warmup, style = records[:28], records[28:]
+    assert all(set(r.losses) == {"total", "pixel"} for r in warmup)
+    assert all(set(r.losses) == {"total", "content", "style"} for r in style)
+    first = sum(r.losses["pixel"] for r in warmup[:3]) / 3
+    last = sum(r.losses["pixel"] for r in warmup[-3:]) / 3
+    assert last < 0.7 * first  # it learns to paint the crops back
+    stage = json.loads((tmp_path / "config.json").read_text())["stages"][0]
+    assert stage["warmup_steps"] == 28 and 0 < stage["final_warmup_pixel_l1"] < first
+
+
+def test_learning_rate_schedule() -> None:
+    from stylekit.training.adain import _lr_factor
+
+    cfg = TrainAdaINConfig(content_data="a", style_data=("b",), out="c", warmup_steps=10,
+                           warmup_lr=1e-3, lr=1e-4, lr_decay=0.5)
+    assert _lr_factor(cfg, 0) == pytest.approx(10.0) and _lr_factor(cfg, 9) == pytest.approx(10)
+    assert _lr_factor(cfg, 10) == 1.0 and _lr_factor(cfg, 12) == pytest.approx(0.5)
+    resumed = cfg.replace(init_from="default")  # no warm-up when continuing a decoder
+    assert resumed.warmup == 0 and _lr_factor(resumed, 0) == 1.0
+
+
+def test_style_sources_can_be_single_files(folders, tmp_path: Path) -> None:
+    from stylekit.training.common import list_image_sources
+
+    one = folders[1] / "s0.png"
+    files = list_image_sources([str(one), str(folders[1])])
+    assert files[0] == one and len(files) == 5
+    records = _run(folders, tmp_path, steps=1, style_data=(str(one),))
+    assert records[-1].done
 
 
 def test_resume_and_reuse_the_cache(folders, tmp_path: Path) -> None:
@@ -67,11 +121,31 @@ def test_init_from_a_decoder(folders, tmp_path: Path, tiny_decoder: Path) -> Non
     assert load_decoder(str(tmp_path / "model.safetensors")).spec.widths == (8, 8, 8)
 
 
+def test_stages_carry_over_to_the_next_run(folders, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    _run(folders, first, steps=3, warmup_steps=2)
+    records = _run(folders, second, steps=2, warmup_steps=2, init_from=str(first))
+    assert all("pixel" not in r.losses for r in records)  # no warm-up when continuing
+    config = json.loads((second / "config.json").read_text())
+    assert [s["steps"] for s in config["stages"]] == [3, 2]
+    assert [s["init_from"] for s in config["stages"]] == [None, str(first)]
+    assert config["steps_done"] == 5
+    assert config["wall_seconds"] == pytest.approx(
+        sum(s["wall_seconds"] for s in config["stages"]), abs=0.2)
+    card = (second / "README.md").read_text()
+    assert "| 1 | scratch | 3 (2) |" in card and f"| 2 | {first} | 2 (0) |" in card
+
+
 def test_bad_settings(folders, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--style-data"):
         TrainAdaINConfig(content_data=str(folders[0]), out=str(tmp_path))
     with pytest.raises(ConfigError, match="three values"):
         TrainAdaINConfig(content_data="a", style_data=("b",), out="c", widths=(4, 4))
+    with pytest.raises(ConfigError, match="content_scale"):
+        TrainAdaINConfig(content_data="a", style_data=("b",), out="c", crop=128,
+                         content_scale=(100, 200))
+    with pytest.raises(ConfigError, match="style_scale"):
+        TrainAdaINConfig(content_data="a", style_data=("b",), out="c", style_scale=(512,))
 
 
 @pytest.mark.slow
@@ -82,8 +156,9 @@ def test_torchrun_two_cpu_processes(folders, tmp_path: Path) -> None:
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
          "--master_port", "29518", "-m", "stylekit", "train", "adain", "--content-data",
          str(folders[0]), "--style-data", str(folders[1]), "--out", str(tmp_path),
-         "--steps", "3", "--widths", "4,4,4", "--crop", "64", "--content-crops", "8",
-         "--style-crops", "8", "--batch", "1", "--device", "cpu", "-q"],
+         "--steps", "3", "--widths", "4,4,4", "--crop", "64", "--content-scale", "64", "80",
+         "--style-crop", "64", "--style-scale", "64", "80", "--content-crops", "8",
+         "--style-crops", "8", "--batch", "1", "--warmup-steps", "1", "--device", "cpu", "-q"],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert result.returncode == 0, result.stderr[-2000:]
