@@ -13,8 +13,11 @@ run continues where it stopped). The table gives each method's means over all ph
 for a like-for-like comparison, over the Gatys photos. Outputs and a contact sheet per
 painting (photo | each method) are written to ``--out`` to be looked at.
 
+``--write-cards`` records the figures in the shipped models' ``config.json`` (each fast network
+gets its painting's, the AdaIN decoder every painting's) and rewrites their model cards.
+
 Usage: python bench/quality.py [--methods fast adain] [--styles starry_night ...]
-       [--photos 24] [--gatys-photos 4] [--size 512]
+       [--photos 24] [--gatys-photos 4] [--size 512] [--write-cards]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import torch
 from PIL import Image
 
 import stylekit
+from stylekit.hub import REPO_WEIGHTS_DIR
 from stylekit.images import load_image, resize_long_side, to_tensor
 from stylekit.methods.fast import available_models
 from stylekit.methods.gatys import GatysConfig
@@ -95,6 +99,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--gatys-steps", type=int, default=GatysConfig().steps)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "quality")
+    parser.add_argument("--write-cards", action="store_true",
+                        help="record the figures in weights/*/config.json and the model cards")
     args = parser.parse_args()
     if not args.photo_dir.is_dir():
         print(f"no photos at {args.photo_dir} (the shared data is not here)", file=sys.stderr)
@@ -134,6 +140,7 @@ def main() -> int:
             print(style, json.dumps(row), flush=True)
         subset = rows[: args.gatys_photos]
         report[style] = {
+            "size": args.size, "gatys_steps": args.gatys_steps,
             "photos": len(rows), "gatys_photos": len(subset),
             "all": {k: mean(rows, k) for k in [*methods, "photo_itself"]},
             "gatys_subset": {k: mean(subset, k) for k in [*methods, "photo_itself"]},
@@ -142,7 +149,31 @@ def main() -> int:
             contact_sheet(sheet, folder / "sheet.jpg")
     (args.out / "report.json").write_text(json.dumps(report, indent=1))
     print_table(report, methods, args)
+    if args.write_cards:
+        write_cards(report, methods)
     return 0
+
+
+def write_cards(report: dict[str, Any], methods: list[str]) -> None:
+    """Put each model's figures in its config.json and rewrite its model card."""
+    from stylekit.training.adain import write_model_card as write_adain_card
+    from stylekit.training.fast import write_model_card as write_fast_card
+
+    targets: list[tuple[Path, Any, Callable[[Path], None]]] = []
+    if "fast" in methods:
+        targets += [(REPO_WEIGHTS_DIR / "fast" / style, entry, write_fast_card)
+                    for style, entry in report.items()]
+    if "adain" in methods:
+        targets.append((REPO_WEIGHTS_DIR / "adain" / "default", report, write_adain_card))
+    for folder, quality, write in targets:
+        config_path = folder / "config.json"
+        if not config_path.is_file():
+            continue
+        config = json.loads(config_path.read_text())
+        config["quality"] = quality
+        config_path.write_text(json.dumps(config, indent=2) + "\n")
+        write(folder)
+        print(f"wrote the figures into {folder}/config.json and README.md")
 
 
 def print_table(report: dict[str, Any], methods: list[str], args: argparse.Namespace) -> None:

@@ -312,4 +312,9 @@ def _export(decoder: Decoder, cfg: TrainAdaINConfig, out: Path, step: int, secon
         "wall_seconds": round(sum(s.get("wall_seconds", 0.0) for s in stages), 1),
         "stages": stages,
     })
-    common.write_text(out / "README.md", adain_model_card(out))
+    write_model_card(out)
+
+
+def write_model_card(folder: Path) -> None:
+    """(Re)write ``folder/README.md`` from ``folder/config.json``."""
+    common.write_text(folder / "README.md", adain_model_card(folder))

