@@ -74,7 +74,7 @@ class TrainAdaINConfig(MethodConfig):
         (384, 512), "Short side range style images are resized to before a style crop is "
         "taken (the paper's 512; the app encodes paintings at 512 px).", min=64)
     content_crops: int = param(6000, "Content crops precomputed (features and pixels).", min=8)
-    style_crops: int = param(4000, "Style crops precomputed (feature statistics).", min=8)
+    style_crops: int = param(2000, "Style crops precomputed (feature statistics).", min=8)
     batch: int = param(8, "Pairs per step (per process under torchrun).", min=1, max=256)
     steps: int = param(12000, "Optimiser steps, warm-up included.", min=1, max=10_000_000)
     warmup_steps: int = param(
@@ -174,14 +174,16 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
     out = Path(cfg.out)
     checkpoint_path = out / "checkpoint.pt"
     encoder = VGG19Features(STYLE_LAYERS).to(device)
+    started = time.perf_counter()
     cache = precompute(cfg, encoder, device, place)
+    precompute_seconds = time.perf_counter() - started  # part of the run's wall time
 
     torch.manual_seed(cfg.seed)
     decoder = (load_decoder(cfg.init_from).train().requires_grad_(True) if cfg.init_from
                else Decoder(tuple(cfg.widths))).to(device)  # type: ignore[arg-type]
     optimiser = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: _lr_factor(cfg, step))
-    start_step, seconds_before, history = 0, 0.0, []
+    start_step, seconds_before, history = 0, precompute_seconds, []
     if cfg.resume and checkpoint_path.is_file():
         state = common.load_checkpoint(checkpoint_path)
         decoder.load_state_dict(state["model"])

@@ -158,8 +158,9 @@ The budget: at most 6 hours of training in all on a 2-core CPU, where the paper 
 steps of batch 8 at 256 px on a GPU. Everything is chosen to buy decoder quality per CPU second:
 
 - **Precomputed encodings.** The encoder is frozen, so the relu4_1 features of 6000 content
-  crops and the feature statistics of 4000 style crops are computed once (a few minutes). A
-  step runs the decoder and one VGG-19 pass (to relu4_1, with gradient) on its output only.
+  crops and the feature statistics of 2000 style crops are computed once (counted in the wall
+  time). A step runs the decoder and one VGG-19 pass (to relu4_1, with gradient) on its output
+  only.
 - **128 px content crops, 256 px style crops.** The cost of a step is the content side; the
   decoder is convolutional, so what it learns on small crops holds on large photos. Style
   statistics come from 256 px crops of paintings about 400 to 512 px high, the scale the app
