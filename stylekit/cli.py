@@ -147,9 +147,13 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     styles = [examples.resolve_image_argument(s) for s in args.style]
     output = Path(args.output or f"{Path(content).stem}-{args.method}.png")
     output_format(output)  # a bad extension fails now, not after minutes of work
-    params["save_every"] = args.save_every
-    if args.save_every and not args.save_dir:
-        raise StylekitError("--save-every needs --save-dir DIR to know where to save")
+    if args.save_every:
+        if "save_every" not in {spec.name for spec in describe(stylizer_cls.config_class)}:
+            raise StylekitError(f"the {args.method} method paints in one pass, with no steps "
+                                "to save; drop --save-every (it is for gatys)")
+        if not args.save_dir:
+            raise StylekitError("--save-every needs --save-dir DIR to know where to save")
+        params["save_every"] = args.save_every
     _sequence_options_as_strings(stylizer_cls.config_class, params)
     stylizer = stylizer_cls(**params)
     if stylizer_cls.needs_style and not styles:

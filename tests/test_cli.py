@@ -35,6 +35,30 @@ def test_two_styles_and_options(tmp_path: Path) -> None:
     assert code == 0 and Image.open(out).format == "JPEG"
 
 
+def test_fast_with_a_shipped_model(tmp_path: Path) -> None:
+    """The issue's command for the fast method (also the path every one-pass method takes)."""
+    out = tmp_path / "fast.png"
+    assert main(["stylize", "example:chelsea", "--method", "fast", "--model", "starry_night",
+                 "--size", "96", "--strength", "0.8", "-q", "-o", str(out)]) == 0
+    assert Image.open(out).size == (96, 64)
+
+
+def test_adain_two_styles_weights_alpha_and_mask(tmp_path: Path, tiny_decoder: Path) -> None:
+    """The issue's command: two styles blended with weights, alpha; and two regions by mask."""
+    blend, masked = tmp_path / "blend.png", tmp_path / "masked.png"
+    common = ["stylize", "example:chelsea", "--method", "adain", "--model", str(tiny_decoder),
+              "--style", "example:hubble", "--style", "example:ihc", "--size", "64",
+              "--style-size", "64", "-q"]
+    assert main([*common, "--style-weights", "0.5", "0.5", "--alpha", "0.8", "-o",
+                 str(blend)]) == 0
+    mask = tmp_path / "mask.png"
+    half = Image.new("L", (64, 43), 0)
+    half.paste(255, (0, 0, 32, 43))
+    half.save(mask)
+    assert main([*common, "--mask", str(mask), "-o", str(masked)]) == 0
+    assert Image.open(blend).size == Image.open(masked).size == (64, 43)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -49,6 +73,8 @@ def test_two_styles_and_options(tmp_path: Path) -> None:
           "2", "--steps", "1"], "one weight per style image"),
         (["stylize", "example:chelsea", "--style", "example:hubble", "--save-every", "2"],
          "--save-dir"),
+        (["stylize", "example:chelsea", "--method", "fast", "--model", "starry_night",
+          "--save-every", "2"], "drop --save-every"),
     ],
 )
 def test_user_errors_are_one_line_and_write_nothing(tmp_path: Path, capsys, args, message) -> None:
