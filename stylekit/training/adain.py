@@ -139,6 +139,8 @@ def precompute(cfg: TrainAdaINConfig, encoder: VGG19Features, device: torch.devi
             f"seed{cfg.seed}")
     path = Path(cfg.out) / "cache" / f"{name}.safetensors"
     if place.main and not path.is_file():
+        print(f"encoding {cfg.content_crops} content crops and {cfg.style_crops} style crops "
+              f"once, into {path} (the steps start after it)", flush=True)
         generator = torch.Generator().manual_seed(cfg.seed)
         content = common.RandomCrops(common.list_images(cfg.content_data), cfg.crop, generator,
                                      short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
