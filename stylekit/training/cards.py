@@ -46,6 +46,12 @@ side by side (one core each). Each choice buys the most quality for that time:
   texture (9.9e5). Alpha 50 (ten times Gatys's 5) keeps the photo recognisable.
 - **Style relu1_1..relu4_1, beta 100, painting at 384 px**: relu5_1 adds cost for motifs
   larger than a crop; 384 px gives brush strokes the scale they have on a ~512 px output.
+  Paintings differ in how far photos are from them in Gram space (The Starry Night 1.3e6,
+  The Great Wave 5e5, The Scream 4e5 on the same crops), so one beta pulled The Great Wave
+  and The Scream three times less hard toward their style: their first networks mostly
+  recoloured the photo. Runs since then scale beta by 1.3e6 over that distance
+  (`style_reference`), so beta means the same strength for every painting; the card's
+  objective line gives the beta used.
 - **Identity warm-up (200 cheap steps without VGG)**, then Adam at 1e-3 with a light TV
   term: style training starts from a network that reproduces the photo, not from noise, so
   the content survives the first steep style steps.
@@ -91,6 +97,15 @@ def quality_section(quality: dict[str, Any], method: str) -> list[str]:
     return lines
 
 
+def _beta(config: dict[str, Any]) -> str:
+    """beta as given, and as used if it was scaled to the painting (``style_reference``)."""
+    given = config["training"]["style_weight"]
+    used = config.get("effective_style_weight")
+    if used is None or config["training"].get("style_reference", 0) == 0:
+        return f"{given:g}"
+    return f"{given:g} (scaled to this painting's Gram distance: {used:.3g})"
+
+
 def fast_model_card(folder: Path, recipe_notes: str = "") -> str:
     """The model card of a fast model folder (``config.json`` must exist; its ``quality``,
     written by ``bench/quality.py --write-cards``, is shown if present)."""
@@ -125,7 +140,7 @@ def fast_model_card(folder: Path, recipe_notes: str = "") -> str:
         "## Training",
         f"- Data: {TRAINING_DATA}",
         f"- Objective: stylekit's perceptual loss, alpha {training['content_weight']:g} x content "
-        f"({', '.join(training['content_layers'])}) + beta {training['style_weight']:g} x style "
+        f"({', '.join(training['content_layers'])}) + beta {_beta(config)} x style "
         f"({', '.join(training['style_layers'])}) + gamma {training['tv_weight']:g} x TV; style "
         f"image at {training['style_size']} px on its long side.",
         f"- Recipe: random {training['crop']} px crops, batch {training['batch']}, Adam "

@@ -35,8 +35,8 @@ def photos(tmp_path_factory) -> Path:
 
 
 def _train(photos: Path, out: Path, **changes) -> list:
-    cfg = TrainFastConfig(style="example:hubble", data=str(photos), out=str(out),
-                          **{**TINY, **changes})
+    settings = {"style": "example:hubble", **TINY, **changes}
+    cfg = TrainFastConfig(data=str(photos), out=str(out), **settings)
     return list(train_fast(cfg))
 
 
@@ -161,3 +161,23 @@ def test_time_budget_counts_every_session_of_a_resumed_run() -> None:
     assert not out_of_time(None, 1e9)
     assert not out_of_time(115, 60 * 114)
     assert out_of_time(115, 60 * 115)  # e.g. 60 min in one session + 55 in the next
+
+
+def test_beta_is_scaled_to_the_painting(photos: Path, tmp_path: Path) -> None:
+    """A painting near the photos in Gram space gets a larger beta than one far from them, so
+    that beta means the same pull for both; style_reference 0 keeps beta as given."""
+    near, far = tmp_path / "near.png", tmp_path / "far.png"
+    Image.open(next(photos.iterdir())).save(near)  # one of the photos: near them all
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(far)  # noise
+    used = {}
+    for name, style in (("near", near), ("far", far)):
+        _train(photos, tmp_path / name, steps=1, style=str(style), style_weight=100.0,
+               style_reference=1e4)
+        config = json.loads((tmp_path / name / "config.json").read_text())
+        used[name] = config["effective_style_weight"]
+        assert "scaled to this painting" in (tmp_path / name / "README.md").read_text()
+    assert used["near"] > 1.5 * used["far"] > 0
+    _train(photos, tmp_path / "plain", steps=1, style=str(far), style_reference=0.0)
+    config = json.loads((tmp_path / "plain" / "config.json").read_text())
+    assert config["effective_style_weight"] == config["training"]["style_weight"]
