@@ -8,9 +8,12 @@ these, so it is the reference the one-pass methods approximate. The photo itself
 too: its style loss is what "no style at all" costs.
 
 Gatys is by far the slowest (minutes per photo on a CPU), so it runs on the first
-``--gatys-photos`` photos only, and its results are cached under ``--out`` (an interrupted
-run continues where it stopped). The table gives each method's means over all photos and,
-for a like-for-like comparison, over the Gatys photos. Outputs and a contact sheet per
+``--gatys-photos`` photos only. Its pictures are cached under ``--out`` (an interrupted run
+continues where it stopped) and its scores are recorded in ``bench/results/gatys.json``, which
+is committed: a later run (another session, a fresh clone) reuses a recorded score instead of
+painting the pair again, and leaves that pair's Gatys picture out of the contact sheet.
+(Delete the file when the losses change.) The table gives each method's means over all
+photos and, for a like-for-like comparison, over the Gatys photos. Outputs and a contact sheet per
 painting (photo | each method) are written to ``--out`` to be looked at.
 
 ``--write-cards`` records the figures in the shipped models' ``config.json`` (each fast network
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -41,6 +45,7 @@ from stylekit.methods.gatys import GatysConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
+GATYS_RECORD = ROOT / "bench" / "results" / "gatys.json"
 
 
 def scorer(style: Path, size: int) -> Callable[[Image.Image, Image.Image], tuple[float, float]]:
@@ -110,6 +115,7 @@ def main() -> int:
     methods = [*args.methods, "gatys"]
     stylizers = {m: stylekit.create_stylizer(m, size=args.size) for m in methods}
     report: dict[str, Any] = {}
+    recorded = json.loads(GATYS_RECORD.read_text()) if GATYS_RECORD.is_file() else {}
     for style in styles:
         painting = args.style_dir / f"{style}.jpg"
         score = scorer(painting, args.size)
@@ -125,6 +131,10 @@ def main() -> int:
                 if method == "gatys" and index >= args.gatys_photos:
                     continue
                 cache = folder / f"{path.stem}_gatys{args.gatys_steps}_{args.size}.png"
+                key = f"{style}/{path.stem}/{args.size}px/{args.gatys_steps}steps"
+                if method == "gatys" and not cache.is_file() and key in recorded:
+                    row["gatys"], row["gatys_seconds"] = recorded[key]["losses"], float("nan")
+                    continue
                 result = run(method, stylizers, style, painting, photo, cache, args.gatys_steps)
                 if result is None:
                     continue
@@ -134,6 +144,11 @@ def main() -> int:
                 row[method] = score(out, photo)
                 row[f"{method}_seconds"] = seconds
                 pictures.append(out)
+                if method == "gatys" and key not in recorded:
+                    recorded[key] = {"losses": row[method],
+                                     "seconds": None if math.isnan(seconds) else seconds}
+                    GATYS_RECORD.parent.mkdir(exist_ok=True)
+                    GATYS_RECORD.write_text(json.dumps(recorded, indent=1, sort_keys=True))
             rows.append(row)
             if index < args.gatys_photos:
                 sheet.append(pictures)
