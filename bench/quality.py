@@ -93,7 +93,8 @@ def mean(rows: list[dict[str, Any]], key: str) -> list[float] | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--methods", nargs="+", default=["fast", "adain"])
+    parser.add_argument("--methods", nargs="*", default=["fast", "adain"],
+                        help="one-pass methods to score next to Gatys (none: Gatys only)")
     parser.add_argument("--styles", nargs="+", default=None,
                         help="paintings by name in --style-dir (default: all there)")
     parser.add_argument("--photo-dir", type=Path, default=SHARED / "eval" / "kodak")
@@ -102,6 +103,8 @@ def main() -> int:
     parser.add_argument("--gatys-photos", type=int, default=4,
                         help="photos also painted by Gatys (the first ones)")
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--adain-model", default="default",
+                        help="AdaIN decoder: a shipped name or a model.safetensors path")
     parser.add_argument("--gatys-steps", type=int, default=GatysConfig().steps)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "quality")
     parser.add_argument("--write-cards", action="store_true",
@@ -114,6 +117,9 @@ def main() -> int:
     styles = args.styles or sorted(p.stem for p in args.style_dir.glob("*.jpg"))
     methods = [*args.methods, "gatys"]
     stylizers = {m: stylekit.create_stylizer(m, size=args.size) for m in methods}
+    if "adain" in stylizers:
+        stylizers["adain"] = stylekit.create_stylizer("adain", size=args.size,
+                                                      model=args.adain_model)
     report: dict[str, Any] = {}
     recorded = json.loads(GATYS_RECORD.read_text()) if GATYS_RECORD.is_file() else {}
     for style in styles:
