@@ -30,6 +30,7 @@ kept in the new ``config.json`` and the model card, with their wall time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -134,17 +135,21 @@ def precompute(cfg: TrainAdaINConfig, encoder: VGG19Features, device: torch.devi
     """
     from safetensors.torch import load_file, save_file
 
+    content_files = common.list_images(cfg.content_data)
+    style_files = common.list_image_sources(cfg.style_data)
+    # The name holds everything the crops depend on, the image lists included, so a changed
+    # setting or data folder encodes afresh instead of reusing crops of other images.
+    files = hashlib.sha1("\n".join(map(str, content_files + style_files)).encode()).hexdigest()
     name = (f"c{cfg.content_crops}x{cfg.crop}@{cfg.content_scale[0]}-{cfg.content_scale[1]}_"
             f"s{cfg.style_crops}x{cfg.style_crop}@{cfg.style_scale[0]}-{cfg.style_scale[1]}_"
-            f"seed{cfg.seed}")
+            f"seed{cfg.seed}_{files[:10]}")
     path = Path(cfg.out) / "cache" / f"{name}.safetensors"
     if place.main and not path.is_file():
         print(f"encoding {cfg.content_crops} content crops and {cfg.style_crops} style crops "
               f"once, into {path} (the steps start after it)", flush=True)
         generator = torch.Generator().manual_seed(cfg.seed)
-        content = common.RandomCrops(common.list_images(cfg.content_data), cfg.crop, generator,
+        content = common.RandomCrops(content_files, cfg.crop, generator,
                                      short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
-        style_files = common.list_image_sources(cfg.style_data)
         style = common.RandomCrops(style_files, cfg.style_crop, generator,
                                    short_side=tuple(cfg.style_scale))  # type: ignore[arg-type]
         tensors: dict[str, list[torch.Tensor]] = {"content": [], "pixels": []}

@@ -95,6 +95,12 @@ def test_learning_rate_schedule() -> None:
     assert resumed.warmup == 0 and _lr_factor(resumed, 0) == 1.0
 
 
+def test_other_style_images_are_encoded_afresh(folders, tmp_path: Path) -> None:
+    _run(folders, tmp_path, steps=1)
+    _run(folders, tmp_path, steps=2, resume=True, style_data=(str(folders[1] / "s0.png"),))
+    assert len(list((tmp_path / "cache").iterdir())) == 2  # not the first run's crops
+
+
 def test_style_sources_can_be_single_files(folders, tmp_path: Path) -> None:
     from stylekit.training.common import list_image_sources
 
