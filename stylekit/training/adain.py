@@ -196,7 +196,9 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
         decoder.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        start_step, seconds_before = int(state["step"]), float(state["seconds"])
+        # A cache encoded again on resume (deleted, or moved machines) costs time too.
+        start_step = int(state["step"])
+        seconds_before = float(state["seconds"]) + precompute_seconds
         history = list(state.get("history", []))
     generator = common.seed_everything(cfg.seed + start_step, place)
     model: torch.nn.Module = decoder
@@ -215,6 +217,10 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
             pixel_loss = F.l1_loss(decoded, cache["pixels"][ci].to(device).float() / 255)
             terms = {"total": pixel_loss, "pixel": pixel_loss}
         else:
+            if step == cfg.warmup + 1 and cfg.warmup:
+                # Adam's moments hold the pixel loss's gradient scale, orders of magnitude
+                # below the VGG loss's: kept, they would make the first style steps too big.
+                optimiser.state.clear()
             si = torch.randint(n_style, (cfg.batch,), generator=generator)
             style = {k: cache[k][si].to(device)[..., None, None]
                      for k in cache if k.endswith(("_mean", "_std"))}

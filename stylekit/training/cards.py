@@ -185,7 +185,8 @@ steps of batch 8 at 256 px on a GPU. Everything is chosen to buy decoder quality
 - **Inversion warm-up.** The first steps teach the decoder to paint a photo back from its own
   relu4_1 features with an L1 pixel loss and no VGG pass (several times cheaper per image than
   a style step), at a higher learning rate. Style training then starts from a decoder that
-  already reconstructs photos instead of from noise.
+  already reconstructs photos instead of from noise, with Adam's moments reset (the pixel
+  loss's gradients are orders of magnitude smaller than the VGG loss's).
 - **Then the paper's objective**: content loss on the AdaIN target at relu4_1, style loss on
   the mean and standard deviation at relu1_1..relu4_1, lambda 10, Adam at 1e-4 with the
   paper's decay.

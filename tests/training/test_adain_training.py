@@ -80,6 +80,9 @@ def test_warmup_inverts_the_encoder_with_a_pixel_loss(folders, tmp_path: Path) -
     first = sum(r.losses["pixel"] for r in warmup[:3]) / 3
     last = sum(r.losses["pixel"] for r in warmup[-3:]) / 3
     assert last < 0.7 * first  # it learns to paint the crops back
+    # Adam restarts at the switch: its step count covers the two style steps only.
+    adam = load_checkpoint(tmp_path / "checkpoint.pt")["optimizer"]["state"]
+    assert {int(s["step"]) for s in adam.values()} == {2}
     stage = json.loads((tmp_path / "config.json").read_text())["stages"][0]
     assert stage["warmup_steps"] == 28 and 0 < stage["final_warmup_pixel_l1"] < first
 
