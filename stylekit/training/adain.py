@@ -248,7 +248,8 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
                 _save_samples(decoder, cache, n_style, out / "samples" / f"step_{step:06d}.png",
                               device)
             if last:
-                _export(decoder, cfg, out, step, seconds, history)
+                _export(decoder, cfg, out, step, seconds, history,
+                        common.describe_hardware(device, place))
             yield StepRecord(step, cfg.steps, losses, seconds, done=last)
         if out_of_time:
             break
@@ -303,14 +304,14 @@ def earlier_stages(init_from: str | None) -> list[dict[str, Any]]:
 
 
 def _export(decoder: Decoder, cfg: TrainAdaINConfig, out: Path, step: int, seconds: float,
-            history: list[list[Any]]) -> None:
+            history: list[list[Any]], hardware: str) -> None:
     common.export_safetensors(decoder.state_dict(), out / "model.safetensors",
                               decoder_metadata(decoder, steps=str(step)))
     style_rows = [h for h in history if h[4] is not None][-50:]
     warmup_rows = [h for h in history if h[5] is not None][-50:]
     stage: dict[str, Any] = {
         "init_from": cfg.init_from, "steps": step, "warmup_steps": cfg.warmup,
-        "wall_seconds": round(seconds, 1),
+        "wall_seconds": round(seconds, 1), "hardware": hardware,
         "settings": {k: v for k, v in cfg.to_dict().items()
                      if k not in ("out", "resume", "init_from", "device")},
     }

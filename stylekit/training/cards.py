@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+#: Where the runs that predate the ``hardware`` field of config.json trained.
+FIRST_MACHINE = "a 2-core CPU (no GPU)"
+
 #: What the training photos are and the terms trained weights inherit (../shared/data).
 TRAINING_DATA = (
     "Photos: the COCO 2017 images of `coco128` (about 640 px, per-image Flickr licences, mostly "
@@ -146,7 +149,7 @@ def fast_model_card(folder: Path, recipe_notes: str = "") -> str:
         f"- Recipe: random {training['crop']} px crops, batch {training['batch']}, Adam "
         f"(lr {training['lr']:g}), seed {training['seed']}.",
         f"- Done: {config['steps_done']} steps in {config['wall_seconds'] / 60:.0f} min of wall "
-        "time on a 2-core CPU (no GPU).",
+        f"time on {config.get('hardware', FIRST_MACHINE)}.",
         f"- Final losses (mean of the last 50 steps): total {losses['total']:.4g}, content "
         f"{losses['content']:.4g}, style {losses['style']:.4g}.",
     ]
@@ -235,11 +238,12 @@ def adain_model_card(folder: Path) -> str:
     ]
     if unseen:
         lines.append(f"- Never seen in training (to test arbitrary style): {'; '.join(unseen)}.")
+    machines = "; ".join(dict.fromkeys(s.get("hardware", FIRST_MACHINE) for s in stages))
     lines += [
         "",
         "## Training stages",
         f"In all: {config['steps_done']} steps in {config['wall_seconds'] / 3600:.2f} h of wall "
-        "time on a 2-core CPU (no GPU).",
+        f"time on {machines}.",
         "",
         "| stage | started from | steps (warm-up) | content crop | batch | lr | wall time | "
         "final losses (content / style, last 50 steps) |",

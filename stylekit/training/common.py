@@ -120,6 +120,17 @@ class Dist:
         return self.rank == 0
 
 
+def describe_hardware(device: torch.device, place: Dist) -> str:
+    """What a run trained on, for its model card: "a 2-core CPU (no GPU), 1 process of 2
+    threads" or "2 x NVIDIA A100 (CUDA)"."""
+    if device.type == "cuda":
+        return f"{place.world} x {torch.cuda.get_device_name(device)} (CUDA)"
+    threads = torch.get_num_threads()
+    return (f"a {os.cpu_count()}-core CPU (no GPU), {place.world} "
+            f"process{'es' if place.world > 1 else ''} of {threads} "
+            f"thread{'s' if threads > 1 else ''}")
+
+
 def init_distributed(device: torch.device) -> Dist:
     """Join the process group when started by ``torchrun`` (``WORLD_SIZE`` > 1)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))

@@ -176,7 +176,8 @@ def train_fast(cfg: TrainFastConfig) -> Iterator[StepRecord]:
                                      out / "samples" / f"step_{step:06d}.png")
                     net.train()
             if last:
-                _export(net, cfg, out, step, seconds, losses, history, objective.style_weight)
+                _export(net, cfg, out, step, seconds, losses, history, objective.style_weight,
+                        common.describe_hardware(device, place))
             yield StepRecord(step, cfg.steps, losses, seconds, done=last)
         if out_of_time:
             break
@@ -214,7 +215,8 @@ def _identity_warmup(model: torch.nn.Module, optimiser: torch.optim.Optimizer,
 
 
 def _export(net: TransformerNet, cfg: TrainFastConfig, out: Path, step: int, seconds: float,
-            losses: dict[str, float], history: list[Any], style_weight: float) -> None:
+            losses: dict[str, float], history: list[Any], style_weight: float,
+            hardware: str) -> None:
     style = Path(cfg.style.removeprefix("example:")).stem
     meta = model_metadata(net, style=style, steps=str(step))
     common.export_safetensors(net.state_dict(), out / "model.safetensors", meta)
@@ -231,6 +233,7 @@ def _export(net: TransformerNet, cfg: TrainFastConfig, out: Path, step: int, sec
         "effective_style_weight": style_weight,
         "steps_done": step,
         "wall_seconds": round(seconds, 1),
+        "hardware": hardware,
         "final_losses_last_step": losses,
         "final_losses_mean_of_last_50_steps": mean,
     })

@@ -58,6 +58,7 @@ def test_tiny_run_writes_a_usable_decoder(folders, tmp_path: Path) -> None:
     assert Image.open(tmp_path / "samples" / "step_000004.png").height == 3 * 64 + 4 * 2
     card = (tmp_path / "README.md").read_text()
     assert "## Training stages" in card and "| 1 | scratch | 4 (0) | 64 px |" in card
+    assert config["stages"][0]["hardware"] in card and "-core CPU (no GPU)" in card
 
 
 def test_the_cache_holds_crop_features_pixels_and_style_statistics(folders, tmp_path) -> None:

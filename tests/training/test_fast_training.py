@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from stylekit import ConfigError, ImageError
@@ -52,6 +53,8 @@ def test_tiny_run_writes_a_usable_model(photos: Path, tmp_path: Path) -> None:
     assert config["steps_done"] == 12 and config["style"] == "hubble"
     card = (tmp_path / "README.md").read_text()
     assert "library_name: stylekit" in card and "12 steps" in card and "non-commercial" in card
+    # The machine it trained on, as this process saw it (here a CPU, one process).
+    assert f"-core CPU (no GPU), 1 process of {torch.get_num_threads()} thread" in card
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
         "step_000006.png", "step_000012.png"]
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 12
