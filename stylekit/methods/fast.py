@@ -29,7 +29,7 @@ from ..tiling import reference_crops, run_tiled
 #: The styles trained for this project (weights/fast/<name>/), with the sha256 of each file.
 SHIPPED_MODELS: dict[str, str | None] = {
     "starry_night": "e09e9a53f773b46d3259d52a4c21a5400d7b3d38f439eda5bc84694b4ea86ad8",
-    "great_wave": "bf501ad6a6f00990e3702a3771ecd90b12c3dc8f1a4599d6bbb62a8068b622bb",
+    "great_wave": "97fd2c7a68d4e5d385ea99c02f8a204da9846dc4724dc59399b3fc200f19826e",
     "the_scream": "3f6b0189c3a6cce43d96ba3d09dec49962c3a40846cfe382c4e7d550ed64868d",
     "composition_vii": "3b1cdb8d3196c8e68bbdd65622144006210b79f117dda40310d409b830b68630",
 }
