@@ -42,6 +42,7 @@ from stylekit.hub import REPO_WEIGHTS_DIR
 from stylekit.images import load_image, resize_long_side, to_tensor
 from stylekit.methods.fast import available_models
 from stylekit.methods.gatys import GatysConfig
+from stylekit.training.common import write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -116,10 +117,9 @@ def main() -> int:
     photos = sorted(args.photo_dir.glob("*.png"))[: args.photos]
     styles = args.styles or sorted(p.stem for p in args.style_dir.glob("*.jpg"))
     methods = [*args.methods, "gatys"]
-    stylizers = {m: stylekit.create_stylizer(m, size=args.size) for m in methods}
-    if "adain" in stylizers:
-        stylizers["adain"] = stylekit.create_stylizer("adain", size=args.size,
-                                                      model=args.adain_model)
+    chosen = {"adain": {"model": args.adain_model}}  # the other methods take their defaults
+    stylizers = {m: stylekit.create_stylizer(m, size=args.size, **chosen.get(m, {}))
+                 for m in methods}
     report: dict[str, Any] = {}
     recorded = json.loads(GATYS_RECORD.read_text()) if GATYS_RECORD.is_file() else {}
     for style in styles:
@@ -153,8 +153,8 @@ def main() -> int:
                 if method == "gatys" and key not in recorded:
                     recorded[key] = {"losses": row[method],
                                      "seconds": None if math.isnan(seconds) else seconds}
-                    GATYS_RECORD.parent.mkdir(exist_ok=True)
-                    GATYS_RECORD.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+                    # Atomic: an interrupted run must not leave the committed record cut short.
+                    write_text(GATYS_RECORD, json.dumps(recorded, indent=1, sort_keys=True))
             rows.append(row)
             if index < args.gatys_photos:
                 sheet.append(pictures)
