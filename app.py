@@ -59,8 +59,9 @@ SLIDER_SPANS: dict[str, tuple[float, float, float]] = {
 MAIN_PARAMS = ("model", "size", "steps", "alpha", "strength", "content_weight", "style_weight",
                "tv_weight", "content_layers", "style_layers", "init", "optimizer",
                "preserve_color")
-#: Set by the app itself, or not meaningful in a browser.
-HIDDEN_PARAMS = ("device", "save_every", "mask", "max_tile_pixels", "tile_overlap")
+#: Set by the app itself, or not meaningful in a browser (compile: a first result a minute
+#: late is worse for a demo than every result 30% slower).
+HIDDEN_PARAMS = ("device", "save_every", "mask", "max_tile_pixels", "tile_overlap", "compile")
 LAYER_PRESETS = {"content_layers": CONTENT_LAYER_PRESETS, "style_layers": STYLE_LAYER_PRESETS}
 
 #: Runs at once per kind of work: optimisation (Gatys, Compare, the Learn grids) is long and

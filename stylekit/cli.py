@@ -64,7 +64,8 @@ def _add_config_options(
 def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The top-level parser and its ``stylize`` sub-parser."""
     parser = argparse.ArgumentParser(
-        prog="stylekit", description="Neural style transfer: gatys, and more methods to come."
+        prog="stylekit",
+        description="Neural style transfer: gatys, fast and adain behind one interface.",
     )
     parser.add_argument("--version", action="version", version=f"stylekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -1,6 +1,10 @@
-"""Device selection: ``"auto"`` picks CUDA, then Apple's MPS, then the CPU."""
+"""Where and how networks run: device selection (``"auto"`` picks CUDA, then Apple's MPS,
+then the CPU) and an optional :func:`torch.compile` wrapper."""
 
 from __future__ import annotations
+
+import warnings
+from typing import Any
 
 import torch
 
@@ -38,3 +42,33 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
             "device 'mps' was asked for but MPS is not available; use 'auto' or 'cpu'"
         )
     return resolved
+
+
+class CompiledModule:
+    """``module`` run through :func:`torch.compile`, falling back to eager if compiling fails.
+
+    Compiled with dynamic shapes, so one compilation (about a minute on a 2-core CPU, paid by
+    the first call) serves every input size; Inductor keeps its kernels in an on-disk cache
+    that later processes reuse. Compiling needs a C++ compiler on the CPU (and Triton on
+    CUDA); where that is missing the first call warns once and the module runs eagerly, with
+    the same results.
+    """
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        self.module = module
+        self._compiled: Any = torch.compile(module, dynamic=True)
+        self._failed = False
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if not self._failed:
+            try:
+                return self._compiled(x)
+            except Exception as exc:  # a missing compiler surfaces as many exception types
+                self._failed = True
+                warnings.warn(
+                    f"torch.compile failed ({type(exc).__name__}: {str(exc)[:200]}); running "
+                    "the network uncompiled (same result, slower). Install a C++ compiler "
+                    "(e.g. apt-get install g++) to use compile=True.",
+                    RuntimeWarning, stacklevel=2,
+                )
+        return self.module(x)

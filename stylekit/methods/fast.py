@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ import torch
 from .. import color
 from ..base import Progress, StyleInput, Stylizer
 from ..config import MethodConfig, param
-from ..device import resolve_device
+from ..device import CompiledModule, resolve_device
 from ..errors import ConfigError
 from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
 from ..models import ModelKind
@@ -83,6 +83,12 @@ class FastConfig(MethodConfig):
         min=64 * 64, max=64 * 1024 * 1024,
     )
     tile_overlap: int = param(64, "Pixels shared by neighbouring tiles.", min=8, max=512)
+    compile: bool = param(
+        False, "Compile the network with torch.compile: later photos run 1.3-1.5x faster on a CPU, "
+        "but the first waits for the compiler (a minute on a 2-core CPU, seconds once its "
+        "disk cache has the kernels; once for all sizes). For batches and servers; tiled "
+        "images run uncompiled.",
+    )
     device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.")
 
 
@@ -98,6 +104,7 @@ class FastStylizer(Stylizer[FastConfig]):
     def __init__(self, config: FastConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
         self._nets: dict[tuple[str, str], TransformerNet] = {}
+        self._compiled: dict[tuple[str, str], CompiledModule] = {}
 
     def network(self, model: str, device: torch.device) -> TransformerNet:
         """The network of ``model`` on ``device``, loaded once per stylizer."""
@@ -105,6 +112,13 @@ class FastStylizer(Stylizer[FastConfig]):
         if key not in self._nets:
             self._nets[key] = load_transformer(model).to(device)
         return self._nets[key]
+
+    def compiled_network(self, model: str, device: torch.device) -> CompiledModule:
+        """:meth:`network` compiled, once per stylizer (the compiler runs at its first call)."""
+        key = (model, str(device))
+        if key not in self._compiled:
+            self._compiled[key] = CompiledModule(self.network(model, device))
+        return self._compiled[key]
 
     def iterate(
         self, content: ImageInput, style: StyleInput = None, **params: Any
@@ -118,26 +132,32 @@ class FastStylizer(Stylizer[FastConfig]):
             )
         device = resolve_device(cfg.device)
         net = self.network(cfg.model, device)
+        whole = self.compiled_network(cfg.model, device) if cfg.compile else net
         image = load_image(content, what="content image")
         if cfg.size is not None:
             image = resize_long_side(image, cfg.size)
         x = to_tensor(image, device)
         with torch.inference_mode():
-            y = stylize_tensor(net, x, cfg.max_tile_pixels, cfg.tile_overlap).clamp(0, 1)
+            y = stylize_tensor(net, x, cfg.max_tile_pixels, cfg.tile_overlap, whole).clamp(0, 1)
             y = finish(y, x, cfg.preserve_color, cfg.strength)
         yield Progress(step=1, total_steps=1, image=to_pil(y), elapsed=time.perf_counter() - start,
                        scale=max(image.size), eta=0.0, done=True)
 
 
 def stylize_tensor(
-    net: torch.nn.Module, x: torch.Tensor, max_pixels: int, overlap: int
+    net: torch.nn.Module,
+    x: torch.Tensor,
+    max_pixels: int,
+    overlap: int,
+    whole: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Run an image-to-image network on ``x`` ``(1, 3, H, W)``. Beyond ``max_pixels`` it runs
     in tiles, all normalised with statistics pooled over full-resolution crops spread across
-    the image (a downscaled copy would have different statistics)."""
+    the image (a downscaled copy would have different statistics). ``whole``, if given, runs
+    the untiled case instead of ``net`` (e.g. its compiled form)."""
     height, width = x.shape[-2:]
     if height * width <= max_pixels:
-        return net(x)
+        return (whole or net)(x)
     with frozen_statistics(net, reference_crops(x, max_pixels)):
         return run_tiled(net, x, max_pixels, overlap)
 

@@ -117,11 +117,12 @@ class TransformerNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        pad_h, pad_w = (-h) % 4, (-w) % 4
-        if pad_h or pad_w:
-            # Reflection padding needs the pad to be smaller than the side.
-            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        # Written with floor division and no branch on the pad, so torch.compile with dynamic
+        # shapes traces it once for every size.
+        pad_h, pad_w = -(-h // 4) * 4 - h, -(-w // 4) * 4 - w
+        # Reflection padding needs the pad (at most 3) to be smaller than the side.
+        mode = "reflect" if min(h, w) > 3 else "replicate"
+        x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
         features = self.decoder[:-1](self.residuals(self.encoder(x)))
         y = self.decoder[-1](features.contiguous(memory_format=torch.channels_last))
         return y[..., :h, :w].contiguous()
