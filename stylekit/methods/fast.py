@@ -132,7 +132,7 @@ class FastStylizer(Stylizer[FastConfig]):
             )
         device = resolve_device(cfg.device)
         net = self.network(cfg.model, device)
-        whole = self.compiled_network(cfg.model, device) if cfg.compile else net
+        whole = self.compiled_network(cfg.model, device) if cfg.compile else None
         image = load_image(content, what="content image")
         if cfg.size is not None:
             image = resize_long_side(image, cfg.size)
