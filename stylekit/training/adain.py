@@ -4,6 +4,10 @@ Loss (the paper's): ``content + style_weight * style`` where the content loss is
 between the ``relu4_1`` features of the decoded image and the AdaIN target ``t`` it was
 decoded from, and the style loss compares the channel mean and standard deviation of the
 decoded image's ``relu1_1..relu4_1`` features with the style image's (MSE, summed over layers).
+As in the paper, which used the normalised VGG-19 of Gatys et al. (each filter scaled to a mean
+activation of one), every channel is divided by its mean activation (here measured on the style
+crops): with the raw Caffe weights ``relu4_1`` activations are ~20 times ``relu1_1``'s, so the
+fine-scale statistics (colour, brush texture) would hardly count and the decoder paints blotches.
 
 Designed for a CPU (the paper trained 160k steps on a GPU):
 
@@ -51,6 +55,7 @@ from . import common
 from .cards import adain_model_card
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+LAYER_SCALES = ("mean-activation", "none")
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,12 @@ class TrainAdaINConfig(MethodConfig):
                             "lr / (1 + decay * step).", min=0.0)
     style_weight: float = param(10.0, "lambda: weight of the style loss (the paper's 10).",
                                 min=0.0)
+    layer_scale: str = param(
+        "mean-activation", "How VGG channels are scaled in the losses: mean-activation divides "
+        "each by its mean activation on the style crops (the normalised VGG the paper used); "
+        "none leaves the raw network, where relu4_1 outweighs relu1_1 about 500 times.",
+        choices=LAYER_SCALES,
+    )
     checkpoint_every: int = param(50, "Steps between checkpoints.", min=1)
     sample_every: int = param(250, "Steps between sample grids (0: never).", min=0)
     max_minutes: float | None = param(
@@ -206,6 +217,7 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
         model = torch.nn.parallel.DistributedDataParallel(
             decoder, device_ids=[device.index] if device.type == "cuda" else None)
     n_content, n_style = cache["content"].shape[0], cache["relu4_1_mean"].shape[0]
+    scales = layer_scales(cache, cfg.layer_scale, device)
 
     started = time.perf_counter()
     for step in range(start_step + 1, cfg.steps + 1):
@@ -225,7 +237,8 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
             style = {k: cache[k][si].to(device)[..., None, None]
                      for k in cache if k.endswith(("_mean", "_std"))}
             target = adain_from_stats(content, style["relu4_1_mean"], style["relu4_1_std"])
-            terms = _paper_losses(encoder, model(target), target, style, cfg.style_weight)
+            terms = paper_losses(encoder, model(target), target, style, cfg.style_weight,
+                                 scales)
         optimiser.zero_grad(set_to_none=True)
         terms["total"].backward()
         optimiser.step()
@@ -264,16 +277,37 @@ def _lr_factor(cfg: TrainAdaINConfig, step: int) -> float:
     return 1.0 / (1.0 + cfg.lr_decay * (step - cfg.warmup))
 
 
-def _paper_losses(encoder: VGG19Features, decoded: torch.Tensor, target: torch.Tensor,
-                  style: dict[str, torch.Tensor], style_weight: float
-                  ) -> dict[str, torch.Tensor]:
+def layer_scales(cache: dict[str, torch.Tensor], how: str, device: torch.device
+                 ) -> dict[str, torch.Tensor]:
+    """Per-channel divisors ``(1, C, 1, 1)`` for each of :data:`STYLE_LAYERS`.
+
+    ``"mean-activation"``: each channel's mean activation over the cached style crops (from
+    their ``<layer>_mean`` statistics), floored at a tenth of its layer's average so that a
+    nearly silent channel does not dominate; ``"none"``: ones.
+    """
+    scales = {}
+    for layer in STYLE_LAYERS:
+        mean = cache[f"{layer}_mean"].float().mean(0)
+        scale = (mean.clamp_min(0.1 * float(mean.mean())) if how == "mean-activation"
+                 else torch.ones_like(mean))
+        scales[layer] = scale.view(1, -1, 1, 1).to(device)
+    return scales
+
+
+def paper_losses(encoder: VGG19Features, decoded: torch.Tensor, target: torch.Tensor,
+                 style: dict[str, torch.Tensor], style_weight: float,
+                 scales: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Section 6 of the paper: content loss on the AdaIN target at ``relu4_1`` and style loss on
-    the feature mean and standard deviation at ``relu1_1..relu4_1`` (MSE, summed)."""
+    the feature mean and standard deviation at ``relu1_1..relu4_1`` (MSE, summed), with every
+    channel divided by ``scales[layer]`` (see :func:`layer_scales`; means and deviations scale
+    with their features)."""
     features = encoder.encode(decoded, STYLE_LAYERS)
-    content_loss = F.mse_loss(features[ENCODER_LAYER], target)
+    s4 = scales[ENCODER_LAYER]
+    content_loss = F.mse_loss(features[ENCODER_LAYER] / s4, target / s4)
     style_loss = torch.stack([
-        F.mse_loss(m, style[f"{layer}_mean"]) + F.mse_loss(s, style[f"{layer}_std"])
-        for layer in STYLE_LAYERS for m, s in [mean_std(features[layer])]]).sum()
+        F.mse_loss(m / k, style[f"{layer}_mean"] / k) + F.mse_loss(s / k, style[f"{layer}_std"] / k)
+        for layer in STYLE_LAYERS
+        for m, s, k in [(*mean_std(features[layer]), scales[layer])]]).sum()
     return {"total": content_loss + style_weight * style_loss, "content": content_loss,
             "style": style_loss}
 

@@ -195,6 +195,11 @@ steps of batch 8 at 256 px on a GPU. Everything is chosen to buy decoder quality
   paper's decay. A higher rate does not buy speed here: continuing the stage-1 decoder for
   342 steps on the same batches, 4e-4 averaged a total loss of 7.94e5 (style 5.05e4), 1e-4
   7.41e5 (style 4.60e4); the 4e-4 run (12 min) was dropped and counts in the budget.
+- **Channels scaled by their mean activation** (`layer_scale`), as in the normalised VGG-19
+  the paper used. The first stages ran on the raw Caffe network, where relu4_1 activations
+  are about 20 times relu1_1's: the style loss hardly saw colour and fine texture, and the
+  decoder's losses stalled while its paintings stayed blotchy. Losses of stages with
+  different scales are not comparable.
 """
 
 
@@ -247,13 +252,13 @@ def adain_model_card(folder: Path) -> str:
         f"In all: {config['steps_done']} steps in {config['wall_seconds'] / 3600:.2f} h of wall "
         f"time on {machines}.",
         "",
-        "| stage | started from | steps (warm-up) | content crop | batch | lr | wall time | "
-        "final losses (content / style, last 50 steps) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| stage | started from | steps (warm-up) | content crop | batch | lr | channel scale | "
+        "wall time | final losses (content / style, last 50 steps) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for number, stage in enumerate(config["stages"], start=1):
         if "settings" not in stage:
-            lines.append(f"| {number} | {stage.get('note', '')} | | | | | | |")
+            lines.append(f"| {number} | {stage.get('note', '')} | | | | | | | |")
             continue
         settings = stage["settings"]
         final = stage.get("final_losses_mean_of_last_50_steps")
@@ -261,7 +266,8 @@ def adain_model_card(folder: Path) -> str:
         lines.append(
             f"| {number} | {stage['init_from'] or 'scratch'} | {stage['steps']} "
             f"({stage['warmup_steps']}) | {settings['crop']} px | {settings['batch']} | "
-            f"{settings['lr']:g} | {stage['wall_seconds'] / 60:.0f} min | {losses} |")
+            f"{settings['lr']:g} | {settings.get('layer_scale', 'none')} | "
+            f"{stage['wall_seconds'] / 60:.0f} min | {losses} |")
     if config.get("quality"):
         lines += ["", *quality_section(config["quality"], "adain")]
     lines += ["", "## Why this recipe", ADAIN_RECIPE_NOTES,

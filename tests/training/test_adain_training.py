@@ -15,8 +15,15 @@ from PIL import Image
 
 from stylekit import ConfigError
 from stylekit.methods.adain import load_decoder
-from stylekit.training.adain import TrainAdaINConfig, train_adain
+from stylekit.training.adain import (
+    STYLE_LAYERS,
+    TrainAdaINConfig,
+    layer_scales,
+    paper_losses,
+    train_adain,
+)
 from stylekit.training.common import load_checkpoint
+from stylekit.vgg import VGG19Features
 
 TINY = dict(widths=(4, 4, 4), crop=64, content_scale=(64, 80), style_crop=64,
             style_scale=(64, 80), content_crops=8, style_crops=8, batch=2, warmup_steps=0,
@@ -174,3 +181,45 @@ def test_torchrun_two_cpu_processes(folders, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 3
     assert load_decoder(str(tmp_path / "model.safetensors")).spec.widths == (4, 4, 4)
+
+
+def test_layer_scales_are_mean_activations_with_a_floor() -> None:
+    cache = {f"{layer}_mean": torch.tensor([[2.0, 0.1, 5.0], [4.0, 0.1, 7.0]])
+             for layer in STYLE_LAYERS}
+    scales = layer_scales(cache, "mean-activation", torch.device("cpu"))
+    # channel means 3, 0.1, 6; layer average 3.0333; floor 0.30333
+    assert scales["relu1_1"].shape == (1, 3, 1, 1)
+    assert torch.allclose(scales["relu2_1"].flatten(), torch.tensor([3.0, 0.30333, 6.0]),
+                          atol=1e-5)
+    assert torch.equal(layer_scales(cache, "none", torch.device("cpu"))["relu4_1"],
+                       torch.ones(1, 3, 1, 1))
+
+
+def test_paper_losses_scale_with_the_channel_divisors() -> None:
+    torch.manual_seed(0)
+    encoder = VGG19Features(STYLE_LAYERS)
+    decoded = torch.rand(2, 3, 32, 32)
+    target = encoder.encode(torch.rand(2, 3, 32, 32), STYLE_LAYERS)["relu4_1"]
+    style = {f"{layer}_{stat}": torch.rand(2, width, 1, 1) * 50
+             for layer, width in zip(STYLE_LAYERS, (64, 128, 256, 512), strict=True)
+             for stat in ("mean", "std")}
+    ones = {layer: torch.ones(1) for layer in STYLE_LAYERS}
+    with torch.no_grad():
+        raw = paper_losses(encoder, decoded, target, style, 10.0, ones)
+        halved = paper_losses(encoder, decoded, target, style, 10.0,
+                              {layer: torch.full((1,), 2.0) for layer in STYLE_LAYERS})
+        only_first = paper_losses(encoder, decoded, target, style, 10.0,
+                                  {**ones, "relu1_1": torch.full((1,), 2.0)})
+        first_alone = paper_losses(encoder, decoded, target, style, 10.0,
+                                   {**ones, "relu1_1": torch.full((1,), 1e9)})
+    # MSE of quantities divided by 2 is a quarter of the MSE
+    for term in ("content", "style", "total"):
+        assert float(halved[term]) == pytest.approx(float(raw[term]) / 4, rel=1e-5)
+    assert float(raw["total"]) == pytest.approx(float(raw["content"] + 10 * raw["style"]),
+                                                rel=1e-6)
+    # dividing relu1_1 only: its share of the style loss drops to a quarter, nothing else moves
+    relu1_share = float(raw["style"]) - float(first_alone["style"])
+    assert relu1_share > 0
+    assert float(only_first["style"]) == pytest.approx(
+        float(first_alone["style"]) + relu1_share / 4, rel=1e-4)
+    assert float(only_first["content"]) == pytest.approx(float(raw["content"]), rel=1e-6)
