@@ -208,6 +208,13 @@ def _style_folder(entry: str) -> str:
     return STYLE_SOURCES.get(name, f"the images of the folder {name}")
 
 
+def _started_from(init_from: str | None, number: int) -> str:
+    """A stage's starting point: the previous stage's decoder (whatever folder held it then)."""
+    if not init_from:
+        return "scratch"
+    return f"stage {number - 1}" if number > 1 else init_from
+
+
 def adain_model_card(folder: Path) -> str:
     """The model card of an AdaIN decoder folder (``config.json`` must exist)."""
     config = json.loads((folder / "config.json").read_text())
@@ -264,7 +271,7 @@ def adain_model_card(folder: Path) -> str:
         final = stage.get("final_losses_mean_of_last_50_steps")
         losses = f"{final['content']:.3g} / {final['style']:.3g}" if final else "-"
         lines.append(
-            f"| {number} | {stage['init_from'] or 'scratch'} | {stage['steps']} "
+            f"| {number} | {_started_from(stage['init_from'], number)} | {stage['steps']} "
             f"({stage['warmup_steps']}) | {settings['crop']} px | {settings['batch']} | "
             f"{settings['lr']:g} | {settings.get('layer_scale', 'none')} | "
             f"{stage['wall_seconds'] / 60:.0f} min | {losses} |")
