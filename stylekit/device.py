@@ -58,11 +58,16 @@ class CompiledModule:
         self.module = module
         self._compiled: Any = torch.compile(module, dynamic=True)
         self._failed = False
+        self._worked = False
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self._worked:  # compiled once: later errors are the input's, not the compiler's
+            return self._compiled(x)
         if not self._failed:
             try:
-                return self._compiled(x)
+                y: torch.Tensor = self._compiled(x)
+                self._worked = True
+                return y
             except Exception as exc:  # a missing compiler surfaces as many exception types
                 self._failed = True
                 warnings.warn(
