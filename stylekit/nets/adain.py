@@ -10,6 +10,7 @@ back into an image.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -64,6 +65,8 @@ class Decoder(nn.Module):
     conv c->3; all 3x3 with reflection padding, ReLU after each but the last.
     """
 
+    input_scale: torch.Tensor
+
     def __init__(self, widths: tuple[int, int, int] = (256, 128, 64)) -> None:
         super().__init__()
         a, b, c = widths
@@ -75,9 +78,19 @@ class Decoder(nn.Module):
         layers += [*_conv_relu(a, b), up, *_conv_relu(b, b), *_conv_relu(b, c), up,
                    *_conv_relu(c, c), nn.ReflectionPad2d(1), nn.Conv2d(c, 3, 3)]
         self.body = nn.Sequential(*layers)
+        # Channel-wise divisor of the input features. Training sets it to the channels' mean
+        # activations, so the decoder sees features of about unit size whatever the encoder's
+        # weights (raw Caffe relu4_1 activations average ~340; the paper's normalised VGG ~1).
+        self.register_buffer("input_scale", torch.ones(1, 512, 1, 1))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.body(features)
+        return self.body(features / self.input_scale)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str,
+                              *args: Any, **kwargs: Any) -> None:
+        # Files written before ``input_scale`` existed decode raw features: a scale of one.
+        state_dict.setdefault(prefix + "input_scale", torch.ones_like(self.input_scale))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 def pad_to_multiple(image: torch.Tensor, multiple: int = 8) -> torch.Tensor:

@@ -199,6 +199,11 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
     torch.manual_seed(cfg.seed)
     decoder = (load_decoder(cfg.init_from).train().requires_grad_(True) if cfg.init_from
                else Decoder(tuple(cfg.widths))).to(device)  # type: ignore[arg-type]
+    scales = layer_scales(cache, cfg.layer_scale, device)
+    if cfg.layer_scale == "mean-activation":
+        # On AdaIN targets, what the decoder is trained on (overwritten by a resumed state).
+        condition_decoder(decoder, scales[ENCODER_LAYER], _sample_targets(
+            cache, min(32, cache["content"].shape[0]), device))
     optimiser = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: _lr_factor(cfg, step))
     start_step, seconds_before, history = 0, precompute_seconds, []
@@ -217,7 +222,6 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
         model = torch.nn.parallel.DistributedDataParallel(
             decoder, device_ids=[device.index] if device.type == "cuda" else None)
     n_content, n_style = cache["content"].shape[0], cache["relu4_1_mean"].shape[0]
-    scales = layer_scales(cache, cfg.layer_scale, device)
 
     started = time.perf_counter()
     for step in range(start_step + 1, cfg.steps + 1):
@@ -258,7 +262,7 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
                     "history": history,
                 })
             if cfg.sample_every and (step % cfg.sample_every == 0 or last):
-                _save_samples(decoder, cache, n_style, out / "samples" / f"step_{step:06d}.png",
+                _save_samples(decoder, cache, out / "samples" / f"step_{step:06d}.png",
                               device)
             if last:
                 _export(decoder, cfg, out, step, seconds, history,
@@ -294,6 +298,35 @@ def layer_scales(cache: dict[str, torch.Tensor], how: str, device: torch.device
     return scales
 
 
+@torch.no_grad()
+def condition_decoder(decoder: Decoder, input_scale: torch.Tensor, features: torch.Tensor
+                      ) -> None:
+    """Reparametrise ``decoder`` in place without changing what it computes: its input divided
+    by ``input_scale`` ``(1, 512, 1, 1)``, and each convolution's output scaled to unit
+    root-mean-square on ``features`` ``(B, 512, h, w)`` (the next convolution's weights
+    scaled up to match; ReLU, padding and nearest upsampling commute with positive scales).
+
+    Why: Adam moves every weight by about the learning rate, so the layers learn at comparable
+    speeds only if their activations are of comparable size. A decoder started on the raw Caffe
+    features had activations from ~1000 after its first layer down to ~0.2 before its last.
+    """
+    convs = [m for m in decoder.body if isinstance(m, torch.nn.Conv2d)]
+    convs[0].weight.mul_((input_scale / decoder.input_scale).view(1, -1, 1, 1))
+    decoder.input_scale.copy_(input_scale)
+    x, carried = features / decoder.input_scale, 1.0
+    for layer in decoder.body:
+        if isinstance(layer, torch.nn.Conv2d):
+            layer.weight.mul_(carried)  # its input was divided by ``carried``
+            conv = layer
+        x = layer(x)
+        if isinstance(layer, torch.nn.ReLU):
+            carried = float(x.square().mean().sqrt().clamp_min(1e-12))
+            conv.weight.div_(carried)
+            if conv.bias is not None:
+                conv.bias.div_(carried)
+            x = x / carried
+
+
 def paper_losses(encoder: VGG19Features, decoded: torch.Tensor, target: torch.Tensor,
                  style: dict[str, torch.Tensor], style_weight: float,
                  scales: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -312,17 +345,24 @@ def paper_losses(encoder: VGG19Features, decoded: torch.Tensor, target: torch.Te
             "style": style_loss}
 
 
-def _save_samples(decoder: Decoder, cache: dict[str, torch.Tensor], n_style: int, path: Path,
+def _sample_targets(cache: dict[str, torch.Tensor], count: int, device: torch.device
+                    ) -> torch.Tensor:
+    """AdaIN targets of the first ``count`` cached content crops, each with a style crop
+    (spread evenly over the cached ones)."""
+    spread = torch.linspace(0, cache["relu4_1_mean"].shape[0] - 1, count).long()
+    return adain_from_stats(cache["content"][:count].to(device).float(),
+                            cache["relu4_1_mean"][spread, :, None, None].to(device),
+                            cache["relu4_1_std"][spread, :, None, None].to(device))
+
+
+def _save_samples(decoder: Decoder, cache: dict[str, torch.Tensor], path: Path,
                   device: torch.device) -> None:
     """Four cached crops: as photographed, decoded back, and stylized with four styles."""
     with torch.no_grad():
         decoder.eval()
-        content = cache["content"][:4].to(device).float()
-        spread = torch.linspace(0, n_style - 1, 4).long()
-        target = adain_from_stats(content, cache["relu4_1_mean"][spread, :, None, None].to(device),
-                                  cache["relu4_1_std"][spread, :, None, None].to(device))
-        common.save_grid([cache["pixels"][:4].float().to(device) / 255, decoder(content),
-                          decoder(target)], path)
+        common.save_grid([cache["pixels"][:4].float().to(device) / 255,
+                          decoder(cache["content"][:4].to(device).float()),
+                          decoder(_sample_targets(cache, 4, device))], path)
         decoder.train()
 
 

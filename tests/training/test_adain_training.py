@@ -15,9 +15,11 @@ from PIL import Image
 
 from stylekit import ConfigError
 from stylekit.methods.adain import load_decoder
+from stylekit.nets.adain import Decoder
 from stylekit.training.adain import (
     STYLE_LAYERS,
     TrainAdaINConfig,
+    condition_decoder,
     layer_scales,
     paper_losses,
     train_adain,
@@ -223,3 +225,40 @@ def test_paper_losses_scale_with_the_channel_divisors() -> None:
     assert float(only_first["style"]) == pytest.approx(
         float(first_alone["style"]) + relu1_share / 4, rel=1e-4)
     assert float(only_first["content"]) == pytest.approx(float(raw["content"]), rel=1e-6)
+
+
+def test_conditioning_keeps_the_decoder_function_and_evens_its_activations() -> None:
+    torch.manual_seed(0)
+    decoder = Decoder((8, 8, 4))
+    with torch.no_grad():  # a badly scaled decoder, as one trained on raw features
+        decoder.body[1].weight.mul_(30.0)
+        decoder.body[5].weight.mul_(0.1)
+    features = torch.rand(2, 512, 4, 4) * 300
+    before = decoder(features)
+    scale = torch.rand(1, 512, 1, 1) * 500 + 1
+    condition_decoder(decoder, scale, features)
+    assert torch.equal(decoder.input_scale, scale)
+    torch.testing.assert_close(decoder(features), before, rtol=1e-4, atol=1e-5)
+    rms = []
+    x = features / scale
+    with torch.no_grad():
+        for layer in decoder.body:
+            x = layer(x)
+            if isinstance(layer, torch.nn.ReLU):
+                rms.append(float(x.square().mean().sqrt()))
+    assert rms == pytest.approx([1.0] * 8, rel=1e-4)  # after each of the 8 hidden layers
+    # a decoder file written before input_scale existed loads with a scale of one
+    state = {k: v for k, v in decoder.state_dict().items() if k != "input_scale"}
+    fresh = Decoder((8, 8, 4))
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh.input_scale, torch.ones(1, 512, 1, 1))
+
+
+def test_training_conditions_the_decoder_on_its_targets(folders, tmp_path: Path) -> None:
+    _run(folders, tmp_path, steps=1)
+    scaled = load_decoder(str(tmp_path / "model.safetensors")).input_scale
+    assert scaled.shape == (1, 512, 1, 1) and float(scaled.min()) > 0
+    assert not torch.equal(scaled, torch.ones_like(scaled))
+    _run(folders, tmp_path / "raw", steps=1, layer_scale="none")
+    raw = load_decoder(str(tmp_path / "raw" / "model.safetensors")).input_scale
+    assert torch.equal(raw, torch.ones_like(raw))
