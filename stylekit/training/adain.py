@@ -306,9 +306,12 @@ def condition_decoder(decoder: Decoder, input_scale: torch.Tensor, features: tor
     root-mean-square on ``features`` ``(B, 512, h, w)`` (the next convolution's weights
     scaled up to match; ReLU, padding and nearest upsampling commute with positive scales).
 
-    Why: Adam moves every weight by about the learning rate, so the layers learn at comparable
-    speeds only if their activations are of comparable size. A decoder started on the raw Caffe
-    features had activations from ~1000 after its first layer down to ~0.2 before its last.
+    Why: PyTorch's initialisation assumes unit-size inputs, and Adam moves every weight by about
+    the learning rate, which suits layers whose activations are of comparable size. Our decoder
+    of stages 1-3, trained on the raw Caffe features, had activations from ~1000 after its
+    first layer down to ~0.2 before its last. (Measured: continuing it for 200 steps on the
+    same batches gave the same losses with and without this, mean total 18.50 vs 18.42; it
+    is a sound starting point, not a cure.)
     """
     convs = [m for m in decoder.body if isinstance(m, torch.nn.Conv2d)]
     convs[0].weight.mul_((input_scale / decoder.input_scale).view(1, -1, 1, 1))
