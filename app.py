@@ -61,7 +61,8 @@ MAIN_PARAMS = ("model", "size", "steps", "alpha", "strength", "content_weight", 
                "preserve_color")
 #: Set by the app itself, or not meaningful in a browser (compile: a first result a minute
 #: late is worse for a demo than every result 30% slower).
-HIDDEN_PARAMS = ("device", "save_every", "mask", "max_tile_pixels", "tile_overlap", "compile")
+HIDDEN_PARAMS = ("device", "save_every", "mask", "max_tile_pixels", "tile_overlap", "compile",
+                 "edge_margin")
 LAYER_PRESETS = {"content_layers": CONTENT_LAYER_PRESETS, "style_layers": STYLE_LAYER_PRESETS}
 
 #: Runs at once per kind of work: optimisation (Gatys, Compare, the Learn grids) is long and

@@ -88,6 +88,11 @@ class AdaINConfig(MethodConfig):
         min=128 * 128, max=64 * 1024 * 1024,
     )
     tile_overlap: int = param(128, "Pixels shared by neighbouring tiles.", min=16, max=1024)
+    edge_margin: int = param(
+        16, "Pixels of mirrored border added around the photo before encoding and cut off "
+        "after decoding: the decoder paints the outermost pixels poorly (bands along the "
+        "edges), so they are painted outside the picture. Costs about 6% at 1024 px.",
+        min=0, max=64)
     device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.")
 
 
@@ -182,6 +187,10 @@ class AdaINStylizer(Stylizer[AdaINConfig]):
         image = x if mask is None else torch.cat([x, mask], dim=1)
 
         def run(patch: torch.Tensor) -> torch.Tensor:
+            rows, cols = patch.shape[-2:]
+            margin = min(cfg.edge_margin, rows - 1, cols - 1)  # reflection needs < size
+            if margin:
+                patch = F.pad(patch, (margin,) * 4, mode="reflect")
             rgb = pad_to_multiple(patch[:, :3])
             features = self.encode(rgb, device)
             c_stats = global_stats or mean_std(features)
@@ -195,7 +204,7 @@ class AdaINStylizer(Stylizer[AdaINConfig]):
                           + (1 - region) * _masked_adain(features, 1 - region, *stats[1]))
             assert isinstance(target, torch.Tensor)
             blended = cfg.alpha * target + (1 - cfg.alpha) * features
-            return decoder(blended)[..., : patch.shape[-2], : patch.shape[-1]]
+            return decoder(blended)[..., margin:margin + rows, margin:margin + cols]
 
         return run_tiled(run, image, cfg.max_tile_pixels, cfg.tile_overlap) if tiled \
             else run(image)

@@ -97,12 +97,15 @@ def test_spatial_control_with_a_mask(stylizer, content_path, style_path, second_
 def test_colour_preservation(stylizer, content_path, style_path):
     photo = to_tensor(resize_long_side(load_image(content_path), 96))
     def chroma_error(image) -> float:
-        return float((rgb_to_yiq(to_tensor(image))[:, 1:] - rgb_to_yiq(photo)[:, 1:]).abs().mean())
+        yiq = rgb_to_yiq(to_tensor(image))
+        # Where this random decoder's output is near black or white, gamut clipping changes
+        # the chroma whatever the method does: only the pixels in between count.
+        inside = ((yiq[:, :1] > 0.1) & (yiq[:, :1] < 0.9)).expand(-1, 2, -1, -1)
+        return float((yiq[:, 1:] - rgb_to_yiq(photo)[:, 1:]).abs()[inside].mean())
 
     kept = chroma_error(stylizer.stylize(content_path, style_path, preserve_color="luminance"))
     plain = chroma_error(stylizer.stylize(content_path, style_path))
-    # What remains is gamut clipping where this random decoder's output is near black or white.
-    assert kept < 0.5 * plain, (kept, plain)
+    assert kept < 0.25 * plain, (kept, plain)
     assert stylizer.stylize(content_path, style_path, preserve_color="histogram").size == (96, 64)
 
 
@@ -121,3 +124,16 @@ def test_tensor_inputs(stylizer):
     torch.manual_seed(0)
     out = stylizer.stylize(torch.rand(3, 80, 120), torch.rand(3, 64, 64))
     assert out.size == (96, 64)
+
+
+def test_edge_margin_paints_the_borders_from_a_mirrored_surround(stylizer, content_path,
+                                                                 style_path):
+    photo = to_tensor(resize_long_side(load_image(content_path), 96))  # (1, 3, 64, 96)
+    mirrored = torch.nn.functional.pad(photo, (16, 16, 16, 16), mode="reflect")
+    by_hand = stylizer.stylize(mirrored, style_path, size=None, edge_margin=0)
+    with_margin = stylizer.stylize(photo, style_path, size=None, edge_margin=16)
+    assert with_margin.size == (96, 64)
+    np.testing.assert_array_equal(np.asarray(with_margin),
+                                  np.asarray(by_hand)[16:-16, 16:-16])
+    without = stylizer.stylize(photo, style_path, size=None, edge_margin=0)
+    assert not np.array_equal(np.asarray(without), np.asarray(with_margin))
