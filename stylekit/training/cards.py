@@ -219,11 +219,18 @@ def adain_model_card(folder: Path) -> str:
     """The model card of an AdaIN decoder folder (``config.json`` must exist)."""
     config = json.loads((folder / "config.json").read_text())
     stages = [s for s in config["stages"] if "settings" in s]
-    paintings = [Path(e).stem for s in stages for e in s["settings"]["style_data"]
-                 if Path(e).suffix]
-    folders = [_style_folder(e) for s in stages for e in s["settings"]["style_data"]
-               if not Path(e).suffix]
-    seen = list(dict.fromkeys(folders + [STYLE_CREDITS.get(p, p) for p in paintings]))
+    entries = list(dict.fromkeys(e for s in stages for e in s["settings"]["style_data"]))
+    paintings = [Path(e).stem for e in entries if Path(e).stem in STYLE_CREDITS]
+    folders = [_style_folder(e) for e in entries if not Path(e).suffix]
+    # Single files that are not credited paintings (e.g. photos as extra style sources):
+    # counted per folder rather than listed one by one.
+    others: dict[str, int] = {}
+    for entry in entries:
+        if Path(entry).suffix and Path(entry).stem not in STYLE_CREDITS:
+            others[Path(entry).parent.name] = others.get(Path(entry).parent.name, 0) + 1
+    seen = list(dict.fromkeys(folders + [STYLE_CREDITS[p] for p in paintings] + [
+        f"{count} image{'s' if count > 1 else ''} of the folder {folder}"
+        for folder, count in others.items()]))
     unseen = [credit for name, credit in STYLE_CREDITS.items() if name not in paintings]
     widths = ", ".join(str(w) for w in config["widths"])
     lines = [

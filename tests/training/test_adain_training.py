@@ -262,3 +262,21 @@ def test_training_conditions_the_decoder_on_its_targets(folders, tmp_path: Path)
     _run(folders, tmp_path / "raw", steps=1, layer_scale="none")
     raw = load_decoder(str(tmp_path / "raw" / "model.safetensors")).input_scale
     assert torch.equal(raw, torch.ones_like(raw))
+
+
+def test_model_card_names_paintings_and_counts_other_single_images(tmp_path: Path) -> None:
+    from stylekit.training.cards import adain_model_card
+
+    settings = {"crop": 128, "batch": 8, "lr": 1e-4, "style_data": [
+        "/data/styles_extra", "/data/styles/udnie.jpg", "/data/photos/coco128/a.jpg",
+        "/data/photos/coco128/b.jpg", "/data/photos/bsds500/c.jpg"]}
+    stage = {"init_from": None, "steps": 10, "warmup_steps": 0, "wall_seconds": 60.0,
+             "settings": settings}
+    (tmp_path / "config.json").write_text(json.dumps({
+        "widths": [8, 8, 8], "steps_done": 20, "wall_seconds": 120.0,
+        "stages": [stage, {**stage, "init_from": "x"}]}))
+    card = adain_model_card(tmp_path)
+    styles = next(line for line in card.splitlines() if line.startswith("- Styles:"))
+    assert "128 public-domain artworks" in styles and "*Udnie*" in styles
+    assert "2 images of the folder coco128; 1 image of the folder bsds500." in styles
+    assert "a.jpg" not in card and "Starry Night" in card  # unseen paintings still listed
