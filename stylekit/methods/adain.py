@@ -36,7 +36,9 @@ from ..vgg import VGG19Features
 from .fast import finish
 
 #: Shipped decoders (weights/adain/<name>/model.safetensors) and the sha256 of each file.
-SHIPPED_DECODERS: dict[str, str | None] = {}
+SHIPPED_DECODERS: dict[str, str | None] = {
+    "default": "16a75d09a6370247700f41fb956054d48b5bd8c3eb2e026284b62a735eeb6b82",
+}
 
 DECODERS = ModelKind(
     prefix="adain", architecture="adain-decoder", what="AdaIN decoder",

@@ -200,6 +200,15 @@ steps of batch 8 at 256 px on a GPU. Everything is chosen to buy decoder quality
   are about 20 times relu1_1's: the style loss hardly saw colour and fine texture, and the
   decoder's losses stalled while its paintings stayed blotchy. Losses of stages with
   different scales are not comparable.
+- **Stage 4: photos among the styles, museum artworks smaller.** The 128 museum artworks
+  come reduced to 16 colours and enlarged from small scans, so at 384-512 px they are flat
+  patches with blocky edges of 4-6 px: 97% of the style crops taught the decoder to paint
+  blotches. Stage 4 adds 63 of the photos (every 12th) as style sources (about a third of the
+  style crops: natural textures, and styles close to the photo teach a faithful
+  reconstruction) and takes style crops from images 256-384 px high, where the blocks shrink
+  to 3 px and are smoothed by the resize. The decoder's input is divided by the relu4_1 mean
+  activations (a fixed `input_scale`) and its layers rescaled to unit-size activations,
+  without changing its function (`condition_decoder`).
 """
 
 
