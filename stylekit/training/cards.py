@@ -181,8 +181,9 @@ steps of batch 8 at 256 px on a GPU. Everything is chosen to buy decoder quality
   only.
 - **128 px content crops, 256 px style crops.** The cost of a step is the content side; the
   decoder is convolutional, so what it learns on small crops holds on large photos. Style
-  statistics come from 256 px crops of paintings about 400 to 512 px high, the scale the app
-  and the CLI encode paintings at, and cost nothing per step.
+  statistics come from 256 px crops of paintings 384 to 512 px high in stages 1-3 (about the
+  scale the app and the CLI encode paintings at; 256 to 384 in stage 4, see below), and cost
+  nothing per step.
 - **Decoder widths 128, 64, 32** (the paper's: 256, 128, 64): a quarter of the decoder's
   arithmetic, so about 1.6 times as many steps in the budget, and a faster stylize.
 - **Inversion warm-up.** The first steps teach the decoder to paint a photo back from its own
