@@ -181,18 +181,18 @@ class AdaINStylizer(Stylizer[AdaINConfig]):
                  device: torch.device) -> torch.Tensor:
         decoder = self.decoder(cfg.model, device)
         height, width = x.shape[-2:]
-        tiled = height * width > cfg.max_tile_pixels
+        # The picture's own edges only (tiles' inner edges overlap instead).
+        margin = min(cfg.edge_margin, height - 1, width - 1)  # reflection needs < size
+        image = x if mask is None else torch.cat([x, mask], dim=1)
+        if margin:
+            image = F.pad(image, (margin,) * 4, mode="reflect")
+        tiled = height * width > cfg.max_tile_pixels  # the photo's area; the margin is small
         # Content statistics of the whole image; tiles must not use their own.
         global_stats = _pooled_stats(self.encode(
             reference_crops(x, cfg.max_tile_pixels, multiple=8), device)) \
             if tiled else None
-        image = x if mask is None else torch.cat([x, mask], dim=1)
 
         def run(patch: torch.Tensor) -> torch.Tensor:
-            rows, cols = patch.shape[-2:]
-            margin = min(cfg.edge_margin, rows - 1, cols - 1)  # reflection needs < size
-            if margin:
-                patch = F.pad(patch, (margin,) * 4, mode="reflect")
             rgb = pad_to_multiple(patch[:, :3])
             features = self.encode(rgb, device)
             c_stats = global_stats or mean_std(features)
@@ -206,10 +206,11 @@ class AdaINStylizer(Stylizer[AdaINConfig]):
                           + (1 - region) * _masked_adain(features, 1 - region, *stats[1]))
             assert isinstance(target, torch.Tensor)
             blended = cfg.alpha * target + (1 - cfg.alpha) * features
-            return decoder(blended)[..., margin:margin + rows, margin:margin + cols]
+            return decoder(blended)[..., : patch.shape[-2], : patch.shape[-1]]
 
-        return run_tiled(run, image, cfg.max_tile_pixels, cfg.tile_overlap) if tiled \
+        out = run_tiled(run, image, cfg.max_tile_pixels, cfg.tile_overlap) if tiled \
             else run(image)
+        return out[..., margin:margin + height, margin:margin + width]
 
 
 def _blend_weights(given: Sequence[float] | None, count: int, mask: str | None) -> list[float]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -234,10 +235,8 @@ def adain_model_card(folder: Path) -> str:
     folders = [_style_folder(e) for e in entries if not Path(e).suffix]
     # Single files that are not credited paintings (e.g. photos as extra style sources):
     # counted per folder rather than listed one by one.
-    others: dict[str, int] = {}
-    for entry in entries:
-        if Path(entry).suffix and Path(entry).stem not in STYLE_CREDITS:
-            others[Path(entry).parent.name] = others.get(Path(entry).parent.name, 0) + 1
+    others = Counter(Path(e).parent.name for e in entries
+                     if Path(e).suffix and Path(e).stem not in STYLE_CREDITS)
     seen = list(dict.fromkeys(folders + [STYLE_CREDITS[p] for p in paintings] + [
         f"{count} image{'s' if count > 1 else ''} of the folder {folder}"
         for folder, count in others.items()]))
