@@ -37,7 +37,7 @@ from .fast import finish
 
 #: Shipped decoders (weights/adain/<name>/model.safetensors) and the sha256 of each file.
 SHIPPED_DECODERS: dict[str, str | None] = {
-    "default": "16a75d09a6370247700f41fb956054d48b5bd8c3eb2e026284b62a735eeb6b82",
+    "default": "32aad9b6524805dfd8897b11c6e46e3afb2d650c11e7dcc7a00a33ca9e45d9e0",
 }
 
 DECODERS = ModelKind(
