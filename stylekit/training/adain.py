@@ -314,8 +314,8 @@ def condition_decoder(decoder: Decoder, input_scale: torch.Tensor, features: tor
     same batches gave the same losses with and without this, mean total 18.50 vs 18.42; it
     is a sound starting point, not a cure.)
     """
-    convs = [m for m in decoder.body if isinstance(m, torch.nn.Conv2d)]
-    convs[0].weight.mul_((input_scale / decoder.input_scale).view(1, -1, 1, 1))
+    first = next(m for m in decoder.body if isinstance(m, torch.nn.Conv2d))
+    first.weight.mul_((input_scale / decoder.input_scale).view(1, -1, 1, 1))
     decoder.input_scale.copy_(input_scale)
     x, carried = features / decoder.input_scale, 1.0
     for layer in decoder.body:
