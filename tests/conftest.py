@@ -80,6 +80,24 @@ def tiny_decoder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_decoder_set(tmp_path_factory) -> Path:
+    """Randomly initialised, narrow reconstruction decoders for every level, in one folder
+    (``<layer>/model.safetensors``, what ``stylekit train decoder`` writes per level)."""
+    import torch
+
+    from stylekit.nets.reconstruction import LEVELS, ReconstructionDecoder, paper_widths
+    from stylekit.training.common import export_safetensors
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("decoders")
+    for layer in LEVELS:
+        decoder = ReconstructionDecoder(layer, widths=tuple(8 for _ in paper_widths(layer)))
+        export_safetensors(decoder.state_dict(), folder / layer / "model.safetensors",
+                           decoder.spec.to_metadata())
+    return folder
+
+
+@pytest.fixture(scope="session")
 def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder):
     """The Gradio app (app.py) served in-process on a free port, with tiny test models.
 

@@ -29,6 +29,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "gatys": {"size": 48, "steps": 3, "scales": (48,), "save_every": 1},
     "fast": {"size": 48},  # plus the tiny model below
     "adain": {"size": 64, "style_size": 64},  # plus the tiny decoder below
+    "wct": {"size": 64, "style_size": 64},  # plus the tiny decoders below
 }
 
 
@@ -85,10 +86,11 @@ def test_config_is_frozen_documented_data(name: str) -> None:
 
 @pytest.mark.parametrize("name", list_stylizers())
 def test_contract_quick_run(name: str, content_path, style_path, tiny_fast_model,
-                            tiny_decoder) -> None:
+                            tiny_decoder, tiny_decoder_set) -> None:
     params = dict(QUICK[name])
     params.update({"fast": {"model": str(tiny_fast_model)},
-                   "adain": {"model": str(tiny_decoder)}}.get(name, {}))
+                   "adain": {"model": str(tiny_decoder)},
+                   "wct": {"decoders": str(tiny_decoder_set)}}.get(name, {}))
     stylizer = create_stylizer(name, device="cpu", **params)
     records = list(stylizer.iterate(content_path, style_path if stylizer.needs_style else None))
     assert records and records[-1].done and records[-1].image is not None

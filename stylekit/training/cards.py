@@ -307,3 +307,71 @@ def adain_model_card(folder: Path) -> str:
     lines += ["", "## Why this recipe", ADAIN_RECIPE_NOTES,
               "## Licence", "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
     return "\n".join(lines) + "\n"
+
+
+def decoder_model_card(folder: Path) -> str:
+    """The model card of a reconstruction decoder folder, from its ``config.json`` (stages,
+    losses, and ``quality`` when ``bench/quality.py`` recorded it) and, if present, the
+    run's own notes in ``notes.md`` next to it (what was tried, what went wrong)."""
+    config = json.loads((folder / "config.json").read_text())
+    layer, widths = config["layer"], ", ".join(str(w) for w in config["widths"]) or "none"
+    lines = [
+        "---",
+        "license: other",
+        "license_name: mit-weights-research-data",
+        "library_name: stylekit",
+        "pipeline_tag: image-to-image",
+        "tags: [style-transfer, wct, adain, universal-style-transfer, li2017]",
+        "---",
+        f"# stylekit reconstruction decoder: {layer}",
+        "",
+        f"Inverts VGG-19 (original Caffe weights) at `{layer}`: from the features of a photo it "
+        "paints the photo back. The `wct` and `adain` methods transform the features between "
+        "encoder and this decoder to paint in any style (Li et al. 2017, *Universal Style "
+        "Transfer via Feature Transforms*). Architecture: the mirror of VGG-19 up to "
+        f"`{layer}`, nearest upsampling, reflection padding; stage widths {widths} "
+        "(safetensors, fp16).",
+        "",
+        "## Training",
+        f"- Data: {TRAINING_DATA}",
+        "- Objective: pixel MSE + feature MSE of the re-encoded output at the same layer "
+        "(channels divided by their mean activation); no style images.",
+        f"- Done: {config['steps_done']} steps in {config['wall_seconds'] / 60:.0f} min of wall "
+        "time in all.",
+        "",
+        "| stage | started from | steps | minutes | crops | batch | lr | feature weight | "
+        "pixel MSE | feature MSE | hardware |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for number, stage in enumerate(config["stages"], start=1):
+        if "settings" not in stage:
+            lines.append(f"| {number} | {stage.get('note', '')} | | | | | | | | | |")
+            continue
+        s, losses = stage["settings"], stage["final_losses_mean_of_last_50_steps"]
+        data = ", ".join(f"{d['folder']} ({d['images']})" for d in stage.get("data", []))
+        lines.append(
+            f"| {number} | {stage['init_from'] or 'scratch'} | {stage['steps']} | "
+            f"{stage['wall_seconds'] / 60:.0f} | {s['crop']} px of {data} | {s['batch']} | "
+            f"{s['lr']:g} to {s['lr_final']:g} | {s['feature_weight']:g} | "
+            f"{losses['pixel']:.4g} | {losses['feature']:.4g} | {stage['hardware']} |")
+    if config.get("quality"):
+        q = config["quality"]
+        lines += ["", "## Quality",
+                  f"Measured by `bench/decoders.py` on {q['photos']} Kodak photos at "
+                  f"{q['size']} px: "
+                  f"content distance of the reconstruction (relu4_2, relative) "
+                  f"{q['content_mean']:.3f} on average ({q['content_min']:.3f} to "
+                  f"{q['content_max']:.3f}); pixel MSE {q['pixel_mse_mean']:.4f}."]
+    notes = folder / "notes.md"
+    if notes.is_file():
+        lines += ["", notes.read_text().strip()]
+    lines += ["", "## Licence",
+              "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
+    return "\n".join(lines) + "\n"
+
+
+def write_decoder_card(folder: Path) -> None:
+    """(Re)write ``folder/README.md`` from ``folder/config.json``."""
+    from .common import write_text
+
+    write_text(folder / "README.md", decoder_model_card(folder))

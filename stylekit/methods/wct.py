@@ -1,0 +1,276 @@
+"""WCT: universal style transfer via feature transforms (Li et al., NeurIPS 2017).
+
+Any painting, no per-style training, one pass per level: VGG-19 encodes the photo at
+``relu5_1``; whitening and colouring (:mod:`stylekit.transforms`) give the features the
+painting's channel covariance; a reconstruction decoder (:mod:`stylekit.nets.reconstruction`)
+paints the result; the picture is encoded again at ``relu4_1`` and the next level refines it,
+coarse to fine down to ``relu1_1``. Deep levels carry the painting's large strokes and shapes,
+shallow ones its colours and fine texture. The decoders only invert the encoder, so they never
+saw a painting: everything about the style comes from the transform.
+
+The same cascade with AdaIN's diagonal transform is :class:`CascadeStylizer` with
+``transform="adain"`` (used by the ``adain`` method's ``levels`` option).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import color
+from ..base import Progress, StyleInput, Stylizer, style_list
+from ..config import MethodConfig, param
+from ..device import resolve_device
+from ..errors import ConfigError, ImageError
+from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
+from ..nets.adain import pad_to_multiple
+from ..nets.reconstruction import DECODERS, LEVELS, ReconstructionDecoder
+from ..registry import register_stylizer
+from ..tiling import reference_crops, run_tiled
+from ..transforms import ContentMap, StyleStats, blend_style_stats, content_map, style_stats
+from ..vgg import VGG19Features
+from .fast import finish
+
+#: Coarse to fine, as the paper runs them.
+DEFAULT_LEVELS = ("relu5_1", "relu4_1", "relu3_1", "relu2_1", "relu1_1")
+
+
+@dataclass(frozen=True)
+class WCTConfig(MethodConfig):
+    """Parameters of the WCT method."""
+
+    alpha: float = param(
+        1.0, "Content-style trade-off at every level: 1 is full style, 0 reconstructs the "
+        "photo.", min=0.0, max=1.0)
+    levels: tuple[str, ...] = param(
+        DEFAULT_LEVELS, "VGG-19 layers transformed, coarse to fine, each decoded and encoded "
+        "again (the paper's: relu5_1..relu1_1).", choices=LEVELS)
+    size: int | None = param(
+        512, "Long side of the output in pixels (none: the photo's own size).",
+        min=64, max=16384)
+    style_size: int = param(512, "Long side at which style images are encoded.", min=64,
+                            max=2048)
+    style_blend_weights: tuple[float, ...] | None = param(
+        None, "One weight per style image when several are given (default equal).", min=0.0)
+    mask: str | None = param(
+        None, "Spatial control: a mask image; with two styles, the first paints where the "
+        "mask is light and the second where it is dark.")
+    preserve_color: str = param(
+        "none", "Keep the photo's colours: luminance (style on brightness only) or histogram "
+        "(recolour the style images to the photo's colour statistics first).",
+        choices=color.COLOR_MODES)
+    decoders: str = param(
+        "default", "Reconstruction decoders: 'default' (shipped) or a folder holding "
+        "<layer>/model.safetensors for each level (what `stylekit train decoder` writes).")
+    max_tile_pixels: int = param(
+        1024 * 1024, "Largest area processed in one pass; larger images are tiled.",
+        min=128 * 128, max=64 * 1024 * 1024)
+    tile_overlap: int = param(128, "Pixels shared by neighbouring tiles.", min=16, max=1024)
+    edge_margin: int = param(
+        16, "Pixels of mirrored border added around the picture at each level and cut off "
+        "after decoding, so that the decoders' weaker outermost pixels fall outside it.",
+        min=0, max=64)
+    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.levels:
+            raise ConfigError("levels must name at least one layer, e.g. relu4_1")
+        if len(set(self.levels)) != len(self.levels):
+            raise ConfigError(f"levels must not repeat a layer, got {self.levels}")
+
+
+class CascadeStylizer(Stylizer[Any]):
+    """Shared engine of the feature-transform methods: encode at each level, transform,
+    decode with that level's reconstruction decoder, coarse to fine.
+
+    Subclasses set :attr:`transform` (``"wct"`` or ``"adain"``) and a config with the fields of
+    :class:`WCTConfig`.
+    """
+
+    transform = "wct"
+
+    def __init__(self, config: Any = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        self._decoders: dict[tuple[str, str, str], ReconstructionDecoder] = {}
+        self._encoders: dict[str, VGG19Features] = {}
+        self._lock = threading.Lock()
+        #: Style statistics by image content and transform: a second photo in the same style
+        #: skips the painting's VGG pass and its eigendecompositions. Least recently used
+        #: entries are dropped beyond 32.
+        self.style_cache: OrderedDict[str, dict[str, StyleStats]] = OrderedDict()
+        self.style_encodings = 0  # how many style images were actually encoded
+
+    def encoder(self, device: torch.device) -> VGG19Features:
+        with self._lock:
+            if str(device) not in self._encoders:
+                self._encoders[str(device)] = VGG19Features(LEVELS).to(device)
+            return self._encoders[str(device)]
+
+    def decoder(self, source: str, layer: str, device: torch.device) -> ReconstructionDecoder:
+        """The decoder of ``layer`` from ``source`` (``default`` or a folder), loaded once."""
+        key = (source, layer, str(device))
+        with self._lock:
+            if key not in self._decoders:
+                model = layer if source == "default" else f"{source.rstrip('/')}/{layer}"
+                decoder: ReconstructionDecoder = DECODERS.load(model)  # type: ignore[assignment]
+                if decoder.layer != layer:
+                    raise ConfigError(f"the decoder {model} inverts {decoder.layer}, not {layer}")
+                self._decoders[key] = decoder.to(device).to(
+                    memory_format=torch.channels_last)
+            return self._decoders[key]
+
+    def style_stats(self, image: torch.Tensor, levels: Sequence[str], device: torch.device
+                    ) -> dict[str, StyleStats]:
+        """A painting's statistics at ``levels``, cached by its pixels."""
+        key = (hashlib.sha1(image.cpu().numpy().tobytes()).hexdigest()
+               + f"{tuple(image.shape)}{self.transform}{device}")
+        with self._lock:  # one stylizer may serve several threads (the app does)
+            cached = self.style_cache.get(key)
+            if cached is not None and all(level in cached for level in levels):
+                self.style_cache.move_to_end(key)
+                return cached
+        with torch.inference_mode():
+            features = self.encoder(device).encode(pad_to_multiple(image.to(device), 16),
+                                                    LEVELS)
+            stats = {level: style_stats(features[level], self.transform) for level in LEVELS}
+        with self._lock:
+            self.style_encodings += 1
+            self.style_cache[key] = stats
+            if len(self.style_cache) > 32:
+                self.style_cache.popitem(last=False)
+        return stats
+
+    def iterate(self, content: ImageInput, style: StyleInput = None, **params: Any
+                ) -> Iterator[Progress]:
+        cfg = self.config.replace(**params) if params else self.config
+        start = time.perf_counter()
+        styles = style_list(style)
+        if not styles:
+            raise ConfigError(f"the {self.name} method needs a style image: pass "
+                              "style=PATH_OR_IMAGE")
+        weights = blend_weights(cfg.style_blend_weights, len(styles), cfg.mask)
+        device = resolve_device(cfg.device)
+        for level in cfg.levels:  # load and check the weights before any other work
+            self.decoder(cfg.decoders, level, device)
+        photo = load_image(content, what="content image")
+        if cfg.size is not None:
+            photo = resize_long_side(photo, cfg.size)
+        x = to_tensor(photo, device)
+        style_tensors = [to_tensor(resize_long_side(
+            load_image(s, what=f"style image {i + 1}" if len(styles) > 1 else "style image"),
+            cfg.style_size), device) for i, s in enumerate(styles)]
+        if cfg.preserve_color == "histogram":
+            style_tensors = [color.match_color_histogram(s, x).clamp(0, 1) for s in style_tensors]
+        stats = [self.style_stats(s, cfg.levels, device) for s in style_tensors]
+        mask = load_mask(cfg.mask, photo.size, device) if cfg.mask else None
+
+        image = x
+        with torch.inference_mode():
+            for index, level in enumerate(cfg.levels):
+                image = self._level(image, level, [s[level] for s in stats], weights, mask,
+                                    cfg, device).clamp(0, 1)
+                done = index == len(cfg.levels) - 1
+                if done:
+                    image = finish(image, x, "luminance" if cfg.preserve_color == "luminance"
+                                   else "none", 1.0)
+                yield Progress(step=index + 1, total_steps=len(cfg.levels), image=to_pil(image),
+                               elapsed=time.perf_counter() - start, scale=max(photo.size),
+                               eta=None if not done else 0.0, done=done)
+
+    def _level(self, image: torch.Tensor, level: str, stats: list[StyleStats],
+               weights: list[float], mask: torch.Tensor | None, cfg: Any,
+               device: torch.device) -> torch.Tensor:
+        """One level: encode ``image`` at ``level``, transform, decode (tiled if large)."""
+        decoder = self.decoder(cfg.decoders, level, device)
+        encoder = self.encoder(device)
+        stride = decoder.stride
+        height, width = image.shape[-2:]
+        margin = min(cfg.edge_margin, height - 1, width - 1)  # reflection needs < size
+        framed = image if mask is None else torch.cat([image, mask], dim=1)
+        if margin:
+            framed = F.pad(framed, (margin,) * 4, mode="reflect")
+        tiled = height * width > cfg.max_tile_pixels
+        blended = None if mask is not None else blend_style_stats(stats, weights)
+
+        def maps(features: torch.Tensor, region: torch.Tensor | None) -> list[ContentMap]:
+            if region is None:
+                assert blended is not None
+                return [content_map(features, blended, self.transform)]
+            return [content_map(features, stats[0], self.transform, region),
+                    content_map(features, stats[1], self.transform, 1 - region)]
+
+        global_maps: list[ContentMap] | None = None
+        if tiled:  # the statistics of the whole picture; tiles must not use their own
+            crops = reference_crops(framed, cfg.max_tile_pixels, multiple=stride)
+            features = encoder.encode(crops[:, :3], [level])[level]
+            region = None if mask is None else _region(crops[:, 3:], features)
+            global_maps = maps(features, region)
+
+        def run(patch: torch.Tensor) -> torch.Tensor:
+            padded = pad_to_multiple(patch, stride)
+            features = encoder.encode(padded[:, :3], [level])[level]
+            region = None if mask is None else _region(padded[:, 3:], features)
+            current = global_maps or maps(features, region)
+            if region is None:
+                target = current[0](features)
+            else:
+                target = region * current[0](features) + (1 - region) * current[1](features)
+            mixed = cfg.alpha * target + (1 - cfg.alpha) * features
+            return decoder(mixed)[..., : patch.shape[-2], : patch.shape[-1]]
+
+        out = run_tiled(run, framed, cfg.max_tile_pixels, cfg.tile_overlap) if tiled \
+            else run(framed)
+        return out[..., margin:margin + height, margin:margin + width]
+
+
+@register_stylizer("wct")
+class WCTStylizer(CascadeStylizer):
+    """Any style image, whitening and colouring at each level, coarse to fine."""
+
+    description = "Li et al. 2017: WCT (any style image, whitening and colouring, 5 levels)"
+    config_class = WCTConfig
+    model_kind = DECODERS
+    transform = "wct"
+
+
+def _region(mask: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """The mask ``(B, 1, H, W)`` at the resolution of ``features``."""
+    return F.interpolate(mask, size=features.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def blend_weights(given: Sequence[float] | None, count: int, mask: str | None) -> list[float]:
+    """Normalised blend weights of ``count`` styles (a mask takes exactly two, unweighted)."""
+    if mask is not None:
+        if count != 2:
+            raise ConfigError(f"spatial control with a mask needs exactly two style images, "
+                              f"got {count}")
+        return [1.0, 1.0]
+    if given is None:
+        return [1.0 / count] * count
+    if len(given) != count:
+        raise ConfigError(f"style_blend_weights has {len(given)} values for {count} style "
+                          "images; give one weight per style image")
+    if sum(given) <= 0:
+        raise ConfigError("style_blend_weights must not all be zero")
+    return [w / sum(given) for w in given]
+
+
+def load_mask(source: str, size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """A mask image as ``(1, 1, H, W)`` in [0, 1], resized to the photo."""
+    image = load_image(source, what="mask image", min_side=8).convert("L")
+    if image.size != size:
+        image = image.resize(size)
+    values = np.asarray(image, dtype=np.float32) / 255.0
+    if values.min() == values.max():
+        raise ImageError("the mask image is uniform; it must mark two regions (light and dark)")
+    return torch.from_numpy(values)[None, None].to(device)

@@ -1,0 +1,261 @@
+"""Training reconstruction decoders: invert the frozen VGG-19 at one layer (Li et al. 2017).
+
+Loss (section 3.1 of the paper): ``pixel + feature_weight * feature``, the mean squared error
+of the decoded image against the photo, plus that of its re-encoded features against the
+photo's, every channel divided by its mean activation (the decoder's ``input_scale``) so that
+all channels count alike whatever the size of their raw Caffe activations. No style image and
+no style loss: a decoder that only inverts the encoder learns far faster than one that must
+also learn to paint, and one decoder serves every painting (the transforms between encoder and
+decoder, WCT and AdaIN, carry the style).
+
+``stylekit train decoder --layer relu3_1 --data photos/ --out runs/relu3_1``; ``--resume``
+continues from ``OUT/checkpoint.pt``; ``--init-from`` starts a further stage from a decoder;
+``torchrun`` works as for the other trainers.
+
+Output folder: ``checkpoint.pt``, ``samples/`` (photo crops above their reconstructions),
+and at the end ``model.safetensors`` (fp16), ``config.json`` (settings, losses, stages, wall
+time) and a ``README.md`` model card.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..config import MethodConfig, param
+from ..device import resolve_device
+from ..errors import ConfigError
+from ..nets.reconstruction import DECODERS, LEVELS, ReconstructionDecoder, paper_widths
+from ..vgg import VGG19Features
+from . import common
+from .fast import StepRecord
+
+
+@dataclass(frozen=True)
+class TrainDecoderConfig(MethodConfig):
+    """Settings of a reconstruction-decoder training run (defaults: this project's CPU recipe)."""
+
+    layer: str = param("relu3_1", "The VGG-19 layer the decoder inverts.", choices=LEVELS)
+    data: tuple[str, ...] = param((), "Folders of training photos (searched recursively).")
+    out: str = param("", "Output folder for checkpoints, samples and the decoder.")
+    widths: tuple[int, ...] | None = param(
+        None, "Widths of the decoder's upsampling stages, deepest first (default: the paper's, "
+        "VGG-19's own: 512,256,128,64 for relu5_1).", min=1)
+    crop: int = param(128, "Side of the random photo crops.", min=32, max=1024)
+    content_scale: tuple[int, ...] = param(
+        (160, 384), "Short side range photos are resized to before a crop is taken (about the "
+        "scale photos are stylized at).", min=32)
+    batch: int = param(8, "Crops per step (per process under torchrun).", min=1, max=256)
+    steps: int = param(2000, "Optimiser steps.", min=1, max=10_000_000)
+    lr: float = param(1e-3, "Adam learning rate at the start; cosine decay to lr_final.",
+                      min=0.0)
+    lr_final: float = param(1e-5, "Learning rate at the last step.", min=0.0)
+    feature_weight: float = param(
+        1.0, "Weight of the feature loss (channels divided by their mean activation) against "
+        "the pixel loss (RGB in [0, 1]).", min=0.0)
+    init_from: str | None = param(
+        None, "Start from this decoder (a model.safetensors path or folder) instead of from "
+        "scratch: a further stage of its training.")
+    checkpoint_every: int = param(100, "Steps between checkpoints.", min=1)
+    sample_every: int = param(500, "Steps between sample grids (0: never).", min=0)
+    max_minutes: float | None = param(
+        None, "Stop (with a checkpoint and a model) once the run has taken this much wall "
+        "time in all, counting earlier sessions of a resumed run.", min=0.0)
+    resume: bool = param(False, "Continue from OUT/checkpoint.pt.")
+    seed: int = param(0, "Seed of the crops and the initial weights.")
+    device: str = param("auto", "Device: auto, cpu, cuda or mps.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("data", "out"):
+            if not getattr(self, name):
+                raise ConfigError(f"training needs --{name.replace('_', '-')}")
+        if len(self.content_scale) != 2 or not self.crop <= self.content_scale[0] \
+                <= self.content_scale[1]:
+            raise ConfigError(f"content_scale must be two sizes from crop ({self.crop}) "
+                              f"upwards, low to high; got {self.content_scale}")
+        if self.widths is not None and len(self.widths) != len(paper_widths(self.layer)):
+            raise ConfigError(
+                f"a {self.layer} decoder has {len(paper_widths(self.layer))} widths (one per "
+                f"upsampling stage), got {len(self.widths)}: {self.widths}")
+
+
+def reconstruction_losses(encoder: VGG19Features, decoded: torch.Tensor, photo: torch.Tensor,
+                          features: torch.Tensor, scale: torch.Tensor, layer: str,
+                          feature_weight: float) -> dict[str, torch.Tensor]:
+    """The paper's loss: pixel MSE plus ``feature_weight`` times the MSE of the re-encoded
+    features, channels divided by ``scale`` ``(1, C, 1, 1)``.
+
+    Args:
+        decoded, photo: RGB ``(B, 3, H, W)``; ``photo`` in [0, 1].
+        features: ``layer`` features of ``photo`` ``(B, C, H/s, W/s)`` (no gradient needed).
+
+    Returns: ``total``, ``pixel`` and ``feature`` (scalars).
+    """
+    pixel = F.mse_loss(decoded, photo)
+    if not feature_weight:
+        return {"total": pixel, "pixel": pixel, "feature": pixel.new_zeros(())}
+    again = encoder.encode(decoded, [layer])[layer]
+    feature = F.mse_loss(again / scale, features / scale)
+    return {"total": pixel + feature_weight * feature, "pixel": pixel, "feature": feature}
+
+
+@torch.no_grad()
+def mean_activations(encoder: VGG19Features, crops: common.RandomCrops, layer: str,
+                     device: torch.device, batches: int = 8) -> torch.Tensor:
+    """Each channel's mean activation at ``layer`` over ``batches`` batches of 8 crops, floored
+    at a tenth of the layer's average (a nearly silent channel must not be magnified)."""
+    total = None
+    for _ in range(batches):
+        features = encoder.encode(crops.batch(8).to(device), [layer])[layer]
+        mean = features.mean((0, 2, 3))
+        total = mean if total is None else total + mean
+    assert total is not None
+    total = total / batches
+    return total.clamp_min(0.1 * float(total.mean())).view(1, -1, 1, 1)
+
+
+def _lr_factor(cfg: TrainDecoderConfig, step: int) -> float:
+    """Cosine decay from ``lr`` to ``lr_final`` over the run (``step`` counted from 0)."""
+    if not cfg.lr:
+        return 0.0
+    floor = cfg.lr_final / cfg.lr
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step / cfg.steps, 1.0)))
+
+
+def train_decoder(cfg: TrainDecoderConfig) -> Iterator[StepRecord]:
+    """Run (or resume) a decoder training; yields a record per step (rank 0)."""
+    place = common.init_distributed(resolve_device(cfg.device))
+    device = common.training_device(resolve_device(cfg.device), place)
+    out = Path(cfg.out)
+    checkpoint_path = out / "checkpoint.pt"
+    files = [f for folder in cfg.data for f in common.list_images(folder)]
+    encoder = VGG19Features([cfg.layer]).to(device)
+
+    torch.manual_seed(cfg.seed)
+    if cfg.init_from:
+        decoder: ReconstructionDecoder = DECODERS.load(cfg.init_from)  # type: ignore[assignment]
+        if decoder.layer != cfg.layer:
+            raise ConfigError(f"--init-from {cfg.init_from} inverts {decoder.layer}, not "
+                              f"{cfg.layer}")
+        decoder = decoder.train().requires_grad_(True).to(device)
+    else:
+        decoder = ReconstructionDecoder(cfg.layer, cfg.widths).to(device)
+        probe = common.RandomCrops(files, cfg.crop, torch.Generator().manual_seed(cfg.seed),
+                                   short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
+        decoder.input_scale.copy_(mean_activations(encoder, probe, cfg.layer, device))
+    decoder.to(memory_format=torch.channels_last)
+    optimiser = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(cfg, s))
+    start_step, seconds_before, history = 0, 0.0, []
+    if cfg.resume and checkpoint_path.is_file():
+        state = common.load_checkpoint(checkpoint_path)
+        decoder.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_step, seconds_before = int(state["step"]), float(state["seconds"])
+        history = list(state.get("history", []))
+    generator = common.seed_everything(cfg.seed + start_step, place)
+    crops = common.RandomCrops(files, cfg.crop, generator,
+                               short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
+    samples = common.fixed_samples(files, 4, cfg.crop).to(device) if place.main else None
+    model: torch.nn.Module = decoder
+    if place.world > 1:
+        model = torch.nn.parallel.DistributedDataParallel(
+            decoder, device_ids=[device.index] if device.type == "cuda" else None)
+    scale = decoder.input_scale.detach().clone()
+
+    started = time.perf_counter()
+    decoder.train()
+    for step in range(start_step + 1, cfg.steps + 1):
+        photo = crops.batch(cfg.batch).to(device)
+        with torch.no_grad():
+            features = encoder.encode(photo, [cfg.layer])[cfg.layer]
+        terms = reconstruction_losses(encoder, model(features), photo, features, scale,
+                                      cfg.layer, cfg.feature_weight)
+        optimiser.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        optimiser.step()
+        scheduler.step()
+
+        seconds = seconds_before + time.perf_counter() - started
+        losses = {k: float(v.detach()) for k, v in terms.items()}
+        history.append([step, round(seconds, 1), losses["total"], losses["pixel"],
+                        losses["feature"]])
+        out_of_time = common.out_of_time(cfg.max_minutes, seconds)
+        last = step == cfg.steps or out_of_time
+        if place.main:
+            if step % cfg.checkpoint_every == 0 or last:
+                common.save_checkpoint(checkpoint_path, {
+                    "model": decoder.state_dict(), "optimizer": optimiser.state_dict(),
+                    "scheduler": scheduler.state_dict(), "step": step, "seconds": seconds,
+                    "history": history,
+                })
+            if samples is not None and cfg.sample_every and (step % cfg.sample_every == 0
+                                                             or last):
+                with torch.no_grad():
+                    decoder.eval()
+                    again = decoder(encoder.encode(samples, [cfg.layer])[cfg.layer])
+                    common.save_grid([samples, again], out / "samples" / f"step_{step:06d}.png")
+                    decoder.train()
+            if last:
+                _export(decoder, cfg, out, step, seconds, history,
+                        common.describe_hardware(device, place))
+            yield StepRecord(step, cfg.steps, losses, seconds, done=last)
+        if out_of_time:
+            break
+    common.barrier(place)
+    common.shutdown(place)
+
+
+def _export(decoder: ReconstructionDecoder, cfg: TrainDecoderConfig, out: Path, step: int,
+            seconds: float, history: list[list[Any]], hardware: str) -> None:
+    from .cards import write_decoder_card
+
+    common.export_safetensors(decoder.state_dict(), out / "model.safetensors",
+                              {**decoder.spec.to_metadata(), "steps": str(step)})
+    window = history[-50:]
+    stage: dict[str, Any] = {
+        "init_from": cfg.init_from, "steps": step - (history[0][0] - 1 if history else 0),
+        "wall_seconds": round(seconds, 1), "hardware": hardware,
+        "settings": {k: v for k, v in cfg.to_dict().items()
+                     if k not in ("out", "resume", "init_from", "device", "data")},
+        "data": [_data_name(folder) for folder in cfg.data],
+        "final_losses_mean_of_last_50_steps": {
+            k: sum(h[i] for h in window) / len(window)
+            for i, k in ((2, "total"), (3, "pixel"), (4, "feature"))},
+    }
+    stages = [*_earlier_stages(cfg.init_from), stage]
+    common.write_json(out / "config.json", {
+        "method": "decoder", **decoder.spec.to_metadata(), "widths": list(decoder.spec.widths),
+        "steps_done": sum(s.get("steps", 0) for s in stages),
+        "wall_seconds": round(sum(s.get("wall_seconds", 0.0) for s in stages), 1),
+        "stages": stages,
+    })
+    write_decoder_card(out)
+
+
+def _data_name(folder: str) -> dict[str, Any]:
+    """A data folder as committed files may record it: its last two path parts (relative to
+    the data root, never a machine's absolute path) and how many images it holds."""
+    path = Path(folder).resolve()
+    return {"folder": "/".join(path.parts[-2:]), "images": len(common.list_images(path))}
+
+
+def _earlier_stages(init_from: str | None) -> list[dict[str, Any]]:
+    """The stages recorded in the ``config.json`` next to the decoder a run starts from."""
+    import json
+
+    if not init_from:
+        return []
+    config = DECODERS.file(init_from).parent / "config.json"
+    if not config.is_file():
+        return [{"note": f"started from {init_from}, whose training is not recorded"}]
+    return list(json.loads(config.read_text()).get("stages", []))

@@ -1,0 +1,139 @@
+"""The WCT method with tiny random decoders and the real VGG-19 encoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylekit import (
+    ConfigError,
+    ImageError,
+    WeightsError,
+    color,
+    create_stylizer,
+    load_image,
+    resize_long_side,
+    to_tensor,
+)
+from stylekit.color import rgb_to_yiq
+from stylekit.methods.wct import DEFAULT_LEVELS
+
+#: Two levels keep these tests quick; the full cascade runs in the first test.
+SMALL = dict(size=96, style_size=96, device="cpu", levels=("relu4_1", "relu2_1"))
+
+
+@pytest.fixture()
+def stylizer(tiny_decoder_set: Path):
+    return create_stylizer("wct", decoders=str(tiny_decoder_set), **SMALL)
+
+
+def pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image, dtype=np.float64)
+
+
+def test_output_size_levels_and_style_cache(stylizer, content_path, style_path,
+                                            second_style_path) -> None:
+    records = list(stylizer.iterate(content_path, style_path, levels=DEFAULT_LEVELS))
+    assert [r.step for r in records] == [1, 2, 3, 4, 5]  # one record per level, coarse to fine
+    assert records[-1].done and records[-1].image.size == (96, 64)
+    stylizer.stylize(load_image(content_path).rotate(90, expand=True), style_path)
+    assert stylizer.style_encodings == 1  # the second photo reused the painting's statistics
+    stylizer.stylize(content_path, second_style_path)
+    assert stylizer.style_encodings == 2
+    single = list(stylizer.iterate(content_path, style_path, levels=("relu3_1",)))
+    assert len(single) == 1
+
+
+def test_alpha_zero_ignores_the_style(stylizer, content_path, style_path, second_style_path):
+    a = stylizer.stylize(content_path, style_path, alpha=0.0)
+    b = stylizer.stylize(content_path, second_style_path, alpha=0.0)
+    assert np.array_equal(pixels(a), pixels(b))
+    c = stylizer.stylize(content_path, style_path)
+    assert not np.array_equal(pixels(a), pixels(c))
+
+
+def test_blend_weights(stylizer, content_path, style_path, second_style_path) -> None:
+    single = stylizer.stylize(content_path, style_path)
+    weighted = stylizer.stylize(content_path, [style_path, second_style_path],
+                                style_blend_weights=(1, 0))
+    assert np.abs(pixels(single) - pixels(weighted)).max() <= 1
+    mixed = stylizer.stylize(content_path, [style_path, second_style_path])
+    assert np.abs(pixels(single) - pixels(mixed)).mean() > 1
+    with pytest.raises(ConfigError, match="one weight per style image"):
+        stylizer.stylize(content_path, [style_path, second_style_path],
+                         style_blend_weights=(1,))
+
+
+def test_spatial_control_with_a_mask(stylizer, content_path, style_path, second_style_path,
+                                     tmp_path) -> None:
+    mask = np.zeros((64, 96), dtype=np.uint8)
+    mask[:, :48] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    levels = ("relu2_1",)  # one shallow level: regions stay where the mask puts them
+    both = to_tensor(stylizer.stylize(content_path, [style_path, second_style_path],
+                                      mask=str(tmp_path / "mask.png"), levels=levels))
+    first = to_tensor(stylizer.stylize(content_path, style_path, levels=levels))
+    second = to_tensor(stylizer.stylize(content_path, second_style_path, levels=levels))
+
+    def distance(a, b, cols: slice) -> float:
+        return float((a[..., 8:-8, cols] - b[..., 8:-8, cols]).abs().mean())
+
+    left, right = slice(8, 40), slice(56, -8)
+    assert distance(both, first, left) < distance(both, second, left)
+    assert distance(both, second, right) < distance(both, first, right)
+    with pytest.raises(ConfigError, match="exactly two style images"):
+        stylizer.stylize(content_path, style_path, mask=str(tmp_path / "mask.png"))
+    Image.fromarray(np.full((64, 96), 255, np.uint8)).save(tmp_path / "flat.png")
+    with pytest.raises(ImageError, match="uniform"):
+        stylizer.stylize(content_path, [style_path, second_style_path],
+                         mask=str(tmp_path / "flat.png"))
+
+
+def test_luminance_preservation_keeps_the_photo_chroma(stylizer, content_path, style_path):
+    photo = to_tensor(resize_long_side(load_image(content_path), 96))
+
+    def chroma_error(image) -> float:
+        yiq = rgb_to_yiq(to_tensor(image))
+        inside = ((yiq[:, :1] > 0.1) & (yiq[:, :1] < 0.9)).expand(-1, 2, -1, -1)
+        return float((yiq[:, 1:] - rgb_to_yiq(photo)[:, 1:]).abs()[inside].mean())
+
+    kept = chroma_error(stylizer.stylize(content_path, style_path, preserve_color="luminance"))
+    plain = chroma_error(stylizer.stylize(content_path, style_path))
+    assert kept < 0.25 * plain, (kept, plain)
+
+
+def test_histogram_preservation_paints_with_the_recoloured_painting(stylizer, content_path,
+                                                                   style_path) -> None:
+    stylizer.stylize(content_path, style_path, preserve_color="histogram")
+    photo = to_tensor(resize_long_side(load_image(content_path), 96))
+    painting = to_tensor(resize_long_side(load_image(style_path), 96))
+    recoloured = color.match_color_histogram(painting, photo).clamp(0, 1)
+    # The painting whose statistics were used has the photo's colour mean and covariance
+    # (up to the clipping to [0, 1])...
+    flat_r, flat_p = recoloured.double().reshape(3, -1), photo.double().reshape(3, -1)
+    torch.testing.assert_close(flat_r.mean(1), flat_p.mean(1), atol=0.02, rtol=0)
+    torch.testing.assert_close(torch.cov(flat_r), torch.cov(flat_p), atol=0.01, rtol=0)
+    # ... and it is the one the stylizer encoded: asking for it again hits the cache.
+    stylizer.style_stats(recoloured, ("relu1_1",), torch.device("cpu"))
+    assert stylizer.style_encodings == 1
+
+
+def test_large_images_are_tiled(stylizer, content_path, style_path) -> None:
+    tiled = stylizer.stylize(content_path, style_path, size=256, max_tile_pixels=128 * 128,
+                             tile_overlap=32)
+    assert tiled.size == (256, 170)
+
+
+def test_bad_settings_and_files(stylizer, content_path, style_path, tmp_path) -> None:
+    with pytest.raises(ConfigError, match="needs a style image"):
+        stylizer.stylize(content_path)
+    with pytest.raises(ConfigError, match="'levels'.*relu1_1"):
+        stylizer.stylize(content_path, style_path, levels=("relu6_1",))
+    with pytest.raises(ConfigError, match="repeat"):
+        stylizer.stylize(content_path, style_path, levels=("relu3_1", "relu3_1"))
+    with pytest.raises(WeightsError, match="does not exist"):
+        stylizer.stylize(content_path, style_path, decoders=str(tmp_path))
