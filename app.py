@@ -39,10 +39,11 @@ ON_GPU = torch.cuda.is_available()
 #: Per-method defaults for this hardware. A CPU Space has 2 slow cores: a Gatys run at the
 #: library's 384 px / 200 steps takes minutes there, so the app starts smaller.
 PROFILE: dict[str, dict[str, Any]] = (
-    {"gatys": {"size": 512, "steps": 300}, "fast": {"size": 1024}, "adain": {"size": 1024}}
+    {"gatys": {"size": 512, "steps": 300}, "fast": {"size": 1024}, "adain": {"size": 1024},
+     "wct": {"size": 1024}}
     if ON_GPU else
     {"gatys": {"size": 256, "steps": 100, "save_every": 5},
-     "fast": {"size": 512}, "adain": {"size": 512}}
+     "fast": {"size": 512}, "adain": {"size": 512}, "wct": {"size": 512}}
 )
 #: Uploads: at most this many bytes, and shrunk to this long side before any work.
 MAX_UPLOAD = "20mb"
@@ -62,7 +63,7 @@ MAIN_PARAMS = ("model", "size", "steps", "alpha", "strength", "content_weight", 
 #: Set by the app itself, or not meaningful in a browser (compile: a first result a minute
 #: late is worse for a demo than every result 30% slower).
 HIDDEN_PARAMS = ("device", "save_every", "mask", "max_tile_pixels", "tile_overlap", "compile",
-                 "edge_margin")
+                 "edge_margin", "decoders")
 LAYER_PRESETS = {"content_layers": CONTENT_LAYER_PRESETS, "style_layers": STYLE_LAYER_PRESETS}
 
 #: Runs at once per kind of work: optimisation (Gatys, Compare, the Learn grids) is long and

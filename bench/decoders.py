@@ -28,7 +28,7 @@ from metrics import Metric
 import stylekit
 from stylekit.images import load_image, resize_long_side, to_pil, to_tensor
 from stylekit.nets.adain import pad_to_multiple
-from stylekit.nets.reconstruction import DECODERS, LEVELS, ReconstructionDecoder
+from stylekit.nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS, ReconstructionDecoder
 from stylekit.vgg import VGG19Features
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def main() -> int:
     encoder = VGG19Features(LEVELS)
     results: dict[str, dict[str, Any]] = {}
     for name in args.decoders:
-        decoder: ReconstructionDecoder = DECODERS.load(name)  # type: ignore[assignment]
+        decoder: ReconstructionDecoder = RECONSTRUCTION_DECODERS.load(name)  # type: ignore[assignment]
         contents, pixels, seconds = [], [], 0.0
         for photo in photos:
             x = to_tensor(photo)
@@ -95,9 +95,9 @@ def write_cards(results: dict[str, dict[str, Any]]) -> None:
     from stylekit.training.cards import write_decoder_card
 
     for name, result in results.items():
-        if name not in LEVELS or not DECODERS.is_local(name):
+        if name not in LEVELS or not RECONSTRUCTION_DECODERS.is_local(name):
             continue
-        folder = DECODERS.file(name).parent
+        folder = RECONSTRUCTION_DECODERS.file(name).parent
         config = json.loads((folder / "config.json").read_text())
         config["quality"] = {
             "photos": result["photos"], "size": result["size"],

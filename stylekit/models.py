@@ -10,7 +10,7 @@ given as a shipped name (resolved through the weight table of :mod:`stylekit.hub
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from torch import nn
@@ -37,6 +37,11 @@ class ModelKind:
     architecture: str  # the metadata tag files of this kind carry
     what: str  # how messages name it
     build: Callable[[dict[str, str]], nn.Module]  # an untrained network from the metadata
+    #: Names the method builds from other files rather than one file of this kind (AdaIN's
+    #: ``default``: the shipped reconstruction decoders), each with a function that says
+    #: where it would be loaded from (as :meth:`source` does).
+    virtual: dict[str, Callable[[], str]] = field(default_factory=dict, hash=False,
+                                                  compare=False)
 
     def register_shipped(self, shipped: dict[str, str | None]) -> None:
         """Add ``{name: sha256}`` of files in ``weights/<prefix>/<name>/`` to the table."""
@@ -49,11 +54,14 @@ class ModelKind:
 
     def names(self) -> list[str]:
         """The shipped (or Hub) names of this kind."""
-        return sorted(n.split("/", 1)[1] for n in WEIGHTS if n.startswith(self.prefix + "/"))
+        return sorted([*self.virtual, *(n.split("/", 1)[1] for n in WEIGHTS
+                                        if n.startswith(self.prefix + "/"))])
 
     def source(self, name: str) -> str:
         """Where a shipped name would be loaded from (``local <path>`` or ``Hub <repo>/<file>``),
         without downloading anything."""
+        if name in self.virtual:
+            return self.virtual[name]()
         return describe_source(WEIGHTS[f"{self.prefix}/{name}"])
 
     def is_local(self, name: str) -> bool:

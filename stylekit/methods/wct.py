@@ -20,11 +20,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .. import color
 from ..base import Progress, StyleInput, Stylizer, style_list
@@ -33,11 +35,11 @@ from ..device import resolve_device
 from ..errors import ConfigError, ImageError
 from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
 from ..nets.adain import pad_to_multiple
-from ..nets.reconstruction import DECODERS, LEVELS, ReconstructionDecoder
+from ..nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS, ReconstructionDecoder
 from ..registry import register_stylizer
 from ..tiling import reference_crops, run_tiled
 from ..transforms import ContentMap, StyleStats, blend_style_stats, content_map, style_stats
-from ..vgg import VGG19Features
+from ..vgg import LAYER_STRIDES, VGG19Features
 from .fast import finish
 
 #: Coarse to fine, as the paper runs them.
@@ -101,7 +103,7 @@ class CascadeStylizer(Stylizer[Any]):
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
-        self._decoders: dict[tuple[str, str, str], ReconstructionDecoder] = {}
+        self._decoders: dict[tuple[str, str, str], nn.Module] = {}
         self._encoders: dict[str, VGG19Features] = {}
         self._lock = threading.Lock()
         #: Style statistics by image content and transform: a second photo in the same style
@@ -116,17 +118,30 @@ class CascadeStylizer(Stylizer[Any]):
                 self._encoders[str(device)] = VGG19Features(LEVELS).to(device)
             return self._encoders[str(device)]
 
-    def decoder(self, source: str, layer: str, device: torch.device) -> ReconstructionDecoder:
-        """The decoder of ``layer`` from ``source`` (``default`` or a folder), loaded once."""
-        key = (source, layer, str(device))
+    def levels_of(self, cfg: Any) -> tuple[str, ...]:
+        """The layers a run with ``cfg`` transforms, coarse to fine."""
+        return tuple(cfg.levels)
+
+    def decoder_source(self, cfg: Any) -> str:
+        """What names the decoders of ``cfg`` (the cache key of :meth:`decoder`)."""
+        return str(cfg.decoders)
+
+    def load_decoder(self, source: str, layer: str) -> nn.Module:
+        """The decoder of ``layer`` from ``source``: ``default`` (the shipped reconstruction
+        decoders) or a folder holding ``<layer>/model.safetensors``."""
+        model = layer if source == "default" else str(Path(source) / layer)
+        decoder: ReconstructionDecoder = RECONSTRUCTION_DECODERS.load(model)  # type: ignore[assignment]
+        if decoder.layer != layer:
+            raise ConfigError(f"the decoder {model} inverts {decoder.layer}, not {layer}")
+        return decoder
+
+    def decoder(self, cfg: Any, layer: str, device: torch.device) -> nn.Module:
+        """The decoder of ``layer`` for ``cfg`` on ``device``, loaded once."""
+        key = (self.decoder_source(cfg), layer, str(device))
         with self._lock:
             if key not in self._decoders:
-                model = layer if source == "default" else f"{source.rstrip('/')}/{layer}"
-                decoder: ReconstructionDecoder = DECODERS.load(model)  # type: ignore[assignment]
-                if decoder.layer != layer:
-                    raise ConfigError(f"the decoder {model} inverts {decoder.layer}, not {layer}")
-                self._decoders[key] = decoder.to(device).to(
-                    memory_format=torch.channels_last)
+                decoder = self.load_decoder(key[0], layer)
+                self._decoders[key] = decoder.to(device).to(memory_format=torch.channels_last)
             return self._decoders[key]
 
     def style_stats(self, image: torch.Tensor, levels: Sequence[str], device: torch.device
@@ -160,8 +175,9 @@ class CascadeStylizer(Stylizer[Any]):
                               "style=PATH_OR_IMAGE")
         weights = blend_weights(cfg.style_blend_weights, len(styles), cfg.mask)
         device = resolve_device(cfg.device)
-        for level in cfg.levels:  # load and check the weights before any other work
-            self.decoder(cfg.decoders, level, device)
+        levels = self.levels_of(cfg)
+        for level in levels:  # load and check the weights before any other work
+            self.decoder(cfg, level, device)
         photo = load_image(content, what="content image")
         if cfg.size is not None:
             photo = resize_long_side(photo, cfg.size)
@@ -171,19 +187,19 @@ class CascadeStylizer(Stylizer[Any]):
             cfg.style_size), device) for i, s in enumerate(styles)]
         if cfg.preserve_color == "histogram":
             style_tensors = [color.match_color_histogram(s, x).clamp(0, 1) for s in style_tensors]
-        stats = [self.style_stats(s, cfg.levels, device) for s in style_tensors]
+        stats = [self.style_stats(s, levels, device) for s in style_tensors]
         mask = load_mask(cfg.mask, photo.size, device) if cfg.mask else None
 
         image = x
         with torch.inference_mode():
-            for index, level in enumerate(cfg.levels):
+            for index, level in enumerate(levels):
                 image = self._level(image, level, [s[level] for s in stats], weights, mask,
                                     cfg, device).clamp(0, 1)
-                done = index == len(cfg.levels) - 1
+                done = index == len(levels) - 1
                 if done:
                     image = finish(image, x, "luminance" if cfg.preserve_color == "luminance"
                                    else "none", 1.0)
-                yield Progress(step=index + 1, total_steps=len(cfg.levels), image=to_pil(image),
+                yield Progress(step=index + 1, total_steps=len(levels), image=to_pil(image),
                                elapsed=time.perf_counter() - start, scale=max(photo.size),
                                eta=None if not done else 0.0, done=done)
 
@@ -191,9 +207,9 @@ class CascadeStylizer(Stylizer[Any]):
                weights: list[float], mask: torch.Tensor | None, cfg: Any,
                device: torch.device) -> torch.Tensor:
         """One level: encode ``image`` at ``level``, transform, decode (tiled if large)."""
-        decoder = self.decoder(cfg.decoders, level, device)
+        decoder = self.decoder(cfg, level, device)
         encoder = self.encoder(device)
-        stride = decoder.stride
+        stride = LAYER_STRIDES[level]
         height, width = image.shape[-2:]
         margin = min(cfg.edge_margin, height - 1, width - 1)  # reflection needs < size
         framed = image if mask is None else torch.cat([image, mask], dim=1)
@@ -239,7 +255,6 @@ class WCTStylizer(CascadeStylizer):
 
     description = "Li et al. 2017: WCT (any style image, whitening and colouring, 5 levels)"
     config_class = WCTConfig
-    model_kind = DECODERS
     transform = "wct"
 
 

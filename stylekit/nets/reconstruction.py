@@ -78,8 +78,10 @@ class ReconstructionSpec:
         return cls(meta["layer"], widths)
 
 
-def _conv(c_in: int, c_out: int, relu: bool = True) -> list[nn.Module]:
+def _conv(c_in: int, c_out: int, relu: bool = True, norm: bool = False) -> list[nn.Module]:
     layers: list[nn.Module] = [nn.ReflectionPad2d(1), nn.Conv2d(c_in, c_out, 3)]
+    if norm:
+        layers.append(nn.BatchNorm2d(c_out))
     return [*layers, nn.ReLU(inplace=True)] if relu else layers
 
 
@@ -98,6 +100,10 @@ class ReconstructionDecoder(nn.Module):
 
     Returns (forward): RGB in about [0, 1] (not clamped).
 
+    ``batch_norm=True`` adds batch normalisation after each hidden convolution, for training
+    only: it makes the optimisation far better conditioned, and :meth:`fused` folds it into
+    the convolutions afterwards, so files always hold the plain architecture.
+
     Example:
         >>> decoder = ReconstructionDecoder("relu2_1", widths=(16,))
         >>> decoder(torch.rand(1, 128, 8, 8)).shape
@@ -106,7 +112,8 @@ class ReconstructionDecoder(nn.Module):
 
     input_scale: torch.Tensor
 
-    def __init__(self, layer: str = "relu3_1", widths: tuple[int, ...] | None = None) -> None:
+    def __init__(self, layer: str = "relu3_1", widths: tuple[int, ...] | None = None,
+                 batch_norm: bool = False) -> None:
         super().__init__()
         self.spec = ReconstructionSpec(layer, tuple(widths) if widths is not None
                                        else paper_widths(layer))
@@ -114,9 +121,10 @@ class ReconstructionDecoder(nn.Module):
         channels = LAYER_CHANNELS[layer]
         layers: list[nn.Module] = []
         for width, block in zip(self.spec.widths, range(level - 1, 0, -1), strict=True):
-            layers += [*_conv(channels, width), nn.Upsample(scale_factor=2.0, mode="nearest")]
+            layers += [*_conv(channels, width, norm=batch_norm),
+                       nn.Upsample(scale_factor=2.0, mode="nearest")]
             for _ in range(_BLOCK_DEPTHS[block - 1] - 1):
-                layers += _conv(width, width)
+                layers += _conv(width, width, norm=batch_norm)
             channels = width
         layers += _conv(channels, 3, relu=False)
         self.body = nn.Sequential(*layers)
@@ -134,6 +142,30 @@ class ReconstructionDecoder(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.body(features / self.input_scale)
 
+    @torch.no_grad()
+    def fused(self) -> ReconstructionDecoder:
+        """The same function (with batch norm in eval mode) as a plain decoder: each batch
+        norm folded into the convolution before it."""
+        plain = ReconstructionDecoder(self.layer, self.spec.widths).to(self.input_scale.device)
+        plain.input_scale.copy_(self.input_scale)
+        convs = [m for m in self.body if isinstance(m, nn.Conv2d)]
+        modules = list(self.body)
+        norms = {id(modules[i - 1]): m for i, m in enumerate(modules)
+                 if isinstance(m, nn.BatchNorm2d)}  # keyed by the convolution before each
+        targets = [m for m in plain.body if isinstance(m, nn.Conv2d)]
+        for conv, target in zip(convs, targets, strict=True):
+            weight, bias = conv.weight, conv.bias
+            assert bias is not None
+            norm = norms.get(id(conv))
+            if norm is not None:
+                assert norm.running_var is not None and norm.running_mean is not None
+                factor = norm.weight / (norm.running_var + norm.eps).sqrt()
+                weight = weight * factor.view(-1, 1, 1, 1)
+                bias = (bias - norm.running_mean) * factor + norm.bias
+            target.weight.copy_(weight)
+            target.bias.copy_(bias)  # type: ignore[union-attr]
+        return plain
+
     @classmethod
     def from_metadata(cls, meta: dict[str, Any]) -> ReconstructionDecoder:
         """An untrained decoder of the architecture a model file's metadata records."""
@@ -145,6 +177,6 @@ class ReconstructionDecoder(nn.Module):
 SHIPPED_DECODERS: dict[str, str | None] = {}
 
 #: The model files of this family: a shipped layer name or a ``model.safetensors`` path.
-DECODERS = ModelKind(prefix="decoders", architecture=ARCHITECTURE,
+RECONSTRUCTION_DECODERS = ModelKind(prefix="decoders", architecture=ARCHITECTURE,
                      what="reconstruction decoder", build=ReconstructionDecoder.from_metadata)
-DECODERS.register_shipped(SHIPPED_DECODERS)
+RECONSTRUCTION_DECODERS.register_shipped(SHIPPED_DECODERS)

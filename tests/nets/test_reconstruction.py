@@ -9,8 +9,8 @@ import torch
 
 from stylekit import WeightsError
 from stylekit.nets.reconstruction import (
-    DECODERS,
     LEVELS,
+    RECONSTRUCTION_DECODERS,
     ReconstructionDecoder,
     ReconstructionSpec,
     paper_widths,
@@ -55,19 +55,19 @@ def test_files_load_with_their_architecture(tmp_path: Path) -> None:
     decoder.input_scale.fill_(3.0)
     path = tmp_path / "model.safetensors"
     export_safetensors(decoder.state_dict(), path, decoder.spec.to_metadata(), half=False)
-    loaded = DECODERS.load(str(path))
+    loaded = RECONSTRUCTION_DECODERS.load(str(path))
     assert isinstance(loaded, ReconstructionDecoder) and loaded.spec == decoder.spec
     x = torch.rand(1, 128, 4, 4)
     torch.testing.assert_close(loaded(x), decoder(x))
     other = tmp_path / "other.safetensors"
     export_safetensors(decoder.state_dict(), other, {"architecture": "adain-decoder"})
     with pytest.raises(WeightsError, match="not a stylekit reconstruction decoder"):
-        DECODERS.load(str(other))
+        RECONSTRUCTION_DECODERS.load(str(other))
     wrong = tmp_path / "wrong.safetensors"
     export_safetensors(decoder.state_dict(), wrong, {**decoder.spec.to_metadata(),
                                                      "widths": "16"})
     with pytest.raises(WeightsError, match="does not match"):
-        DECODERS.load(str(wrong))
+        RECONSTRUCTION_DECODERS.load(str(wrong))
 
 
 def test_levels_are_ordered_shallow_to_deep() -> None:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from stylekit import ConfigError
-from stylekit.nets.reconstruction import DECODERS
+from stylekit.nets.reconstruction import RECONSTRUCTION_DECODERS
 from stylekit.training.common import load_checkpoint
 from stylekit.training.reconstruction import TrainDecoderConfig, train_decoder
 
@@ -43,7 +43,7 @@ def test_a_tiny_run_learns_to_give_the_photo_back(photos: Path, tmp_path: Path) 
     first = np.mean([r.losses["pixel"] for r in records[:3]])
     last = np.mean([r.losses["pixel"] for r in records[-3:]])
     assert last < 0.5 * first, (first, last)
-    decoder = DECODERS.load(str(tmp_path))  # a folder holding model.safetensors
+    decoder = RECONSTRUCTION_DECODERS.load(str(tmp_path))  # a folder holding model.safetensors
     assert decoder.layer == "relu2_1" and decoder.spec.widths == (8,)
     assert float(decoder.input_scale.min()) > 0  # the channels' mean activations
     config = json.loads((tmp_path / "config.json").read_text())
@@ -68,6 +68,27 @@ def test_resume_and_a_further_stage(photos: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="inverts relu2_1, not relu3_1"):
         _train(photos, tmp_path / "c", steps=1, layer="relu3_1", widths=(8, 8),
                init_from=str(tmp_path / "a"))
+
+
+def test_a_deeper_decoder_starts_from_the_shallower_one(photos: Path, tmp_path: Path) -> None:
+    _train(photos, tmp_path / "relu1_1", steps=2, layer="relu1_1", widths=())
+    shallow = RECONSTRUCTION_DECODERS.load(str(tmp_path / "relu1_1"))
+    records = _train(photos, tmp_path / "relu2_1", steps=24, head_steps=20, lr=3e-3,
+                     widths=(64,), tail_from=str(tmp_path / "relu1_1"))
+    deep = RECONSTRUCTION_DECODERS.load(str(tmp_path / "relu2_1"))
+    # The head learned to predict relu1_1 features (its loss fell) while the tail stayed
+    # the shallower decoder; then the whole decoder trained on the image.
+    head = [r.losses["feature"] for r in records[:20]]
+    assert np.mean(head[-3:]) < 0.7 * np.mean(head[:3])
+    assert all(r.losses["pixel"] == 0 for r in records[:20])
+    assert all(r.losses["pixel"] > 0 for r in records[20:])
+    last_conv, first_conv = deep.body[-1], shallow.body[-1]
+    assert last_conv.weight.shape == first_conv.weight.shape
+    config = json.loads((tmp_path / "relu2_1" / "config.json").read_text())
+    assert config["stages"][0]["tail_from"] == "relu1_1"
+    with pytest.raises(ConfigError, match="needs a relu2_1 decoder"):
+        _train(photos, tmp_path / "bad", steps=1, layer="relu3_1", widths=(8, 8),
+               tail_from=str(tmp_path / "relu1_1"))
 
 
 def test_bad_settings(photos: Path, tmp_path: Path) -> None:
