@@ -147,7 +147,7 @@ class AdaINStylizer(CascadeStylizer):
         file = DECODERS.file(source) if source in DECODERS.names() else Path(source)
         if _architecture(file) == RECONSTRUCTION_DECODERS.architecture:
             decoder = RECONSTRUCTION_DECODERS.load(str(file))
-            if decoder.layer != layer:  # type: ignore[union-attr]
+            if decoder.layer != layer:
                 raise ConfigError(f"the decoder {source} inverts {decoder.layer}, not {layer}")
             return decoder
         if layer != ENCODER_LAYER:
