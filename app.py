@@ -476,6 +476,13 @@ def show_grams(image: str | None, layers: list[str]) -> list[tuple[Image.Image, 
             for layer in layers]
 
 
+@readable_errors
+def show_whitening(content: str | None, style: str | None, layer: str
+                   ) -> list[tuple[Image.Image, str]]:
+    photo, painting = _pair(content, style)
+    return visualize.whitening_and_colouring(photo, painting, layer)
+
+
 #: The Learn tab's side-by-side Gatys runs: small, so a class waits seconds, not minutes.
 LEARN_RUN: dict[str, Any] = {"size": 256, "steps": 150} if ON_GPU else {"size": 128, "steps": 60}
 
@@ -563,6 +570,23 @@ def learn_tab() -> None:
             grams = gr.Gallery(label="Gram matrices (first 64 channels)", columns=3)
         gr.Examples([[p] for p in example_paths("style")], [picture])
         go.click(show_grams, [picture, layers], grams, api_name="grams",
+                 **queue_slot("one_pass"))
+    with gr.Tab("Whitening and colouring"):
+        gr.Markdown("WCT (the `wct` tab) in one layer. Whitening removes the correlations "
+                    "between a photo's feature channels, its colours and textures, and keeps "
+                    "where things are; colouring gives the features the painting's "
+                    "correlations. Top: each set of features painted back by the layer's "
+                    "decoder; bottom: their covariance (the first 32 channels).")
+        with gr.Row():
+            with gr.Column():
+                content = image_input("Photo")
+                style = image_input("Style image")
+                wct_layer = gr.Dropdown(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
+                                        value="relu3_1", label="VGG-19 layer")
+                go = gr.Button("Whiten and colour", variant="primary")
+            whitening = gr.Gallery(label="photo, whitened, coloured, painting", columns=4)
+        gr.Examples(example_pairs(), [content, style])
+        go.click(show_whitening, [content, style, wct_layer], whitening, api_name="whitening",
                  **queue_slot("one_pass"))
     with gr.Tab("Layer choices"):
         gr.Markdown("The same photo and painting with each set of content and style layers. "

@@ -372,3 +372,94 @@ def image_grid(
             y = top + height + CAPTION_PAD + number * line_height
             draw.text((x, y), line, fill=CAPTION_COLOUR, font=font)
     return canvas
+
+
+# --- feature transforms -------------------------------------------------------------------------
+
+
+def covariance_heatmap(cov: torch.Tensor, channels: int = 32) -> Image.Image:
+    """``|cov|`` of the first ``channels`` channels as a square heat map (divided by its
+    largest entry; covariances can be negative, their size is what the eye compares)."""
+    block = cov[:channels, :channels].abs().float()
+    heat = colormap(block / block.max().clamp_min(torch.finfo(torch.float32).tiny))
+    return to_pil(_enlarge(heat, max(1, round(HEATMAP_SIDE / block.shape[0]))))
+
+
+@torch.no_grad()
+def whitening_and_colouring(
+    photo: ImageInput,
+    painting: ImageInput,
+    layer: str = "relu3_1",
+    *,
+    size: int = 256,
+    channels: int = 32,
+    decoders: str = "default",
+    device: str | torch.device = "cpu",
+) -> list[tuple[Image.Image, str]]:
+    """What WCT (Li et al. 2017) does to a photo's features at one layer, as pictures.
+
+    Each row pairs a picture decoded from ``layer``'s features (by that layer's reconstruction
+    decoder) with the covariance of those features (first ``channels`` channels):
+
+    1. the photo's own features: its content *and* its style (colour, texture);
+    2. whitened (``Cov_c^(-1/2) (f - mean)``, scaled to the photo's average spread and its
+       mean added back): the covariance becomes a multiple of the identity; what is left is
+       where things are, not how they look;
+    3. coloured with the painting's covariance and mean: the photo's layout painted with the
+       painting's correlations (this is one level of the ``wct`` method);
+    4. the painting's own features, for comparison.
+
+    Args:
+        photo, painting: anything :func:`stylekit.load_image` reads; resized to ``size``.
+        layer: ``relu1_1`` .. ``relu5_1``.
+        decoders: ``default`` (shipped) or a folder of ``<layer>/model.safetensors``.
+
+    Returns:
+        Four ``(image, caption)`` pairs and four ``(heat map, caption)`` pairs.
+    """
+    from .nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS
+    from .transforms import feature_stats, matrix_power
+
+    if layer not in LEVELS:
+        raise ConfigError(f"whitening is shown at {', '.join(LEVELS)}, not {layer!r}")
+    _check_at_least_one("channels", channels)
+    on = resolve_device(device)
+    network = _shared_network("caffe", str(on))
+    model = layer if decoders == "default" else f"{decoders.rstrip('/')}/{layer}"
+    decoder = RECONSTRUCTION_DECODERS.load(model).to(on)
+    pictures = [resize_long_side(load_image(p), size) for p in (photo, painting)]
+    for picture in pictures:
+        _check_fits(picture, layer, size)
+    stride = LAYER_STRIDES[layer]
+    tensors = [to_tensor(p, on) for p in pictures]
+    f_photo, f_painting = (network.encode(t[..., : t.shape[-2] // stride * stride,
+                                            : t.shape[-1] // stride * stride], [layer])[layer]
+                           for t in tensors)
+    mean_c, cov_c = feature_stats(f_photo)
+    mean_s, cov_s = feature_stats(f_painting)
+    _, c, h, w = f_photo.shape
+    centred = f_photo.double().reshape(c, -1) - mean_c
+    white = matrix_power(cov_c, -0.5) @ centred
+    coloured = matrix_power(cov_s, 0.5) @ white + mean_s
+    # Unit variance is tiny next to the raw activations: scaled to the photo's average
+    # spread (still the identity's shape), so the decoder has something to paint.
+    whitened = white * (cov_c.diagonal().mean().sqrt()) + mean_c
+
+    def decode(flat: torch.Tensor) -> Image.Image:
+        rgb = decoder(flat.float().reshape(1, c, h, w))
+        return to_pil(rgb.clamp(0, 1))
+
+    def cov(flat: torch.Tensor) -> torch.Tensor:
+        centred_flat = flat - flat.mean(1, keepdim=True)
+        return centred_flat @ centred_flat.T / centred_flat.shape[1]
+
+    return [
+        (decode(f_photo.double().reshape(c, -1)), f"the photo's {layer} features, decoded"),
+        (decode(whitened), "whitened: its own style removed, the layout kept"),
+        (decode(coloured), "coloured with the painting's covariance: one WCT level"),
+        (pictures[1], "the painting"),
+        (covariance_heatmap(cov_c, channels), f"photo: covariance of {channels} channels"),
+        (covariance_heatmap(cov(whitened), channels), "whitened: the identity"),
+        (covariance_heatmap(cov(coloured), channels), "coloured: the painting's covariance"),
+        (covariance_heatmap(cov_s, channels), "painting: covariance"),
+    ]

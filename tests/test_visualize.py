@@ -276,3 +276,24 @@ def test_caffe_conv1_1_sees_stripe_orientation() -> None:
     # Another layer reuses the cached network.
     gram_heatmap(vertical, "relu2_1", size=64, weights="caffe")
     assert _shared_network.cache_info().hits >= before + 2
+
+
+def test_whitening_and_colouring_view(tiny_decoder_set, content_path, style_path) -> None:
+    from stylekit import visualize
+
+    pairs = visualize.whitening_and_colouring(content_path, style_path, "relu2_1", size=64,
+                                              channels=16, decoders=str(tiny_decoder_set))
+    captions = [caption for _, caption in pairs]
+    assert len(pairs) == 8 and "whitened" in captions[1] and "painting" in captions[3]
+    assert pairs[0][0].size == (64, 42) and max(pairs[3][0].size) == 64
+    # Heat maps of 16 channels, enlarged by a whole factor.
+    assert pairs[4][0].size[0] == pairs[4][0].size[1] and pairs[4][0].size[0] % 16 == 0
+    # The whitened heat map is the identity's: bright diagonal, dark elsewhere.
+    heat = np.asarray(pairs[5][0], dtype=float).mean(axis=2)
+    cell = heat.shape[0] // 16
+    diagonal = np.mean([heat[i * cell, i * cell] for i in range(16)])
+    off = np.mean([heat[i * cell, ((i + 3) % 16) * cell] for i in range(16)])
+    assert diagonal > 150 and off < 80, (diagonal, off)
+    with pytest.raises(ConfigError, match="relu1_1"):
+        visualize.whitening_and_colouring(content_path, style_path, "conv3_1",
+                                          decoders=str(tiny_decoder_set))

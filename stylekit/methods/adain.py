@@ -31,7 +31,7 @@ from ..models import ModelKind
 from ..nets.adain import ENCODER_LAYER, Decoder
 from ..nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS
 from ..registry import register_stylizer
-from .wct import CascadeStylizer
+from .wct import BLEND_CHOICES, CascadeStylizer
 
 #: Shipped decoders (weights/adain/<name>/model.safetensors) and the sha256 of each file.
 SHIPPED_DECODERS: dict[str, str | None] = {
@@ -85,6 +85,14 @@ class AdaINConfig(MethodConfig):
         1.0, "Content-style trade-off: 1 is full style, 0 reconstructs the photo.",
         min=0.0, max=1.0,
     )
+    blend_with: str = param(
+        "photo", "With several levels, what alpha mixes the transformed features with at "
+        "each: the photo's own features ('photo') or the picture's so far ('picture').",
+        choices=BLEND_CHOICES)
+    deep_scale: float = param(
+        1.0, "Size of the picture at the deep levels (relu4_1, relu5_1) relative to the "
+        "output; 0.5 quarters their cost. The painting is encoded at the same scale for "
+        "them, so its strokes keep their size.", min=0.25, max=1.0)
     size: int | None = param(
         512, "Long side of the output in pixels (none: the photo's own size).",
         min=64, max=16384,

@@ -44,6 +44,9 @@ from .fast import finish
 
 #: Coarse to fine, as the paper runs them.
 DEFAULT_LEVELS = ("relu5_1", "relu4_1", "relu3_1", "relu2_1", "relu1_1")
+#: The levels ``deep_scale`` applies to.
+DEEP_LEVELS = ("relu4_1", "relu5_1")
+BLEND_CHOICES = ("photo", "picture")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,14 @@ class WCTConfig(MethodConfig):
     levels: tuple[str, ...] = param(
         DEFAULT_LEVELS, "VGG-19 layers transformed, coarse to fine, each decoded and encoded "
         "again (the paper's: relu5_1..relu1_1).", choices=LEVELS)
+    blend_with: str = param(
+        "photo", "What alpha mixes the transformed features with at each level: the photo's "
+        "own features ('photo': alpha 0 gives the photo back) or the picture's so far "
+        "('picture', as the paper's code).", choices=BLEND_CHOICES)
+    deep_scale: float = param(
+        1.0, "Size of the picture at the deep levels (relu4_1, relu5_1) relative to the "
+        "output; 0.5 quarters their cost. The painting is encoded at the same scale for "
+        "them, so its strokes keep their size.", min=0.25, max=1.0)
     size: int | None = param(
         512, "Long side of the output in pixels (none: the photo's own size).",
         min=64, max=16384)
@@ -187,14 +198,31 @@ class CascadeStylizer(Stylizer[Any]):
             cfg.style_size), device) for i, s in enumerate(styles)]
         if cfg.preserve_color == "histogram":
             style_tensors = [color.match_color_histogram(s, x).clamp(0, 1) for s in style_tensors]
-        stats = [self.style_stats(s, levels, device) for s in style_tensors]
+        deep = [level for level in levels if level in DEEP_LEVELS and cfg.deep_scale < 1]
+        shallow = [level for level in levels if level not in deep]
+        stats = [self.style_stats(s, shallow, device) if shallow else {} for s in style_tensors]
+        if deep:  # the painting at the deep levels' scale, so its strokes keep their size
+            for i, s in enumerate(style_tensors):
+                small = _resize(s, cfg.deep_scale)
+                stats[i] = {**stats[i], **{level: stat for level, stat in
+                                           self.style_stats(small, deep, device).items()
+                                           if level in deep}}
         mask = load_mask(cfg.mask, photo.size, device) if cfg.mask else None
 
         image = x
         with torch.inference_mode():
             for index, level in enumerate(levels):
-                image = self._level(image, level, [s[level] for s in stats], weights, mask,
-                                    cfg, device).clamp(0, 1)
+                level_stats = [s[level] for s in stats]
+                if level in deep:
+                    small = self._level(
+                        _resize(image, cfg.deep_scale), level, level_stats, weights,
+                        None if mask is None else _resize(mask, cfg.deep_scale),
+                        _resize(x, cfg.deep_scale), cfg, device)
+                    image = F.interpolate(small, size=x.shape[-2:], mode="bilinear",
+                                          align_corners=False)
+                else:
+                    image = self._level(image, level, level_stats, weights, mask, x, cfg, device)
+                image = image.clamp(0, 1)
                 done = index == len(levels) - 1
                 if done:
                     image = finish(image, x, "luminance" if cfg.preserve_color == "luminance"
@@ -204,15 +232,19 @@ class CascadeStylizer(Stylizer[Any]):
                                eta=None if not done else 0.0, done=done)
 
     def _level(self, image: torch.Tensor, level: str, stats: list[StyleStats],
-               weights: list[float], mask: torch.Tensor | None, cfg: Any,
-               device: torch.device) -> torch.Tensor:
-        """One level: encode ``image`` at ``level``, transform, decode (tiled if large)."""
+               weights: list[float], mask: torch.Tensor | None, photo: torch.Tensor,
+               cfg: Any, device: torch.device) -> torch.Tensor:
+        """One level: encode ``image`` at ``level``, transform, mix with the features alpha
+        keeps (the photo's or the picture's), decode (tiled if large)."""
         decoder = self.decoder(cfg, level, device)
         encoder = self.encoder(device)
         stride = LAYER_STRIDES[level]
         height, width = image.shape[-2:]
         margin = min(cfg.edge_margin, height - 1, width - 1)  # reflection needs < size
-        framed = image if mask is None else torch.cat([image, mask], dim=1)
+        # The photo's features are needed only where they differ from the picture's.
+        own = cfg.alpha < 1 and cfg.blend_with == "photo" and not torch.equal(image, photo)
+        framed = torch.cat([image, *([photo] if own else []),
+                            *([] if mask is None else [mask])], dim=1)
         if margin:
             framed = F.pad(framed, (margin,) * 4, mode="reflect")
         tiled = height * width > cfg.max_tile_pixels
@@ -229,19 +261,20 @@ class CascadeStylizer(Stylizer[Any]):
         if tiled:  # the statistics of the whole picture; tiles must not use their own
             crops = reference_crops(framed, cfg.max_tile_pixels, multiple=stride)
             features = encoder.encode(crops[:, :3], [level])[level]
-            region = None if mask is None else _region(crops[:, 3:], features)
+            region = None if mask is None else _region(crops[:, -1:], features)
             global_maps = maps(features, region)
 
         def run(patch: torch.Tensor) -> torch.Tensor:
             padded = pad_to_multiple(patch, stride)
             features = encoder.encode(padded[:, :3], [level])[level]
-            region = None if mask is None else _region(padded[:, 3:], features)
+            region = None if mask is None else _region(padded[:, -1:], features)
             current = global_maps or maps(features, region)
             if region is None:
                 target = current[0](features)
             else:
                 target = region * current[0](features) + (1 - region) * current[1](features)
-            mixed = cfg.alpha * target + (1 - cfg.alpha) * features
+            kept = encoder.encode(padded[:, 3:6], [level])[level] if own else features
+            mixed = cfg.alpha * target + (1 - cfg.alpha) * kept
             return decoder(mixed)[..., : patch.shape[-2], : patch.shape[-1]]
 
         out = run_tiled(run, framed, cfg.max_tile_pixels, cfg.tile_overlap) if tiled \
@@ -256,6 +289,13 @@ class WCTStylizer(CascadeStylizer):
     description = "Li et al. 2017: WCT (any style image, whitening and colouring, 5 levels)"
     config_class = WCTConfig
     transform = "wct"
+
+
+def _resize(image: torch.Tensor, scale: float) -> torch.Tensor:
+    """``(B, C, H, W)`` resized by ``scale`` (antialiased when shrinking)."""
+    size = (max(1, round(image.shape[-2] * scale)), max(1, round(image.shape[-1] * scale)))
+    return F.interpolate(image, size=size, mode="bilinear", align_corners=False,
+                         antialias=scale < 1)
 
 
 def _region(mask: torch.Tensor, features: torch.Tensor) -> torch.Tensor:

@@ -56,6 +56,26 @@ def test_alpha_zero_ignores_the_style(stylizer, content_path, style_path, second
     assert not np.array_equal(pixels(a), pixels(c))
 
 
+def test_alpha_zero_with_the_photo_gives_what_the_finest_decoder_gives(
+        stylizer, content_path, style_path) -> None:
+    # Mixing with the photo's own features: at alpha 0 the coarse levels leave no trace.
+    cascade = stylizer.stylize(content_path, style_path, alpha=0.0)
+    finest = stylizer.stylize(content_path, style_path, alpha=0.0, levels=("relu2_1",))
+    assert np.array_equal(pixels(cascade), pixels(finest))
+    # Mixing with the picture so far (the paper's code): each level's decoder leaves its mark.
+    chained = stylizer.stylize(content_path, style_path, alpha=0.0, blend_with="picture")
+    assert not np.array_equal(pixels(chained), pixels(finest))
+
+
+def test_deep_levels_at_a_smaller_scale(stylizer, content_path, style_path) -> None:
+    out = stylizer.stylize(content_path, style_path, deep_scale=0.5)
+    assert out.size == (96, 64)
+    # The painting is encoded twice: at full size for relu2_1, at half size for relu4_1.
+    assert stylizer.style_encodings == 2
+    full = stylizer.stylize(content_path, style_path)
+    assert not np.array_equal(pixels(out), pixels(full))
+
+
 def test_blend_weights(stylizer, content_path, style_path, second_style_path) -> None:
     single = stylizer.stylize(content_path, style_path)
     weighted = stylizer.stylize(content_path, [style_path, second_style_path],
