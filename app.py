@@ -292,7 +292,7 @@ def example_paths(kind: str) -> list[str]:
     paths = []
     for example in examples.EXAMPLES.values():
         if example.kind == kind:
-            # e.g. without Debian's opencv-doc, starry_night is left out
+            # e.g. without scikit-image the photos are left out
             with contextlib.suppress(stylekit.StylekitError):
                 paths.append(str(examples.example_path(example.name)))
     return paths

@@ -212,15 +212,15 @@ def print_table(report: dict[str, Any], methods: list[str], args: argparse.Names
 
 def write_cards(report: dict[str, Any]) -> None:
     """Put each model's figures in its config.json and rewrite its model card."""
-    from stylekit.hub import REPO_WEIGHTS_DIR
+    from stylekit.hub import SHIPPED_WEIGHTS_DIR
     from stylekit.training.adain import write_model_card as write_adain_card
     from stylekit.training.fast import write_model_card as write_fast_card
 
     summary = {style: {k: v for k, v in entry.items() if k != "per_photo"}
                for style, entry in report.items()}
-    targets = [(REPO_WEIGHTS_DIR / "fast" / style, {style: entry}, write_fast_card)
+    targets = [(SHIPPED_WEIGHTS_DIR / "fast" / style, {style: entry}, write_fast_card)
                for style, entry in summary.items()]
-    targets.append((REPO_WEIGHTS_DIR / "adain" / "default", summary, write_adain_card))
+    targets.append((SHIPPED_WEIGHTS_DIR / "adain" / "default", summary, write_adain_card))
     for folder, quality, write in targets:
         config_path = folder / "config.json"
         if not config_path.is_file():

@@ -20,7 +20,7 @@ from typing import Any
 from . import __version__, examples
 from .config import MethodConfig, ParamSpec, describe
 from .errors import StylekitError
-from .hub import REPO_WEIGHTS_DIR, STYLEKIT_HUB_REPO
+from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO
 from .images import output_format, save_image
 from .registry import get_stylizer_class, list_stylizers
 
@@ -91,7 +91,7 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     publish = sub.add_parser("publish", help="upload weights/ with its model cards to the Hub")
     publish.add_argument("--repo", default=STYLEKIT_HUB_REPO,
                          help=f"Hub model repository (default: {STYLEKIT_HUB_REPO})")
-    publish.add_argument("--folder", type=Path, default=REPO_WEIGHTS_DIR,
+    publish.add_argument("--folder", type=Path, default=SHIPPED_WEIGHTS_DIR,
                          help="folder to upload (default: this repository's weights/)")
     publish.add_argument("--private", action="store_true", help="create the repo as private")
     train = sub.add_parser("train", help="train a network (see `stylekit train fast --help`)")

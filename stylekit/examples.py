@@ -1,9 +1,10 @@
-"""Example images that come with installed packages, so demos and tests run offline.
+"""Example images, so demos and tests run offline on any machine.
 
-Images are never copied into this repository: they are read from the package that ships them
-(scikit-image's ``skimage/data`` on PyPI, Debian's ``opencv-doc``), with their provenance and
-licence recorded here. Refer to
-one as ``example:NAME`` on the command line or with :func:`example_path` in Python.
+Photos are read from the package that ships them (scikit-image's ``skimage/data`` on PyPI),
+never copied into this repository. Paintings ship with stylekit itself
+(``stylekit/example_images/``): photographs of eight public-domain paintings, each resized to
+at most 768 px and 200 KB. Every image's provenance and licence is recorded here. Refer to one
+as ``example:NAME`` on the command line or with :func:`example_path` in Python.
 """
 
 from __future__ import annotations
@@ -19,11 +20,29 @@ from .errors import ImageError
 class Example:
     name: str
     kind: str  # "photo" or "style"
-    package: str  # the Python package that ships the file, or "debian:NAME" for a system one
-    path: str  # relative to the package folder, or absolute for a Debian package
+    package: str  # the Python package that ships the file
+    path: str  # relative to the package folder
     credit: str
     license: str
 
+
+#: The paintings shipped in ``example_images/``: artist, title, year, collection. The files are
+#: photographs of the works as found in public style-transfer repositories
+#: (jcjohnson/fast-neural-style, jcjohnson/neural-style, xunhuang1995/AdaIN-style).
+PAINTINGS = {
+    "starry_night": "Vincent van Gogh, The Starry Night, 1889 (Museum of Modern Art, New York)",
+    "the_scream": "Edvard Munch, The Scream, 1893 (National Museum of Norway, Oslo)",
+    "great_wave": "Katsushika Hokusai, The Great Wave off Kanagawa, c. 1831 (woodblock "
+                  "print; e.g. The Metropolitan Museum of Art)",
+    "composition_vii": "Wassily Kandinsky, Composition VII, 1913 (State Tretyakov Gallery, "
+                       "Moscow)",
+    "udnie": "Francis Picabia, Udnie, 1913 (Centre Pompidou, Paris)",
+    "shipwreck": "J. M. W. Turner, The Shipwreck, 1805 (Tate Britain, London)",
+    "woman_with_hat": "Henri Matisse, Woman with a Hat, 1905 (San Francisco Museum of Modern "
+                      "Art)",
+    "mondrian": "Piet Mondrian, Tableau No. 2 / Composition No. VII, 1913 (Solomon R. "
+                "Guggenheim Museum, New York)",
+}
 
 EXAMPLES: dict[str, Example] = {
     e.name: e
@@ -36,13 +55,12 @@ EXAMPLES: dict[str, Example] = {
                 "Coffee cup, by Rachel Michetti (scikit-image)", "CC0"),
         Example("rocket", "photo", "skimage", "data/rocket.jpg",
                 "Falcon 9 launch, SpaceX (scikit-image)", "public domain"),
+        *(Example(name, "style", "stylekit", f"example_images/{name}.jpg", credit, "public domain")
+          for name, credit in PAINTINGS.items()),
         Example("hubble", "style", "skimage", "data/hubble_deep_field.jpg",
                 "Hubble eXtreme Deep Field, NASA (scikit-image)", "public domain"),
         Example("ihc", "style", "skimage", "data/ihc.png",
                 "Immunohistochemistry stain (scikit-image)", "public domain"),
-        Example("starry_night", "style", "debian:opencv-doc",
-                "/usr/share/doc/opencv-doc/examples/data/starry_night.jpg",
-                "Van Gogh, The Starry Night, 1889 (Debian opencv-doc)", "public domain"),
     )
 }
 
@@ -58,18 +76,15 @@ def example_path(name: str) -> Path:
     if name not in EXAMPLES:
         raise ImageError(f"unknown example image {name!r}; available: {', '.join(EXAMPLES)}")
     example = EXAMPLES[name]
-    if example.package.startswith("debian:"):
-        path = Path(example.path)
-        install = f"sudo apt-get install {example.package.removeprefix('debian:')}"
-    else:
-        spec = importlib.util.find_spec(example.package)
-        if spec is None or not spec.submodule_search_locations:
-            raise ImageError(
-                f"example image {name!r} comes with the {example.package!r} package, which is "
-                "not installed; run: pip install scikit-image"
-            )
-        path = Path(next(iter(spec.submodule_search_locations))) / example.path
-        install = f"pip install --force-reinstall {example.package}"
+    pip_name = PIP_NAMES.get(example.package, example.package)
+    spec = importlib.util.find_spec(example.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImageError(
+            f"example image {name!r} comes with the {pip_name!r} package, which is not "
+            f"installed; run: pip install {pip_name}"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / example.path
+    install = f"pip install --force-reinstall {pip_name}"
     if not path.is_file():
         raise ImageError(f"example image {name!r} is not installed at {path}; run: {install}")
     return path
@@ -84,11 +99,13 @@ def sources_markdown() -> str:
     """Where every example image comes from, as a Markdown table (``docs/example-sources.md``
     is this text; the app shows it too)."""
     lines = ["# Example images", "",
-             "Read from installed packages at run time, never copied into this repository.", "",
+             "Photos are read from installed packages at run time, never copied into this "
+             "repository. The paintings ship with stylekit (`stylekit/example_images/`): "
+             "photographs of public-domain works as found in public style-transfer repositories "
+             "(jcjohnson/fast-neural-style, jcjohnson/neural-style, xunhuang1995/AdaIN-style), "
+             "each resized to at most 768 px and 200 KB.", "",
              "| name | kind | credit | licence | comes with |", "|---|---|---|---|---|"]
     for e in EXAMPLES.values():
-        where = (f"Debian package `{e.package.removeprefix('debian:')}`"
-                 if e.package.startswith("debian:")
-                 else f"PyPI package `{PIP_NAMES.get(e.package, e.package)}`")
+        where = f"PyPI package `{PIP_NAMES.get(e.package, e.package)}`"
         lines.append(f"| {e.name} | {e.kind} | {e.credit} | {e.license} | {where}: `{e.path}` |")
     return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 Each downloadable file is described by a :class:`WeightSpec` (Hub repo, file name, pinned
 revision, optional sha256, licence). :func:`resolve_weights` looks in the local weights folders
-(``$STYLEKIT_WEIGHTS_DIR``, then the repository's ``weights/``) and otherwise calls
+(``$STYLEKIT_WEIGHTS_DIR``, then the package's own ``weights/``) and otherwise calls
 :func:`huggingface_hub.hf_hub_download`, which caches the file and honours ``HF_HUB_OFFLINE``
 and ``HF_ENDPOINT``. Every failure becomes one :class:`WeightsError` that lists what was tried.
 """
@@ -10,14 +10,16 @@ and ``HF_ENDPOINT``. Every failure becomes one :class:`WeightsError` that lists 
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import WeightsError
 
-#: The repository's own ``weights/`` folder (present in a source checkout).
-REPO_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+#: The weights that ship inside the package (``stylekit/weights/``, package data of the wheel;
+#: the repository's top-level ``weights`` is a link to it).
+SHIPPED_WEIGHTS_DIR = Path(str(importlib.resources.files("stylekit") / "weights"))
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def local_weight_dirs() -> list[Path]:
     dirs = []
     if os.environ.get("STYLEKIT_WEIGHTS_DIR"):
         dirs.append(Path(os.environ["STYLEKIT_WEIGHTS_DIR"]))
-    dirs.append(REPO_WEIGHTS_DIR)
+    dirs.append(SHIPPED_WEIGHTS_DIR)
     return dirs
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import WeightsError
-from .hub import REPO_WEIGHTS_DIR, STYLEKIT_HUB_REPO, WEIGHTS, sha256_of
+from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO, WEIGHTS, sha256_of
 
 
 def check_weights_folder(folder: Path) -> list[str]:
@@ -47,7 +47,7 @@ def _connection_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-def publish(repo_id: str = STYLEKIT_HUB_REPO, folder: Path = REPO_WEIGHTS_DIR,
+def publish(repo_id: str = STYLEKIT_HUB_REPO, folder: Path = SHIPPED_WEIGHTS_DIR,
             private: bool = False, message: str = "Upload stylekit weights") -> str:
     """Create ``repo_id`` if needed and upload ``folder``; returns the new commit's hash."""
     from huggingface_hub import HfApi

@@ -27,6 +27,21 @@ def test_scikit_image_examples_resolve_to_real_files() -> None:
     assert resolve_image_argument("photo.jpg") == "photo.jpg"
 
 
+def test_the_paintings_ship_with_stylekit() -> None:
+    from PIL import Image
+
+    from stylekit.examples import PAINTINGS
+
+    assert len(PAINTINGS) == 8
+    for name, credit in PAINTINGS.items():
+        path = example_path(name)
+        assert path.is_file() and path.stat().st_size <= 200 * 1024, name
+        assert max(Image.open(path).size) <= 768
+        # Credited: artist, title, year and collection.
+        assert credit.count(",") >= 2 and "(" in credit and any(c.isdigit() for c in credit)
+        assert EXAMPLES[name].license == "public domain"
+
+
 def test_unknown_example_lists_the_known_ones() -> None:
     with pytest.raises(ImageError, match="chelsea"):
         example_path("mona_lisa")

@@ -41,7 +41,7 @@ def hub():
 def isolated(tmp_path, monkeypatch):
     """No local weights folders, and an empty Hub cache of our own."""
     monkeypatch.delenv("STYLEKIT_WEIGHTS_DIR", raising=False)
-    monkeypatch.setattr(hub_module, "REPO_WEIGHTS_DIR", tmp_path / "repo-weights")
+    monkeypatch.setattr(hub_module, "SHIPPED_WEIGHTS_DIR", tmp_path / "repo-weights")
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_local_folder_comes_first(online, tmp_path, monkeypatch):
 
 def test_repo_weights_folder_is_second(online, tmp_path, monkeypatch):
     monkeypatch.setenv("STYLEKIT_WEIGHTS_DIR", str(tmp_path / "empty"))
-    file = Path(hub_module.REPO_WEIGHTS_DIR) / "demo" / "weights.bin"
+    file = Path(hub_module.SHIPPED_WEIGHTS_DIR) / "demo" / "weights.bin"
     file.parent.mkdir(parents=True)
     file.write_bytes(OLD_DATA)
     assert resolve_weights(spec()) == file

@@ -58,7 +58,7 @@ def tv_file(tv_state) -> bytes:
 def fresh_weights_cache(tmp_path, monkeypatch):
     """No local weights folders and no weights remembered from earlier tests."""
     monkeypatch.delenv("STYLEKIT_WEIGHTS_DIR", raising=False)
-    monkeypatch.setattr(hub_module, "REPO_WEIGHTS_DIR", tmp_path / "repo-weights")
+    monkeypatch.setattr(hub_module, "SHIPPED_WEIGHTS_DIR", tmp_path / "repo-weights")
     vgg.load_torchvision_weights.cache_clear()
     yield
     vgg.load_torchvision_weights.cache_clear()

@@ -44,6 +44,9 @@ DEFAULT_LEVELS = ("relu5_1", "relu4_1", "relu3_1", "relu2_1", "relu1_1")
 
 def _reconstruction_source() -> str:
     """Where the ``default`` model's decoders would be loaded from."""
+    missing = [level for level in DEFAULT_LEVELS if level not in RECONSTRUCTION_DECODERS.names()]
+    if missing:
+        return f"not available: no reconstruction decoder for {', '.join(missing)}"
     sources = [RECONSTRUCTION_DECODERS.source(level) for level in DEFAULT_LEVELS]
     if all(s.startswith("local ") for s in sources):
         return f"local {Path(sources[0].removeprefix('local ')).parent.parent} " \

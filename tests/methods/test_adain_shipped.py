@@ -9,7 +9,7 @@ import torch
 
 import stylekit
 from stylekit.examples import example_path
-from stylekit.hub import REPO_WEIGHTS_DIR, WEIGHTS, sha256_of
+from stylekit.hub import SHIPPED_WEIGHTS_DIR, WEIGHTS, sha256_of
 from stylekit.images import load_image, resize_long_side, to_tensor
 from stylekit.methods.adain import SHIPPED_DECODERS, load_decoder
 from stylekit.nets.adain import mean_std
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not SHIPPED, reason="no AdaIN decoder shipped ye
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_files_are_complete_small_and_pinned(name: str) -> None:
-    folder = REPO_WEIGHTS_DIR / "adain" / name
+    folder = SHIPPED_WEIGHTS_DIR / "adain" / name
     model = folder / "model.safetensors"
     assert model.stat().st_size < 8 * 1024 * 1024
     assert sha256_of(model) == SHIPPED_DECODERS[name] == WEIGHTS[f"adain/{name}"].sha256
@@ -39,7 +39,7 @@ def test_shipped_files_are_complete_small_and_pinned(name: str) -> None:
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_decoder_loads_with_its_architecture(name: str) -> None:
     decoder = load_decoder(name)
-    config = json.loads((REPO_WEIGHTS_DIR / "adain" / name / "config.json").read_text())
+    config = json.loads((SHIPPED_WEIGHTS_DIR / "adain" / name / "config.json").read_text())
     assert list(decoder.spec.widths) == config["widths"]
     assert not decoder.training
 

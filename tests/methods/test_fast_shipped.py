@@ -9,7 +9,7 @@ import torch
 
 import stylekit
 from stylekit.examples import example_path
-from stylekit.hub import REPO_WEIGHTS_DIR, WEIGHTS, sha256_of
+from stylekit.hub import SHIPPED_WEIGHTS_DIR, WEIGHTS, sha256_of
 from stylekit.images import load_image, resize_long_side, to_tensor
 from stylekit.methods.fast import SHIPPED_MODELS, load_transformer
 from stylekit.vgg import VGG19Features
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not SHIPPED, reason="no fast models shipped yet"
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_files_are_complete_small_and_pinned(name: str) -> None:
-    folder = REPO_WEIGHTS_DIR / "fast" / name
+    folder = SHIPPED_WEIGHTS_DIR / "fast" / name
     model = folder / "model.safetensors"
     assert model.stat().st_size < MAX_BYTES
     assert sha256_of(model) == SHIPPED_MODELS[name] == WEIGHTS[f"fast/{name}"].sha256
