@@ -354,8 +354,12 @@ class ImageUpload(gr.Image):
 
 
 def image_input(label: str, visible: bool = True, elem_id: str | None = None) -> gr.Image:
-    return ImageUpload(type="filepath", label=label, sources=["upload", "clipboard"],
-                       height=260, visible=visible, elem_id=elem_id)
+    # image_mode=None: the handler gets the uploaded file itself, not Gradio's RGB conversion
+    # of it, so the library's loader decides (transparency composited on white, 16-bit greys
+    # scaled, not clipped, the pixel cap applied to every mode).
+    return ImageUpload(type="filepath", image_mode=None, label=label,
+                       sources=["upload", "clipboard"], height=260, visible=visible,
+                       elem_id=elem_id)
 
 
 def method_tab(method: str) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from . import __version__, examples
 from .config import MethodConfig, ParamSpec, describe
 from .errors import StylekitError
@@ -150,6 +152,9 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     styles = [examples.resolve_image_argument(s) for s in args.style]
     output = Path(args.output or f"{Path(content).stem}-{args.method}.png")
     output_format(output)  # a bad extension fails now, not after minutes of work
+    if not output.parent.is_dir():  # a typo in a folder name must not create folders
+        raise StylekitError(f"the folder of the output, {output.parent}, does not exist; "
+                            "create it first or fix the path")
     if args.save_every:
         if "save_every" not in {spec.name for spec in describe(stylizer_cls.config_class)}:
             raise StylekitError(f"the {args.method} method paints in one pass, with no steps "
@@ -248,11 +253,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         params = {k: v for k, v in vars(args).items() if k not in own}
         return _stylize(args, params)
     except StylekitError as exc:
-        print(f"stylekit: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc))
     except KeyboardInterrupt:
         print("stylekit: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except (MemoryError, torch.OutOfMemoryError):
+        return _fail("out of memory; use a smaller --size (or --max-tile-pixels for the "
+                     "one-pass methods); nothing was written")
+    except FloatingPointError as exc:
+        return _fail(f"the computation diverged ({exc}); lower --lr or the style weight; "
+                     "nothing was written")
+    except OSError as exc:  # a failed read or write: full disk, no permission, ...
+        # A failed rename names the temporary file first and the real one second.
+        where = exc.filename2 or exc.filename
+        return _fail(f"cannot write {where}: {exc.strerror or exc}; nothing was written"
+                     if where else f"{exc}; nothing was written")
+    except Exception as exc:  # the promise is one line, whatever happened
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (please report this); "
+                     "nothing was written")
+
+
+def _fail(message: str) -> int:
+    print(f"stylekit: error: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

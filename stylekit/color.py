@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import torch
 
+from .device import float64_device
+
 # NTSC YIQ, the colour space used by Gatys et al. for luminance-only transfer.
 _RGB_TO_YIQ = torch.tensor(
     [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]],
@@ -78,10 +80,11 @@ def match_color_histogram(style: torch.Tensor, content: torch.Tensor) -> torch.T
     ``x' = C_c^(1/2) C_s^(-1/2) (x - mu_s) + mu_c`` (the symmetric "image analogies" colour
     transfer of Gatys et al. 2016, section 2.1). Computed in float64 for stability.
     """
-    s = style.double().reshape(3, -1)
-    c = content.double().reshape(3, -1)
+    where = float64_device(style.device)  # MPS has no float64
+    s = style.to(where, torch.float64).reshape(3, -1)
+    c = content.to(where, torch.float64).reshape(3, -1)
     mu_s, mu_c = s.mean(1, keepdim=True), c.mean(1, keepdim=True)
     # _sqrtm clamps eigenvalues, so a flat (singular) style channel does not blow up.
     transform = _sqrtm(torch.cov(c)) @ _sqrtm(torch.cov(s), inverse=True)
     out = transform @ (s - mu_s) + mu_c
-    return out.reshape(style.shape).to(style.dtype)
+    return out.reshape(style.shape).to(style.device, style.dtype)

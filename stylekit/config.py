@@ -9,6 +9,7 @@ default or a limit is written in exactly one place.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Sequence
@@ -167,13 +168,17 @@ def _coerce_scalar(spec: ParamSpec, value: Any, kind: type) -> Any:
         raise fail()
     if kind is float:
         if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value.strip())
+                number = float(value.strip())
             except ValueError:
                 raise fail() from None
-        raise fail()
+        else:
+            raise fail()
+        if not math.isfinite(number):  # NaN passes every range check; infinity breaks maths
+            raise ConfigError(f"parameter {spec.name!r} must be a finite number, got {value!r}")
+        return number
     if kind is str:
         if isinstance(value, str):
             return value.strip()

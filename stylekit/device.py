@@ -11,6 +11,12 @@ import torch
 from .errors import ConfigError
 
 
+def float64_device(device: torch.device) -> torch.device:
+    """Where float64 maths on data from ``device`` can run: the device itself, or the CPU for
+    Apple's MPS, which has no float64."""
+    return torch.device("cpu") if device.type == "mps" else device
+
+
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """Turn a device name into a :class:`torch.device`.
 
@@ -36,6 +42,13 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(
             "device 'cuda' was asked for but CUDA is not available; use 'auto' or 'cpu'"
+        )
+    if resolved.type == "cuda" and resolved.index is not None \
+            and resolved.index >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise ConfigError(
+            f"device {name!r} was asked for but this machine has {count} CUDA device"
+            f"{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1}); pick one of them"
         )
     if resolved.type == "mps" and not torch.backends.mps.is_available():
         raise ConfigError(

@@ -223,11 +223,22 @@ def to_pil(tensor: torch.Tensor) -> Image.Image:
     return Image.fromarray(array, mode="RGB")
 
 
-def resize_long_side(image: Image.Image, size: int) -> Image.Image:
-    """Resize so the longer side is ``size`` pixels, keeping the aspect ratio (Lanczos)."""
+def resize_long_side(image: Image.Image, size: int, *, min_side: int = 1,
+                     what: str = "image") -> Image.Image:
+    """Resize so the longer side is ``size`` pixels, keeping the aspect ratio (Lanczos).
+
+    A very elongated image can end with a shorter side of a few pixels, which the networks
+    cannot take: below ``min_side`` an :class:`ImageError` says so and how to fix it.
+    """
     width, height = image.size
     scale = size / max(width, height)
     new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if min(new) < min_side:
+        raise ImageError(
+            f"{what} is {width}x{height} pixels; at {size} px on its long side its short side "
+            f"would be {min(new)} px, below the {min_side} px the network needs. Use a larger "
+            "size, or crop the image to a less elongated shape"
+        )
     if new == (width, height):
         return image
     return image.resize(new, Image.Resampling.LANCZOS)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .device import float64_device
+
 #: Eigenvalues below this fraction of the largest are treated as zero.
 EIG_FLOOR = 1e-5
 TRANSFORMS = ("wct", "adain")
@@ -44,11 +46,13 @@ def feature_stats(features: torch.Tensor, weights: torch.Tensor | None = None
         ([2.0, 2.0], [[1.0, 0.0], [0.0, 0.0]])
     """
     b, c = features.shape[:2]
-    flat = features.double().transpose(0, 1).reshape(c, -1)
+    where = float64_device(features.device)  # MPS has no float64: the CPU does it there
+    flat = features.to(where, torch.float64).transpose(0, 1).reshape(c, -1)
     if weights is None:
         w = torch.ones(1, flat.shape[1], dtype=torch.float64, device=flat.device)
     else:
-        w = weights.double().expand(b, 1, *features.shape[2:]).transpose(0, 1).reshape(1, -1)
+        w = weights.to(where, torch.float64).expand(b, 1, *features.shape[2:]) \
+            .transpose(0, 1).reshape(1, -1)
     total = w.sum().clamp_min(1e-12)
     mean = (flat * w).sum(1, keepdim=True) / total
     centred = flat - mean
@@ -108,8 +112,8 @@ class ContentMap:
         """Apply to ``(B, C, H, W)`` features (any size: tiles of the photo too)."""
         b, c, h, w = features.shape
         flat = features.reshape(b, c, h * w)
-        matrix = self.matrix.to(features.dtype)
-        out = matrix @ (flat - self.mean.to(features.dtype)) + self.shift.to(features.dtype)
+        like = {"device": features.device, "dtype": features.dtype}
+        out = self.matrix.to(**like) @ (flat - self.mean.to(**like)) + self.shift.to(**like)
         return out.reshape(b, c, h, w)
 
 

@@ -117,3 +117,31 @@ def test_help_shows_method_options(capsys) -> None:
     for option in ("--content-weight", "--style-layers", "--scales", "--style-weights",
                    "--preserve-color", "--save-every"):
         assert option in out
+
+
+def test_every_error_is_one_line_with_status_1(tmp_path: Path, capsys, tiny_fast_model) -> None:
+    common = ["stylize", "example:chelsea", "--method", "fast", "--model", str(tiny_fast_model),
+              "--size", "48"]
+    # A folder that does not exist is not created.
+    assert main([*common, "-o", str(tmp_path / "missing" / "out.png")]) == 1
+    assert not (tmp_path / "missing").exists()
+    assert "does not exist; create it first" in capsys.readouterr().err
+    # A failed write (the output name is taken by a folder) is one line, not a traceback.
+    (tmp_path / "taken.png").mkdir()
+    assert main([*common, "-o", str(tmp_path / "taken.png")]) == 1
+    err = capsys.readouterr().err
+    [line] = [line for line in err.splitlines() if "error" in line]
+    assert "Traceback" not in err and "nothing was written" in line
+    assert f"cannot write {tmp_path / 'taken.png'}: Is a directory" in line
+    assert not list((tmp_path / "taken.png").iterdir()) and not list(tmp_path.glob(".taken*"))
+
+
+def test_a_diverging_optimisation_is_one_line(capsys, tmp_path) -> None:
+    # A style weight so large that the objective overflows at the first evaluation.
+    code = main(["stylize", "example:chelsea", "--style", "example:hubble", "--size", "48",
+                 "--scales", "48", "--steps", "2", "--style-weight", "1e308",
+                 "-o", str(tmp_path / "never.png")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert "diverged" in err and "lower --lr or the style weight" in err
+    assert not (tmp_path / "never.png").exists()

@@ -8,10 +8,12 @@ import sys
 import warnings
 from pathlib import Path
 
+import pytest
 import torch
 from torch import nn
 
-from stylekit.device import CompiledModule
+from stylekit.device import CompiledModule, resolve_device
+from stylekit.errors import ConfigError
 
 
 def _tiny_net() -> nn.Module:
@@ -39,7 +41,10 @@ def test_without_a_compiler_it_warns_once_and_runs_eagerly(tmp_path: Path) -> No
     script = """
 import warnings, torch
 from torch import nn
-from stylekit.device import CompiledModule
+import pytest
+
+from stylekit.device import CompiledModule, resolve_device
+from stylekit.errors import ConfigError
 net = nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU()).eval()
 compiled = CompiledModule(net)
 x = torch.rand(1, 3, 16, 16)
@@ -58,3 +63,19 @@ print("fell back")
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "fell back" in done.stdout
+
+
+def test_an_absent_cuda_device_number_is_refused(monkeypatch) -> None:
+    # This machine has no GPU: the CUDA runtime is stood in for by its two queries.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(ConfigError, match=r"cuda:3.*2 CUDA devices \(cuda:0 to cuda:1\)"):
+        resolve_device("cuda:3")
+
+
+def test_float64_maths_leaves_mps() -> None:
+    from stylekit.device import float64_device
+
+    assert float64_device(torch.device("mps")) == torch.device("cpu")
+    assert float64_device(torch.device("cpu")) == torch.device("cpu")

@@ -198,3 +198,20 @@ def test_output_format() -> None:
     assert output_format("a.PNG") == "PNG" and output_format("b.jpeg") == "JPEG"
     with pytest.raises(ImageError, match=r"\.png"):
         output_format("result.gif2")
+
+
+@pytest.mark.parametrize("method", ["fast", "wct", "adain", "gatys"])
+def test_an_elongated_photo_is_refused_before_the_network(method, tmp_path,
+                                                          tiny_fast_model, tiny_decoder_set):
+    import stylekit
+
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (5000, 40), "grey").save(strip)
+    params = {"fast": {"model": str(tiny_fast_model)}, "wct": {"decoders": str(tiny_decoder_set)},
+              "adain": {"model": str(tiny_decoder_set)}, "gatys": {"steps": 1}}[method]
+    stylizer = stylekit.create_stylizer(method, size=512, device="cpu", **params)
+    style = None if method == "fast" else str(strip.parent / "style.png")
+    if style:
+        Image.new("RGB", (64, 64), "red").save(style)
+    with pytest.raises(ImageError, match=r"5000x40 pixels; at \d+ px .* short side would be \d px"):
+        stylizer.stylize(strip, style)

@@ -127,3 +127,13 @@ def test_resolve_device() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+@pytest.mark.parametrize("name", list_stylizers())
+def test_non_finite_numbers_are_refused(name: str) -> None:
+    cfg = create_stylizer(name).config
+    floats = [s.name for s in describe(type(cfg)) if s.base_type is float and not s.is_sequence]
+    assert floats, name
+    for value in (float("nan"), "inf", "-Infinity"):
+        with pytest.raises(ConfigError, match=f"'{floats[0]}' must be a finite number"):
+            cfg.replace(**{floats[0]: value})

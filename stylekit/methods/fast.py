@@ -20,7 +20,14 @@ from ..base import Progress, StyleInput, Stylizer
 from ..config import MethodConfig, param
 from ..device import CompiledModule, resolve_device
 from ..errors import ConfigError
-from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
+from ..images import (
+    DEFAULT_MIN_SIDE,
+    ImageInput,
+    load_image,
+    resize_long_side,
+    to_pil,
+    to_tensor,
+)
 from ..models import ModelKind
 from ..nets.transformer import TransformerNet, frozen_statistics
 from ..registry import register_stylizer
@@ -135,7 +142,8 @@ class FastStylizer(Stylizer[FastConfig]):
         whole = self.compiled_network(cfg.model, device) if cfg.compile else None
         image = load_image(content, what="content image")
         if cfg.size is not None:
-            image = resize_long_side(image, cfg.size)
+            image = resize_long_side(image, cfg.size, min_side=DEFAULT_MIN_SIDE,
+                                     what="content image")
         x = to_tensor(image, device)
         with torch.inference_mode():
             y = stylize_tensor(net, x, cfg.max_tile_pixels, cfg.tile_overlap, whole).clamp(0, 1)

@@ -215,10 +215,14 @@ class GatysStylizer(Stylizer[GatysConfig]):
         # A step costs about the same per pixel at every scale: the ETA counts pixel-steps.
         work = [n * scale * scale for scale, n in plan]
         for scale_index, (scale, n_steps) in enumerate(plan):
-            target = to_tensor(resize_long_side(content_image, scale), device)
+            # Four poolings before relu5_1: each side needs 16 pixels (the first, smallest
+            # scale is checked before any step runs).
+            target = to_tensor(resize_long_side(content_image, scale, min_side=16,
+                                                what="content image"), device)
             style_size = max(16, round(scale * cfg.style_scale))
             style_tensors = [
-                to_tensor(resize_long_side(s, style_size), device) for s in style_images
+                to_tensor(resize_long_side(s, style_size, min_side=16, what="style image"),
+                          device) for s in style_images
             ]
             content_in, style_in = _colour_inputs(cfg.preserve_color, target, style_tensors)
             objective.set_content(content_in)

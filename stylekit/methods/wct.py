@@ -33,7 +33,14 @@ from ..base import Progress, StyleInput, Stylizer, style_list
 from ..config import MethodConfig, param
 from ..device import resolve_device
 from ..errors import ConfigError, ImageError
-from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
+from ..images import (
+    DEFAULT_MIN_SIDE,
+    ImageInput,
+    load_image,
+    resize_long_side,
+    to_pil,
+    to_tensor,
+)
 from ..nets.adain import pad_to_multiple
 from ..nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS, ReconstructionDecoder
 from ..registry import register_stylizer
@@ -191,11 +198,14 @@ class CascadeStylizer(Stylizer[Any]):
             self.decoder(cfg, level, device)
         photo = load_image(content, what="content image")
         if cfg.size is not None:
-            photo = resize_long_side(photo, cfg.size)
+            photo = resize_long_side(photo, cfg.size, min_side=DEFAULT_MIN_SIDE,
+                                     what="content image")
         x = to_tensor(photo, device)
+        names = [f"style image {i + 1}" if len(styles) > 1 else "style image"
+                 for i in range(len(styles))]
         style_tensors = [to_tensor(resize_long_side(
-            load_image(s, what=f"style image {i + 1}" if len(styles) > 1 else "style image"),
-            cfg.style_size), device) for i, s in enumerate(styles)]
+            load_image(s, what=name), cfg.style_size, min_side=DEFAULT_MIN_SIDE, what=name),
+            device) for s, name in zip(styles, names, strict=True)]
         if cfg.preserve_color == "histogram":
             style_tensors = [color.match_color_histogram(s, x).clamp(0, 1) for s in style_tensors]
         deep = [level for level in levels if level in DEEP_LEVELS and cfg.deep_scale < 1]

@@ -22,11 +22,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+@dataclass
+class _Frozen:
+    """Statistics of every :class:`InstanceNorm` for one tiled run: ``(mean, var)`` by module."""
+
+    stats: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+    recording: bool = True
+
+
+#: The frozen statistics of the run in progress, per thread (and per asyncio task): they live
+#: here, not on the modules, so one network can serve concurrent tiled runs.
+_FROZEN: ContextVar[_Frozen | None] = ContextVar("frozen_instance_norm", default=None)
 
 
 class InstanceNorm(nn.Module):
@@ -41,17 +55,16 @@ class InstanceNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
         self.eps = eps
-        self.frozen: tuple[torch.Tensor, torch.Tensor] | None = None  # (mean, var), (1, C, 1, 1)
-        self.recording = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.frozen is None and not self.recording:
+        frozen = _FROZEN.get()
+        if frozen is None:
             return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
-        if self.frozen is not None:
-            mean, var = self.frozen
-        else:  # recording: statistics pooled over the whole batch of reference crops
+        if frozen.recording:  # statistics pooled over the whole batch of reference crops
             var, mean = torch.var_mean(x, dim=(0, 2, 3), keepdim=True, unbiased=False)
-            self.frozen = (mean.detach(), var.detach())
+            frozen.stats[id(self)] = (mean.detach(), var.detach())
+        else:
+            mean, var = frozen.stats[id(self)]
         scale = self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
         return (x - mean) * scale + self.bias.view(1, -1, 1, 1)
 
@@ -133,16 +146,16 @@ def frozen_statistics(net: nn.Module, reference: torch.Tensor) -> Iterator[None]
     """Within the block, every :class:`InstanceNorm` of ``net`` uses the statistics it saw on
     ``reference``: ``(N, 3, h, w)``, crops of one large image whose statistics are pooled over
     all N crops, so they stand for the whole image at its own resolution.
+
+    The statistics belong to the calling thread (a context variable), never to the shared
+    modules: other threads running the same network at the same time are unaffected.
     """
-    norms = [m for m in net.modules() if isinstance(m, InstanceNorm)]
+    frozen = _Frozen()
+    token = _FROZEN.set(frozen)
     try:
-        for norm in norms:
-            norm.frozen, norm.recording = None, True
         with torch.no_grad():
             net(reference)
-        for norm in norms:
-            norm.recording = False
+        frozen.recording = False
         yield
     finally:
-        for norm in norms:
-            norm.frozen, norm.recording = None, False
+        _FROZEN.reset(token)

@@ -149,6 +149,21 @@ def training_device(device: torch.device, place: Dist) -> torch.device:
     return device
 
 
+def any_rank(flag: bool, place: Dist) -> bool:
+    """Whether ``flag`` is true on any process of the run (all of them get the same answer).
+
+    Decisions that end a run, such as running out of time, must be taken together: a rank
+    that stops alone leaves the others waiting forever at the next collective operation.
+    """
+    if place.world <= 1:
+        return flag
+    tensor = torch.tensor([1 if flag else 0], dtype=torch.int32)
+    if dist.get_backend() == "nccl":
+        tensor = tensor.cuda()
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return bool(tensor.item())
+
+
 def barrier(place: Dist) -> None:
     if place.world > 1:
         dist.barrier()

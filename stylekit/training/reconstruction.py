@@ -265,7 +265,8 @@ def train_decoder(cfg: TrainDecoderConfig) -> Iterator[StepRecord]:
         losses = {k: float(v.detach()) for k, v in terms.items()}
         history.append([step, round(seconds, 1), losses["total"], losses["pixel"],
                         losses["feature"]])
-        out_of_time = common.out_of_time(cfg.max_minutes, seconds)
+        # Every rank must stop at the same step (its own clock could say otherwise).
+        out_of_time = common.any_rank(common.out_of_time(cfg.max_minutes, seconds), place)
         last = step == cfg.steps or out_of_time
         if place.main:
             if step % cfg.checkpoint_every == 0 or last:

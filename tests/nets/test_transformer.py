@@ -57,9 +57,40 @@ def test_frozen_statistics_of_the_same_image_change_nothing() -> None:
         with frozen_statistics(net, x):
             frozen = net(x)
             half = net(x[..., :16, :])  # a part, normalised with the whole image's statistics
-        assert all(m.frozen is None for m in net.modules() if isinstance(m, InstanceNorm))
     torch.testing.assert_close(frozen, free, atol=1e-5, rtol=1e-5)
+    # Outside the block the network normalises each input by itself again.
     assert not torch.allclose(half, net(x[..., :16, :]))
+
+
+def test_frozen_statistics_belong_to_the_thread_not_the_network() -> None:
+    """Two threads tile different images through one network at once: each gets what it gets
+    alone (the statistics of the one must not leak into the other)."""
+    import threading
+
+    torch.manual_seed(1)
+    net = TransformerNet(4, 1).eval()
+    images = [torch.rand(1, 3, 32, 40), torch.rand(1, 3, 32, 40) * 0.3 + 0.6]
+    with torch.no_grad():
+        alone = []
+        for image in images:
+            with frozen_statistics(net, image):
+                alone.append(net(image[..., :16, :]))
+    inside = threading.Barrier(2)
+    results: dict[int, torch.Tensor] = {}
+
+    def run(index: int) -> None:
+        with torch.no_grad(), frozen_statistics(net, images[index]):
+            inside.wait()  # both threads have recorded their statistics before either tiles
+            results[index] = net(images[index][..., :16, :])
+            inside.wait()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index in (0, 1):
+        torch.testing.assert_close(results[index], alone[index])
 
 
 def test_gradients_reach_every_parameter() -> None:

@@ -186,3 +186,32 @@ def test_beta_is_scaled_to_the_painting(photos: Path, tmp_path: Path) -> None:
     _train(photos, tmp_path / "plain", steps=1, style=str(far), style_reference=0.0)
     config = json.loads((tmp_path / "plain" / "config.json").read_text())
     assert config["effective_style_weight"] == config["training"]["style_weight"]
+
+
+def _any_rank_worker(rank: int, port: int, results) -> None:
+    import torch.distributed as dist
+
+    from stylekit.training.common import Dist, any_rank
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                            world_size=2)
+    try:
+        place = Dist(rank=rank, world=2)
+        # Rank 0's clock says "out of time", rank 1's does not: both must stop.
+        results[rank] = (any_rank(rank == 0, place), any_rank(False, place))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ranks_agree_on_stopping() -> None:
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with mp.Manager() as manager:
+        results = manager.dict()
+        mp.spawn(_any_rank_worker, args=(port, results), nprocs=2, join=True)
+        assert dict(results) == {0: (True, False), 1: (True, False)}
