@@ -112,8 +112,10 @@ class ContentMap:
         """Apply to ``(B, C, H, W)`` features (any size: tiles of the photo too)."""
         b, c, h, w = features.shape
         flat = features.reshape(b, c, h * w)
-        like = {"device": features.device, "dtype": features.dtype}
-        out = self.matrix.to(**like) @ (flat - self.mean.to(**like)) + self.shift.to(**like)
+        def like(t: torch.Tensor) -> torch.Tensor:
+            return t.to(device=features.device, dtype=features.dtype)
+
+        out = like(self.matrix) @ (flat - like(self.mean)) + like(self.shift)
         return out.reshape(b, c, h, w)
 
 
