@@ -168,6 +168,8 @@ def widget_value(method: str, spec: ParamSpec) -> Any:
     kind = get_stylizer_class(method).model_kind
     if spec.name == "model" and kind is not None:
         return default if default in kind.names() else None
+    if spec.choices and not spec.is_sequence:
+        return None if default is None else str(default)
     if spec.name in LAYER_PRESETS:
         presets = LAYER_PRESETS[spec.name]
         return next((k for k, v in presets.items() if v == tuple(default)), ",".join(default))
@@ -190,7 +192,10 @@ def control(method: str, spec: ParamSpec) -> gr.components.Component:
         return gr.Dropdown(list(LAYER_PRESETS[spec.name]), value=value, allow_custom_value=True,
                            **common)
     if spec.choices:
-        return gr.Dropdown(list(spec.choices), value=value, **common)
+        # As strings: the API advertises the choices as strings, and the config turns "2"
+        # back into 2 (numbers here would make Gradio refuse the "2" it advertises).
+        return gr.Dropdown([str(c) for c in spec.choices],
+                           value=None if value is None else str(value), **common)
     if spec.base_type is bool:
         return gr.Checkbox(value=value, **common)
     if spec.is_sequence:
@@ -225,6 +230,20 @@ def params_from(method: str, values: tuple[Any, ...]) -> dict[str, Any]:
 
 
 # --- running a method ----------------------------------------------------------------------------
+
+
+def named(fn: Callable[..., Iterator[Any]], names: list[str]) -> Callable[..., Iterator[Any]]:
+    """``fn(*inputs, progress=...)`` with one named parameter per input: Gradio names the API's
+    parameters after the handler's signature (``param_4`` otherwise)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, progress: gr.Progress = gr.Progress()) -> Iterator[Any]:
+        yield from fn(*args, progress=progress)
+
+    parameters = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    parameters.append(inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY,
+                                        default=gr.Progress()))
+    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return wrapper
 
 
 def loss_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -414,8 +433,9 @@ def method_tab(method: str) -> None:
     gr.Examples(example_pairs() if cls.needs_style else [[p] for p in example_paths("photo")],
                 [content, style] if cls.needs_style else [content])
     ordered = [widgets[s.name] for s in specs]
-    handler = on_zero_gpu(120 if iterative else 30)(
-        readable_errors(track(method)(functools.partial(run_method, method))))
+    handler = on_zero_gpu(120 if iterative else 30)(readable_errors(track(method)(named(
+        functools.partial(run_method, method),
+        ["photo", "style_image", "second_style_image", "mask", *(s.name for s in specs)]))))
     event = run.click(handler, [content, style, style2, mask, *ordered],
                       [result, gallery, curve, status], api_name=method,
                       **queue_slot("optimise" if iterative else "one_pass"),

@@ -168,3 +168,21 @@ def test_learn_layer_grid_and_init_race(client, content_path, style_path) -> Non
     assert "from noise" in captions and "from content" in captions
     terms = {row[2] for row in curve["data"]}
     assert terms == {"from noise: total", "from content: total"}
+
+
+def test_the_api_names_every_parameter_and_accepts_what_it_advertises(live_app, client,
+                                                                       content_path,
+                                                                       style_path) -> None:
+    app, _ = live_app
+    api = client.view_api(return_format="dict", print_info=False)
+    params = api["named_endpoints"]["/gatys"]["parameters"]
+    names = [p["parameter_name"] for p in params]
+    assert names[:4] == ["photo", "style_image", "second_style_image", "mask"]
+    assert {s.name for s in app.visible_params("gatys")} <= set(names)
+    assert not [n for n in names if n.startswith("param_")]
+    tv_power = next(p for p in params if p["parameter_name"] == "tv_power")
+    assert "'1'" in tv_power["python_type"]["type"]  # advertised as a string choice ...
+    image, *_ = client.predict(  # ... and accepted as one
+        *method_args(app, "gatys", content_path, style_path, size=64, steps=10, tv_power="1"),
+        api_name="/gatys")
+    assert_image_file(image)

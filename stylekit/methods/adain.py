@@ -78,8 +78,8 @@ class AdaINConfig(MethodConfig):
     """Parameters of the AdaIN method."""
 
     model: str = param(
-        "default", "Decoder: 'default' (the shipped reconstruction decoders, coarse to fine), "
-        "'trained' (one relu4_1 decoder trained with the paper's style loss), a "
+        "trained", "Decoder: 'trained' (one relu4_1 decoder trained with the paper's style "
+        "loss), 'default' (the shipped reconstruction decoders, coarse to fine), a "
         "model.safetensors path, or a folder of <layer>/model.safetensors.")
     levels: tuple[str, ...] | None = param(
         None, "Layers transformed, coarse to fine (default: the model's own; relu4_1 alone is "
