@@ -30,6 +30,7 @@ from PIL import Image
 import stylekit
 from stylekit import examples, visualize
 from stylekit.config import ParamSpec, describe
+from stylekit.errors import ImageTooLargeError
 from stylekit.methods.gatys import CONTENT_LAYER_PRESETS, STYLE_LAYER_PRESETS
 from stylekit.vgg import LAYER_NAMES
 
@@ -48,8 +49,9 @@ PROFILE: dict[str, dict[str, Any]] = (
 #: Uploads: at most this many bytes, and shrunk to this long side before any work.
 MAX_UPLOAD = "20mb"
 MAX_SIDE = 2048 if ON_GPU else 1024
-#: Refused outright (before decoding): protects the server from decompression bombs.
-MAX_UPLOAD_PIXELS = 40_000_000
+#: Refused outright (before decoding): protects the server from decompression bombs. Below
+#: this a photo is decoded and shrunk to MAX_SIDE (100 MP: about 300 MB while it is decoded).
+MAX_UPLOAD_PIXELS = 100_000_000
 #: Slider ends for parameters whose config range is open or far wider than a demo needs.
 SLIDER_SPANS: dict[str, tuple[float, float, float]] = {
     "size": (64, MAX_SIDE, 32), "steps": (10, 1000, 10), "style_size": (128, 1024, 32),
@@ -125,7 +127,13 @@ def upload(path: str | None, what: str) -> tuple[Image.Image, str]:
     """An uploaded file as an RGB image no larger than ``MAX_SIDE``, and a note if shrunk."""
     if path is None:
         raise gr.Error(f"Please add a {what}.")
-    image = stylekit.load_image(path, max_pixels=MAX_UPLOAD_PIXELS, what=what)
+    try:
+        image = stylekit.load_image(path, max_pixels=MAX_UPLOAD_PIXELS, what=what)
+    except ImageTooLargeError as exc:  # the library's message names a path and a setting
+        raise gr.Error(                # that mean nothing in the page
+            f"The {what} is {exc.width}x{exc.height} pixels ({exc.width * exc.height / 1e6:.0f} "
+            f"megapixels); this page takes up to {exc.limit / 1e6:.0f} megapixels. Downscale "
+            "it and upload it again.") from None
     if max(image.size) <= MAX_SIDE:
         return image, ""
     width, height = image.size
@@ -262,7 +270,7 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
                mask: str | None, *values: Any,
                progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, ...]]:
     """Stream one method's run: (current image, gallery, loss curve, status) as it goes."""
-    photo, notes = upload(content, "content image")
+    photo, notes = upload(content, "photo")
     cls = get_stylizer_class(method)
     styles: list[Image.Image] = []
     given = ((style, "style image"), (style2, "second style image")) if cls.needs_style else ()
@@ -448,7 +456,7 @@ def method_tab(method: str) -> None:
 def compare(content: str | None, style: str | None, *models: str | None,
             progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
     """The same photo and style through every method, fastest first, with times."""
-    photo, notes = upload(content, "content image")
+    photo, notes = upload(content, "photo")
     painting, note = upload(style, "style image")
     notes += note
     results: list[tuple[Image.Image, str]] = []
@@ -516,7 +524,7 @@ def small_gatys(**params: Any) -> dict[str, Any]:
 
 
 def _pair(content: str | None, style: str | None) -> tuple[Image.Image, Image.Image]:
-    photo, _ = upload(content, "content image")
+    photo, _ = upload(content, "photo")
     painting, _ = upload(style, "style image")
     return photo, painting
 

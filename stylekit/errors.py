@@ -21,3 +21,11 @@ class ConfigError(StylekitError, ValueError):
 
 class WeightsError(StylekitError):
     """Weights are missing, corrupted, of the wrong shape, or cannot be downloaded."""
+
+
+class ImageTooLargeError(ImageError):
+    """An image has more pixels than the caller accepts (checked before decoding)."""
+
+    def __init__(self, message: str, width: int, height: int, limit: int) -> None:
+        super().__init__(message)
+        self.width, self.height, self.limit = width, height, limit

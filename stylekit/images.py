@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import ImageError, ImageTooLargeError
 from .fileio import atomic_write
 
 ImageInput = Union[str, "os.PathLike[str]", Image.Image, np.ndarray, torch.Tensor]
@@ -113,10 +113,9 @@ def _check_pixels(
     width, height = size
     if width * height > max_pixels:
         name = f" {str(path)!r}" if path else ""
-        raise ImageError(
+        raise ImageTooLargeError(
             f"{what}{name} is {width}x{height} = {width * height:,} pixels, more than the limit of "
-            f"{max_pixels:,}; downscale it first or raise max_pixels"
-        )
+            f"{max_pixels:,}; downscale it first or raise max_pixels", width, height, max_pixels)
 
 
 def _to_rgb(image: Image.Image, what: str) -> Image.Image:

@@ -186,3 +186,39 @@ def test_the_api_names_every_parameter_and_accepts_what_it_advertises(live_app, 
         *method_args(app, "gatys", content_path, style_path, size=64, steps=10, tv_power="1"),
         api_name="/gatys")
     assert_image_file(image)
+
+
+def test_a_7000_px_upload_is_shrunk_and_a_bomb_is_refused_by_name(live_app, client,
+                                                                    tmp_path) -> None:
+    app, _ = live_app
+    big = tmp_path / "holiday.png"
+    Image.new("RGB", (7000, 7000), (90, 140, 200)).save(big)
+    image, _gallery, _curve, status = client.predict(
+        *method_args(app, "fast", big, None, size=256, model="tiny_test"), api_name="/fast")
+    assert_image_file(image)
+    assert "The photo (7000x7000) was resized" in status
+    bomb = tmp_path / "bomb.png"
+    Image.new("L", (11000, 11000)).save(bomb)
+    with pytest.raises(Exception) as caught:
+        client.predict(*method_args(app, "fast", bomb, None, model="tiny_test"),
+                       api_name="/fast")
+    message = str(caught.value)
+    assert "The photo is 11000x11000 pixels (121 megapixels)" in message
+    assert "up to 100 megapixels" in message
+    assert "/tmp" not in message and "max_pixels" not in message
+
+
+def test_a_16_bit_grey_upload_keeps_its_brightness(live_app, client, tmp_path) -> None:
+    import numpy as np
+
+    app, _ = live_app
+    grey = tmp_path / "scan.png"
+    ramp = np.tile(np.linspace(16384, 49151, 128, dtype=np.uint16), (96, 1))  # 25% .. 75%
+    Image.fromarray(ramp).save(grey)  # mode I;16
+    assert Image.open(grey).mode.startswith("I")
+    image, *_ = client.predict(*method_args(app, "fast", grey, None, size=128,
+                                            model="tiny_test", strength=0.0),
+                               api_name="/fast")
+    values = np.asarray(assert_image_file(image).convert("L"), dtype=float)
+    # strength 0 gives the photo back: the ramp from about 64 to 191 on 8 bits.
+    assert abs(values[:, :8].mean() - 66) < 6 and abs(values[:, -8:].mean() - 189) < 6
