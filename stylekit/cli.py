@@ -47,10 +47,12 @@ def _add_config_options(
         default = spec.default
         if isinstance(default, tuple):
             default = ",".join(str(v) for v in default)
+        # A help text that already explains its default keeps its own words.
+        said = "(default" in spec.help or "(none:" in spec.help
         kwargs: dict[str, Any] = {
             "dest": spec.name,
             "default": argparse.SUPPRESS,
-            "help": f"{spec.help} (default: {default})",
+            "help": spec.help if said else f"{spec.help} (default: {default})",
         }
         if spec.base_type is bool:
             kwargs.update(action="store_true")
@@ -67,7 +69,8 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The top-level parser and its ``stylize`` sub-parser."""
     parser = argparse.ArgumentParser(
         prog="stylekit",
-        description="Neural style transfer: gatys, fast and adain behind one interface.",
+        description=f"Neural style transfer: {', '.join(list_stylizers())} behind one "
+        "interface.",
     )
     parser.add_argument("--version", action="version", version=f"stylekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,7 +78,10 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     stylize = sub.add_parser(
         "stylize",
         help="stylize a photo",
-        description="Stylize CONTENT. Images are paths or example:NAME (see `stylekit list`).",
+        description="Stylize CONTENT. Images are paths or example:NAME (see `stylekit list`). "
+        "The options below the general ones are those of the method chosen with --method "
+        "(gatys unless given): `stylekit stylize --method fast --help` shows the fast "
+        "method's.",
     )
     stylize.add_argument("content", help="content photo (path or example:NAME)")
     stylize.add_argument(
@@ -124,7 +130,10 @@ def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     known, _ = probe.parse_known_args(argv)
     if "stylize" in argv and known.method in list_stylizers():
         stylizer_cls = get_stylizer_class(known.method)
-        _add_config_options(stylize, stylizer_cls.config_class, f"{known.method} parameters")
+        others = ", ".join(m for m in list_stylizers() if m != known.method)
+        _add_config_options(stylize, stylizer_cls.config_class,
+                            f"{known.method} parameters (for {others}: add --method NAME "
+                            "before --help)")
     return parser
 
 

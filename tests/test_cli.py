@@ -145,3 +145,17 @@ def test_a_diverging_optimisation_is_one_line(capsys, tmp_path) -> None:
     assert code == 1 and err.count("\n") == 1, err
     assert "diverged" in err and "lower --lr or the style weight" in err
     assert not (tmp_path / "never.png").exists()
+
+
+def test_help_points_to_the_other_methods_and_says_defaults_once(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["stylize", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "stylekit stylize --method fast --help" in text
+    assert "gatys parameters (for adain, fast, wct: add --method NAME before --help)" in text
+    with pytest.raises(SystemExit):
+        main(["stylize", "--method", "fast", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: the photo's own size)." in text
+    assert "(default: the photo's own size). (default: None)" not in text
+    assert "--strength" in text and "--steps" not in text
