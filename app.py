@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import functools
 import inspect
+import logging
 import math
 import os
 import threading
@@ -33,6 +34,8 @@ from stylekit.config import ParamSpec, describe
 from stylekit.errors import ImageTooLargeError
 from stylekit.methods.gatys import CONTENT_LAYER_PRESETS, STYLE_LAYER_PRESETS
 from stylekit.vgg import LAYER_NAMES
+
+logger = logging.getLogger("stylekit.app")
 
 # --- hardware profile: the only place the app departs from the configs' defaults ---------------
 
@@ -103,6 +106,13 @@ def on_zero_gpu(duration: int) -> Callable[[Callable[..., Any]], Callable[..., A
 # --- inputs and errors --------------------------------------------------------------------------
 
 
+def user_error(message: str) -> gr.Error:
+    """A mistake of the user's, shown in the page; the server logs one line for it, not a
+    traceback (those are for the server's own faults)."""
+    logger.info("refused a request: %s", message)
+    return gr.Error(message, print_exception=False)
+
+
 def readable_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Show the library's errors (bad image, bad parameter, missing weights) in the page."""
     if inspect.isgeneratorfunction(fn):
@@ -111,7 +121,7 @@ def readable_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 yield from fn(*args, **kwargs)
             except stylekit.StylekitError as exc:
-                raise gr.Error(str(exc)) from None
+                raise user_error(str(exc)) from None
         return gen_wrapper
 
     @functools.wraps(fn)
@@ -119,18 +129,18 @@ def readable_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except stylekit.StylekitError as exc:
-            raise gr.Error(str(exc)) from None
+            raise user_error(str(exc)) from None
     return wrapper
 
 
 def upload(path: str | None, what: str) -> tuple[Image.Image, str]:
     """An uploaded file as an RGB image no larger than ``MAX_SIDE``, and a note if shrunk."""
     if path is None:
-        raise gr.Error(f"Please add a {what}.")
+        raise user_error(f"Please add a {what}.")
     try:
         image = stylekit.load_image(path, max_pixels=MAX_UPLOAD_PIXELS, what=what)
     except ImageTooLargeError as exc:  # the library's message names a path and a setting
-        raise gr.Error(                # that mean nothing in the page
+        raise user_error(                # that mean nothing in the page
             f"The {what} is {exc.width}x{exc.height} pixels ({exc.width * exc.height / 1e6:.0f} "
             f"megapixels); this page takes up to {exc.limit / 1e6:.0f} megapixels. Downscale "
             "it and upload it again.") from None
@@ -176,7 +186,9 @@ def widget_value(method: str, spec: ParamSpec) -> Any:
     kind = get_stylizer_class(method).model_kind
     if spec.name == "model" and kind is not None:
         return default if default in kind.names() else None
-    if spec.choices and not spec.is_sequence:
+    if spec.choices and spec.is_sequence:
+        return [] if default is None else [str(v) for v in default]
+    if spec.choices:
         return None if default is None else str(default)
     if spec.name in LAYER_PRESETS:
         presets = LAYER_PRESETS[spec.name]
@@ -202,8 +214,10 @@ def control(method: str, spec: ParamSpec) -> gr.components.Component:
     if spec.choices:
         # As strings: the API advertises the choices as strings, and the config turns "2"
         # back into 2 (numbers here would make Gradio refuse the "2" it advertises).
-        return gr.Dropdown([str(c) for c in spec.choices],
-                           value=None if value is None else str(value), **common)
+        if spec.is_sequence:
+            common["info"] += " Several may be picked; none: the default."
+        return gr.Dropdown([str(c) for c in spec.choices], value=value,
+                           multiselect=spec.is_sequence, **common)
     if spec.base_type is bool:
         return gr.Checkbox(value=value, **common)
     if spec.is_sequence:
@@ -229,10 +243,14 @@ def visible_params(method: str) -> list[ParamSpec]:
 
 def params_from(method: str, values: tuple[Any, ...]) -> dict[str, Any]:
     """Widget values back to config fields (the config coerces and checks them)."""
-    params = {s.name: v for s, v in zip(visible_params(method), values, strict=True)}
-    for name, value in params.items():
-        if isinstance(value, str) and "," in value and name in LAYER_PRESETS:
-            params[name] = tuple(v.strip() for v in value.split(",") if v.strip())
+    specs = visible_params(method)
+    params = {s.name: v for s, v in zip(specs, values, strict=True)}
+    for spec in specs:
+        value = params[spec.name]
+        if isinstance(value, str) and "," in value and spec.name in LAYER_PRESETS:
+            params[spec.name] = tuple(v.strip() for v in value.split(",") if v.strip())
+        elif spec.is_sequence and spec.choices and not value:  # nothing picked: the default
+            params[spec.name] = spec.default
     params.update({k: v for k, v in PROFILE.get(method, {}).items() if k == "save_every"})
     return params
 
@@ -375,7 +393,7 @@ class ImageUpload(gr.Image):
             return super().preprocess(payload)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             name = getattr(payload, "orig_name", None) or "the upload"
-            raise gr.Error(
+            raise user_error(
                 f"{self.label}: {name} is not an image that can be read ({exc.__class__.__name__})."
                 " Upload a PNG, JPEG or WebP picture.") from None
 
@@ -503,7 +521,7 @@ def show_features(image: str | None, layer: str, count: float) -> tuple[Image.Im
 def show_grams(image: str | None, layers: list[str]) -> list[tuple[Image.Image, str]]:
     picture, _ = upload(image, "style image")
     if not layers:
-        raise gr.Error("Pick at least one layer.")
+        raise user_error("Pick at least one layer.")
     return [(visualize.gram_heatmap(picture, layer), visualize.layer_summary(layer))
             for layer in layers]
 
@@ -712,6 +730,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--one-pass-concurrency", type=int, default=CONCURRENCY["one_pass"],
                         help="fast/AdaIN/Learn-map requests at once")
     args = parser.parse_args(argv)
+    # One line per refused request in the server log (the library logs under "stylekit").
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("stylekit").setLevel(logging.INFO)
     set_concurrency(demo, optimise=args.optimise_concurrency,
                     one_pass=args.one_pass_concurrency)
     demo.queue(max_size=args.max_queue, default_concurrency_limit=1)

@@ -222,3 +222,17 @@ def test_a_16_bit_grey_upload_keeps_its_brightness(live_app, client, tmp_path) -
     values = np.asarray(assert_image_file(image).convert("L"), dtype=float)
     # strength 0 gives the photo back: the ramp from about 64 to 191 on 8 bits.
     assert abs(values[:, :8].mean() - 66) < 6 and abs(values[:, -8:].mean() - 189) < 6
+
+
+def test_a_user_mistake_is_one_log_line_not_a_traceback(live_app, client, tmp_path, capfd,
+                                                         caplog) -> None:
+    bogus = tmp_path / "notes.png"
+    bogus.write_text("this is not a picture")
+    with caplog.at_level("INFO", logger="stylekit.app"):
+        with pytest.raises(Exception, match="not an image"):
+            client.predict(handle_file(str(bogus)), "relu3_1", 8, api_name="/features")
+        with pytest.raises(Exception, match="Please add a photo"):
+            client.predict(None, None, "relu3_1", api_name="/whitening")
+    err = capfd.readouterr().err
+    assert "Traceback" not in err, err[-2000:]
+    assert caplog.text.count("refused a request") == 2
