@@ -60,7 +60,7 @@ def feature_stats(features: torch.Tensor, weights: torch.Tensor | None = None
     return mean, cov
 
 
-def matrix_power(cov: torch.Tensor, power: float, floor: float = EIG_FLOOR) -> torch.Tensor:
+def matrix_power(cov: torch.Tensor, power: float, floor: float | None = None) -> torch.Tensor:
     """``cov ** power`` of a symmetric positive semi-definite matrix ``(C, C)``, float64.
 
     Eigenvalues below ``floor`` times the largest are dropped (their directions map to zero),
@@ -71,6 +71,7 @@ def matrix_power(cov: torch.Tensor, power: float, floor: float = EIG_FLOOR) -> t
         [[2.0, 0.0], [0.0, 3.0]]
     """
     values, vectors = torch.linalg.eigh(cov.double())
+    floor = EIG_FLOOR if floor is None else floor
     keep = values > floor * values.max().clamp_min(1e-30)
     scaled = torch.where(keep, values.clamp_min(1e-30) ** power, torch.zeros_like(values))
     return (vectors * scaled) @ vectors.T
