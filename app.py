@@ -272,10 +272,22 @@ def named(fn: Callable[..., Iterator[Any]], names: list[str]) -> Callable[..., I
     return wrapper
 
 
+#: Colours of the loss terms in the plots (also what makes their legends show every term).
+LOSS_COLOURS = {"total": "#222222", "content": "#1f77b4", "style": "#d62728", "tv": "#2ca02c"}
+RACE_COLOURS = {"from noise: total": "#d62728", "from content: total": "#1f77b4"}
+
+
 def loss_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     # Typed columns even when empty: the plot picks its axis kind from the first frame.
     table = pd.DataFrame(rows, columns=["step", "log10 loss", "term"])
     return table.astype({"step": "int64", "log10 loss": "float64", "term": "str"})
+
+
+def loss_plot(rows: list[dict[str, Any]], caption: str) -> gr.LinePlot:
+    """A loss-plot update. The caption changes with every update, which makes the browser
+    rebuild the plot: a plot only updated with new data keeps the colour scale of its first
+    frame, and a term that appears later (the second run of a race) would not be drawn."""
+    return gr.LinePlot(value=loss_table(rows), caption=caption)
 
 
 def loss_rows(step: int, losses: dict[str, float], label: str = "") -> list[dict[str, Any]]:
@@ -302,6 +314,7 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
         params["mask"] = mask
     gallery: list[tuple[Image.Image, str]] = []
     curve: list[dict[str, Any]] = []
+    scales: list[int] = []
     # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
     # yielded, and closes it between two yields, so a stopped run ends within one step.
     yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting"
@@ -317,16 +330,23 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
         if record.image is not None and not record.done:
             gallery.append((record.image, f"step {record.step}"
                             + (f" · loss {total:.3g}" if total else "")))
+        if record.scale and record.scale not in scales:
+            scales.append(record.scale)
+        caption = (f"log10 of each weighted loss term, step {record.step} of "
+                   f"{record.total_steps}" + (
+                       f". Coarse to fine ({', '.join(f'{s} px' for s in scales)}): the loss "
+                       "jumps where the picture grows, since a larger picture has more detail "
+                       "to match; within a size it falls." if len(scales) > 1 else "."))
         if record.done:
             status = (f"{notes}**{method}**: done in {record.elapsed:.2f} s "
                       f"({record.image.width}x{record.image.height})"  # type: ignore[union-attr]
                       + (f", final loss {total:.4g}" if total else ""))
-            yield record.image, gallery, loss_table(curve), status
+            yield record.image, gallery, loss_plot(curve, caption), status
         elif record.image is not None:
-            yield record.image, gallery, loss_table(curve), status
+            yield record.image, gallery, loss_plot(curve, caption), status
         else:  # the plot is redrawn every few steps only: cheaper for the browser
-            yield (gr.skip(), gr.skip(), loss_table(curve) if record.step % 5 == 0 else gr.skip(),
-                   status)
+            yield (gr.skip(), gr.skip(),
+                   loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -454,8 +474,12 @@ def method_tab(method: str) -> None:
             status = gr.Markdown(elem_id=f"{method}-status")
             gallery = gr.Gallery(label="Intermediate iterations", columns=5, height=240,
                                  visible=iterative, elem_id=f"{method}-gallery")
+            # The colours are named up front: a plot that starts empty would otherwise fix its
+            # colour scale (and legend) before the first term arrives.
+            # No fixed height: the legend and the caption below the plot must stay in view.
             curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="Loss curve",
-                                height=300, visible=iterative)
+                                color_map=LOSS_COLOURS, visible=iterative,
+                                elem_id=f"{method}-curve")
     gr.Examples(example_pairs() if cls.needs_style else [[p] for p in example_paths("photo")],
                 [content, style] if cls.needs_style else [content])
     ordered = [widgets[s.name] for s in specs]
@@ -586,7 +610,8 @@ def init_race(content: str | None, style: str | None, progress: gr.Progress = gr
             progress((record.step, record.total_steps), desc=f"init {init}")
             if record.image is not None:
                 cells.append((record.image, f"from {init}, step {record.step}"))
-                yield cells, loss_table(rows)
+                yield cells, loss_plot(rows, f"log10 of the total loss; from {init}: step "
+                                             f"{record.step} of {record.total_steps}")
             else:
                 yield gr.skip(), gr.skip()
 
@@ -651,7 +676,7 @@ def learn_tab() -> None:
         event = go.click(layer_grid, [content, style], grid, api_name="layer_grid",
                          **queue_slot("optimise"))
         gr.Button("Stop", variant="stop").click(None, None, None, cancels=[event])
-    with gr.Tab("Where the optimiser starts"):
+    with gr.Tab("Where the optimiser starts", elem_id="learn-race"):
         gr.Markdown("Gatys optimises the pixels themselves. From noise it must build the "
                     "picture; from the photo it only has to repaint it.")
         with gr.Row():
@@ -660,7 +685,8 @@ def learn_tab() -> None:
         go = gr.Button("Race noise against photo", variant="primary")
         with gr.Row():
             race = gr.Gallery(label="snapshots", columns=4)
-            race_curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="total loss")
+            race_curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="total loss",
+                                     color_map=RACE_COLOURS, elem_id="learn-race-curve")
         gr.Examples(example_pairs(), [content, style])
         event = go.click(init_race, [content, style], [race, race_curve], api_name="init_race",
                          **queue_slot("optimise"))

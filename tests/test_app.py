@@ -29,6 +29,12 @@ def method_args(app: Any, method: str, content: Path | None, style: Path | None,
     return [*images, None, None, *values.values()]
 
 
+def plot_rows(plot: dict[str, Any]) -> list[list[Any]]:
+    """The data rows of a plot output (sent as a component update with its caption)."""
+    value = plot.get("value", plot) if plot.get("__type__") == "update" else plot
+    return value["data"]
+
+
 def assert_image_file(path: str, min_side: int = 16) -> Image.Image:
     image = Image.open(path)
     image.load()
@@ -67,7 +73,7 @@ def test_gatys_streams_intermediate_images_before_the_final_one(live_app, client
     assert max(galleries) >= 3  # snapshots at steps 3, 6, 9 (save_every 3), before step 12
     assert len(updates) >= 4
     assert "done in" in updates[-1][3]
-    curve = updates[-1][2]["data"]
+    curve = plot_rows(updates[-1][2])
     assert {row[2] for row in curve} >= {"total", "content", "style"}  # columns: step, loss, term
 
 
@@ -166,7 +172,7 @@ def test_learn_layer_grid_and_init_race(client, content_path, style_path) -> Non
                                  api_name="/init_race")
     captions = " ".join(item["caption"] for item in race)
     assert "from noise" in captions and "from content" in captions
-    terms = {row[2] for row in curve["data"]}
+    terms = {row[2] for row in plot_rows(curve)}
     assert terms == {"from noise: total", "from content: total"}
 
 

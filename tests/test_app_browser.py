@@ -66,3 +66,36 @@ def test_gatys_streams_into_the_gallery_in_the_ui(page, content_path, style_path
     assert page.locator("#gatys-gallery img").count() >= 2
     page.wait_for_timeout(1500)  # let the loss plot finish drawing
     page.screenshot(path=str(ARTIFACTS / "app-gatys.png"), full_page=True)
+
+
+def test_the_optimiser_race_draws_both_curves_with_a_legend(page, content_path,
+                                                            style_path) -> None:
+    page.get_by_role("tab", name="Learn").click()
+    page.get_by_role("tab", name="Where the optimiser starts").click()
+    panel = page.locator("#learn-race")
+    panel.locator("input[type=file]").nth(0).set_input_files(str(content_path))
+    panel.locator("input[type=file]").nth(1).set_input_files(str(style_path))
+    panel.get_by_role("button", name="Race noise against photo").click()
+    plot = page.locator("#learn-race-curve")
+    try:
+        for term in ("from noise: total", "from content: total"):  # the legend names both
+            sync_api.expect(plot.get_by_text(term)).to_be_visible(timeout=120_000)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "app-learn-race.png"), full_page=True)
+    # Two lines: Vega draws each series as its own path in the plot's marks.
+    page.wait_for_timeout(1500)
+    lines = plot.locator("g.mark-line path")
+    assert lines.count() == 2, lines.count()
+    page.screenshot(path=str(ARTIFACTS / "app-learn-race.png"), full_page=True)
+
+
+def test_the_gatys_loss_plot_names_its_terms(page) -> None:
+    """After the Gatys run above: the legend names every term, and the caption is in view."""
+    page.get_by_role("tab", name="gatys").click()
+    plot = page.locator("#gatys-curve")
+    for term in ("total", "content", "style"):
+        sync_api.expect(plot.get_by_text(term, exact=True)).to_be_visible(timeout=30_000)
+    sync_api.expect(plot.get_by_text(re.compile(r"log10 of each weighted loss term"))
+                    ).to_be_visible()
+    box, legend = plot.bounding_box(), plot.get_by_text("content", exact=True).bounding_box()
+    assert box and legend and legend["y"] + legend["height"] <= box["y"] + box["height"]
