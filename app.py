@@ -330,6 +330,13 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
         if record.image is not None and not record.done:
             gallery.append((record.image, f"step {record.step}"
                             + (f" · loss {total:.3g}" if total else "")))
+        shown = record.image
+        if shown is not None and params.get("size") and max(shown.size) < params["size"]:
+            # The coarse scales' pictures are small: shown at the final size, not as a stamp
+            # in the middle of the box.
+            shown = shown.resize(stylekit.images.shape_for_long_side(
+                shown.height, shown.width, int(params["size"]))[::-1],
+                Image.Resampling.LANCZOS)
         if record.scale and record.scale not in scales:
             scales.append(record.scale)
         caption = (f"log10 of each weighted loss term, step {record.step} of "
@@ -341,12 +348,17 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
             status = (f"{notes}**{method}**: done in {record.elapsed:.2f} s "
                       f"({record.image.width}x{record.image.height})"  # type: ignore[union-attr]
                       + (f", final loss {total:.4g}" if total else ""))
-            yield record.image, gallery, loss_plot(curve, caption), status
+            yield shown, gallery, loss_plot(curve, caption), status
         elif record.image is not None:
-            yield record.image, gallery, loss_plot(curve, caption), status
+            yield shown, gallery, loss_plot(curve, caption), status
         else:  # the plot is redrawn every few steps only: cheaper for the browser
             yield (gr.skip(), gr.skip(),
                    loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
+
+
+def stopped() -> str:
+    """What the status line says once Stop has ended a run."""
+    return "**Stopped.** The run was ended; the last picture above is where it got to."
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -489,8 +501,9 @@ def method_tab(method: str) -> None:
     event = run.click(handler, [content, style, style2, mask, *ordered],
                       [result, gallery, curve, status], api_name=method,
                       **queue_slot("optimise" if iterative else "one_pass"),
-                      show_progress_on=[status])
-    stop.click(None, None, None, cancels=[event])
+                      # Not on the status line, which it would cover.
+                      show_progress_on=[gallery] if iterative else [result])
+    stop.click(stopped, None, status, cancels=[event], queue=False)
 
 
 @readable_errors
@@ -558,7 +571,9 @@ def show_whitening(content: str | None, style: str | None, layer: str
 
 
 #: The Learn tab's side-by-side Gatys runs: small, so a class waits seconds, not minutes.
-LEARN_RUN: dict[str, Any] = {"size": 256, "steps": 150} if ON_GPU else {"size": 128, "steps": 60}
+#: On a CPU the six-cell layer grid must take well under 30 s: 112 px, 20 L-BFGS steps from the
+#: photo (the cells differ clearly by then).
+LEARN_RUN: dict[str, Any] = {"size": 256, "steps": 150} if ON_GPU else {"size": 112, "steps": 20}
 
 
 def small_gatys(**params: Any) -> dict[str, Any]:
@@ -579,16 +594,16 @@ def layer_grid(content: str | None, style: str | None, progress: gr.Progress = g
     photo, painting = _pair(content, style)
     cells: list[tuple[Image.Image, str]] = []
     yield cells
-    combos = [(c, s) for s in STYLE_LAYER_PRESETS for c in CONTENT_LAYER_PRESETS]
+    # Row by row: one content layer per row, one style preset per column (three columns).
+    combos = [(c, s) for c in CONTENT_LAYER_PRESETS for s in STYLE_LAYER_PRESETS]
     for i, (content_set, style_set) in enumerate(combos):
         desc = f"content {content_set}, style {style_set} ({i + 1} of {len(combos)})"
         for record in stylizer("gatys").iterate(photo, painting, **small_gatys(
                 content_layers=(content_set,), style_layers=(style_set,))):
             progress((record.step, record.total_steps), desc=desc)
             if record.done:
-                layers = ", ".join(STYLE_LAYER_PRESETS[style_set])
                 cells.append((record.image,  # type: ignore[arg-type]
-                              f"content {content_set} · style {style_set} ({layers})"))
+                              f"content {content_set} · style {style_set}"))
             yield cells if record.done else gr.skip()
 
 
@@ -666,12 +681,16 @@ def learn_tab() -> None:
     with gr.Tab("Layer choices"):
         gr.Markdown("The same photo and painting with each set of content and style layers. "
                     "Shallow style layers copy colour and fine texture, deep ones larger "
-                    "motifs; a deeper content layer lets the layout move more.")
+                    "motifs; a deeper content layer lets the layout move more. Style sets: "
+                    + "; ".join(f"**{name}** {', '.join(layers)}"
+                                for name, layers in STYLE_LAYER_PRESETS.items()) + ".")
         with gr.Row():
             content = image_input("Photo")
             style = image_input("Style image")
         go = gr.Button("Run the grid", variant="primary")
-        grid = gr.Gallery(label="content layers x style layers", columns=2)
+        grid = gr.Gallery(label="rows: content layer; columns: style layers", columns=3,
+                          height="auto",
+                          object_fit="contain", elem_id="learn-grid")
         gr.Examples(example_pairs(), [content, style])
         event = go.click(layer_grid, [content, style], grid, api_name="layer_grid",
                          **queue_slot("optimise"))

@@ -99,3 +99,23 @@ def test_the_gatys_loss_plot_names_its_terms(page) -> None:
                     ).to_be_visible()
     box, legend = plot.bounding_box(), plot.get_by_text("content", exact=True).bounding_box()
     assert box and legend and legend["y"] + legend["height"] <= box["y"] + box["height"]
+
+
+def test_stop_says_so_and_the_progress_does_not_cover_the_status(page, content_path,
+                                                                 style_path) -> None:
+    page.get_by_role("tab", name="gatys").click()
+    page.locator("#gatys-content input[type=file]").set_input_files(str(content_path))
+    page.locator("#gatys-style input[type=file]").set_input_files(str(style_path))
+    for name, value in (("size", "128"), ("steps", "1000")):
+        box = page.locator(f"#gatys-{name} input[type=number]")
+        box.fill(value)
+        box.press("Enter")
+    page.locator("#gatys-run").click()
+    status = page.locator("#gatys-status")
+    sync_api.expect(status).to_contain_text("step", timeout=60_000)
+    # The progress text is drawn on the gallery, the status line stays readable.
+    sync_api.expect(page.locator("#gatys-gallery").get_by_text(re.compile(r"step \d+"))
+                    .first).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Stop").first.click()
+    sync_api.expect(status).to_contain_text("Stopped.", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "app-gatys-stopped.png"), full_page=True)
