@@ -32,6 +32,7 @@ from ..nets.adain import ENCODER_LAYER, Decoder
 from ..nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS
 from ..registry import register_stylizer
 from .wct import BLEND_CHOICES, CascadeStylizer
+from .wct import DEFAULT_LEVELS as WCT_LEVELS
 
 #: Shipped decoders (weights/adain/<name>/model.safetensors) and the sha256 of each file.
 SHIPPED_DECODERS: dict[str, str | None] = {
@@ -39,7 +40,7 @@ SHIPPED_DECODERS: dict[str, str | None] = {
 }
 
 #: The levels of the ``default`` model, coarse to fine.
-DEFAULT_LEVELS = ("relu5_1", "relu4_1", "relu3_1", "relu2_1", "relu1_1")
+DEFAULT_LEVELS = WCT_LEVELS
 
 
 def _reconstruction_source() -> str:

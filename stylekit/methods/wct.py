@@ -49,8 +49,8 @@ from ..transforms import ContentMap, StyleStats, blend_style_stats, content_map,
 from ..vgg import LAYER_STRIDES, VGG19Features
 from .fast import finish
 
-#: Coarse to fine, as the paper runs them.
-DEFAULT_LEVELS = ("relu5_1", "relu4_1", "relu3_1", "relu2_1", "relu1_1")
+#: Coarse to fine, as the paper runs them (the levels whose decoders ship so far).
+DEFAULT_LEVELS = ("relu3_1", "relu2_1", "relu1_1")
 #: The levels ``deep_scale`` applies to.
 DEEP_LEVELS = ("relu4_1", "relu5_1")
 BLEND_CHOICES = ("photo", "picture")
@@ -220,8 +220,10 @@ class CascadeStylizer(Stylizer[Any]):
         mask = load_mask(cfg.mask, photo.size, device) if cfg.mask else None
 
         image = x
-        with torch.inference_mode():
-            for index, level in enumerate(levels):
+        for index, level in enumerate(levels):
+            # Grad mode is per thread: a generator must not yield inside the block, or the
+            # thread that runs it (a server's worker) would be left without gradients.
+            with torch.inference_mode():
                 level_stats = [s[level] for s in stats]
                 if level in deep:
                     small = self._level(
@@ -237,9 +239,10 @@ class CascadeStylizer(Stylizer[Any]):
                 if done:
                     image = finish(image, x, "luminance" if cfg.preserve_color == "luminance"
                                    else "none", 1.0)
-                yield Progress(step=index + 1, total_steps=len(levels), image=to_pil(image),
-                               elapsed=time.perf_counter() - start, scale=max(photo.size),
-                               eta=None if not done else 0.0, done=done)
+                picture = to_pil(image)
+            yield Progress(step=index + 1, total_steps=len(levels), image=picture,
+                           elapsed=time.perf_counter() - start, scale=max(photo.size),
+                           eta=None if not done else 0.0, done=done)
 
     def _level(self, image: torch.Tensor, level: str, stats: list[StyleStats],
                weights: list[float], mask: torch.Tensor | None, photo: torch.Tensor,
@@ -296,7 +299,7 @@ class CascadeStylizer(Stylizer[Any]):
 class WCTStylizer(CascadeStylizer):
     """Any style image, whitening and colouring at each level, coarse to fine."""
 
-    description = "Li et al. 2017: WCT (any style image, whitening and colouring, 5 levels)"
+    description = "Li et al. 2017: WCT (any style image, whitening and colouring per level)"
     config_class = WCTConfig
     transform = "wct"
 

@@ -174,7 +174,11 @@ class ReconstructionDecoder(nn.Module):
 
 
 #: Shipped decoders (``weights/decoders/<layer>/model.safetensors``) and the sha256 of each.
-SHIPPED_DECODERS: dict[str, str | None] = {}
+SHIPPED_DECODERS: dict[str, str | None] = {
+    "relu1_1": "263f0acf1a38152bbc32c31dcc41119dfa8b5ba5eddb8505dc880b1b5c882aff",
+    "relu2_1": "4ff5796618836a666c84ed48d0742090ac5b318cc2216a46e688e6324b50ea1a",
+    "relu3_1": "ba015de38ac37c93dc09cbf47606c4e2dc4dd192325e1b2fa6d97fdf6313952a",
+}
 
 #: The model files of this family: a shipped layer name or a ``model.safetensors`` path.
 RECONSTRUCTION_DECODERS = ModelKind(prefix="decoders", architecture=ARCHITECTURE,

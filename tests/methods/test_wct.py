@@ -20,7 +20,7 @@ from stylekit import (
     to_tensor,
 )
 from stylekit.color import rgb_to_yiq
-from stylekit.methods.wct import DEFAULT_LEVELS
+from stylekit.nets.reconstruction import LEVELS
 
 #: Two levels keep these tests quick; the full cascade runs in the first test.
 SMALL = dict(size=96, style_size=96, device="cpu", levels=("relu4_1", "relu2_1"))
@@ -37,7 +37,7 @@ def pixels(image: Image.Image) -> np.ndarray:
 
 def test_output_size_levels_and_style_cache(stylizer, content_path, style_path,
                                             second_style_path) -> None:
-    records = list(stylizer.iterate(content_path, style_path, levels=DEFAULT_LEVELS))
+    records = list(stylizer.iterate(content_path, style_path, levels=LEVELS[::-1]))
     assert [r.step for r in records] == [1, 2, 3, 4, 5]  # one record per level, coarse to fine
     assert records[-1].done and records[-1].image.size == (96, 64)
     stylizer.stylize(load_image(content_path).rotate(90, expand=True), style_path)
@@ -157,3 +157,13 @@ def test_bad_settings_and_files(stylizer, content_path, style_path, tmp_path) ->
         stylizer.stylize(content_path, style_path, levels=("relu3_1", "relu3_1"))
     with pytest.raises(WeightsError, match="does not exist"):
         stylizer.stylize(content_path, style_path, decoders=str(tmp_path))
+
+
+def test_a_paused_run_leaves_the_thread_with_gradients(stylizer, content_path, style_path):
+    """A server runs a generator a step at a time, other requests in between on the same
+    thread: between two records, gradients must be on as usual."""
+    run = stylizer.iterate(content_path, style_path)
+    next(run)
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+    for _ in run:
+        assert torch.is_grad_enabled()
