@@ -91,7 +91,8 @@ def set_concurrency(blocks: gr.Blocks, **limits: int) -> None:
 
 #: Runs in progress per tab; a cancelled run leaves at once (tests watch this).
 ACTIVE: Counter[str] = Counter()
-_ACTIVE_LOCK = threading.Lock()
+ENDED: Counter[str] = Counter()  # runs of each tab that have ended, for Stop to wait on
+_ACTIVE_LOCK = threading.Condition()
 
 
 def on_zero_gpu(duration: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -169,6 +170,8 @@ def track(tab: str) -> Callable[[Callable[..., Iterator[Any]]], Callable[..., It
             finally:  # also on Stop: Gradio closes the generator, which lands here
                 with _ACTIVE_LOCK:
                     ACTIVE[tab] -= 1
+                    ENDED[tab] += 1
+                    _ACTIVE_LOCK.notify_all()
         return wrapper
     return decorate
 
@@ -356,8 +359,16 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
                    loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
 
 
-def stopped() -> str:
-    """What the status line says once Stop has ended a run."""
+def stopped(tab: str, wait: float = 5.0) -> str:
+    """What the status line says once Stop has ended a run of ``tab``.
+
+    Stop cancels the run and calls this at the same moment; answering only once a run of the
+    tab has ended means the run's last status update cannot arrive after (and over) this one.
+    """
+    with _ACTIVE_LOCK:
+        if ACTIVE[tab]:
+            ended = ENDED[tab]
+            _ACTIVE_LOCK.wait_for(lambda: ENDED[tab] > ended or not ACTIVE[tab], timeout=wait)
     return "**Stopped.** The run was ended; the last picture above is where it got to."
 
 
@@ -503,7 +514,8 @@ def method_tab(method: str) -> None:
                       **queue_slot("optimise" if iterative else "one_pass"),
                       # Not on the status line, which it would cover.
                       show_progress_on=[gallery] if iterative else [result])
-    stop.click(stopped, None, status, cancels=[event], queue=False)
+    stop.click(functools.partial(stopped, method), None, status, cancels=[event],
+               queue=False)
 
 
 @readable_errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -242,3 +243,30 @@ def test_a_user_mistake_is_one_log_line_not_a_traceback(live_app, client, tmp_pa
     err = capfd.readouterr().err
     assert "Traceback" not in err, err[-2000:]
     assert caplog.text.count("refused a request") == 2
+
+
+def test_stop_answers_only_once_the_run_has_ended(live_app) -> None:
+    """The status "Stopped." must not race the run's last update (seen in CI: it lost)."""
+    app = live_app[0]
+    ended: list[float] = []
+
+    @app.track("stop-test")
+    def run() -> Any:
+        try:
+            while True:
+                yield "step"
+                time.sleep(0.05)
+        finally:
+            ended.append(time.monotonic())
+
+    steps = run()
+    next(steps)
+    threading.Timer(0.3, steps.close).start()
+    assert "Stopped" in app.stopped("stop-test")
+    answered = time.monotonic()
+    assert ended and ended[0] <= answered
+    assert app.ACTIVE["stop-test"] == 0
+    # With no run in progress, Stop answers at once.
+    start = time.monotonic()
+    app.stopped("stop-test")
+    assert time.monotonic() - start < 0.1
