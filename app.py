@@ -114,6 +114,42 @@ def user_error(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
+def checked(preprocess: Callable[[Any], Any], label: str | None, payload: Any) -> Any:
+    """Gradio's own checks of a sent value (out of a slider's range, not one of the choices)
+    are user mistakes: the message names the field, the log gets one line, not a traceback."""
+    try:
+        return preprocess(payload)
+    except gr.Error as error:
+        raise user_error(f"{label}: {error.message}") from None
+
+
+class Slider(gr.Slider):
+    """``gr.Slider`` whose refusals are :func:`checked`."""
+
+    is_template = True  # same widget in the browser
+
+    def preprocess(self, payload: Any) -> Any:
+        return checked(super().preprocess, self.label, payload)
+
+
+class Number(gr.Number):
+    """``gr.Number`` whose refusals are :func:`checked`."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        return checked(super().preprocess, self.label, payload)
+
+
+class Dropdown(gr.Dropdown):
+    """``gr.Dropdown`` whose refusals are :func:`checked`."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        return checked(super().preprocess, self.label, payload)
+
+
 def readable_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Show the library's errors (bad image, bad parameter, missing weights) in the page."""
     if inspect.isgeneratorfunction(fn):
@@ -209,17 +245,17 @@ def control(method: str, spec: ParamSpec) -> gr.components.Component:
     common: dict[str, Any] = {"label": spec.name.replace("_", " "), "info": spec.help,
                               "elem_id": f"{method}-{spec.name}"}
     if spec.name == "model" and kind is not None:
-        return gr.Dropdown(kind.names(), value=value, **common)
+        return Dropdown(kind.names(), value=value, **common)
     if spec.name in LAYER_PRESETS:
         common["info"] += " Or type layer names, comma-separated."
-        return gr.Dropdown(list(LAYER_PRESETS[spec.name]), value=value, allow_custom_value=True,
+        return Dropdown(list(LAYER_PRESETS[spec.name]), value=value, allow_custom_value=True,
                            **common)
     if spec.choices:
         # As strings: the API advertises the choices as strings, and the config turns "2"
         # back into 2 (numbers here would make Gradio refuse the "2" it advertises).
         if spec.is_sequence:
             common["info"] += " Several may be picked; none: the default."
-        return gr.Dropdown([str(c) for c in spec.choices], value=value,
+        return Dropdown([str(c) for c in spec.choices], value=value,
                            multiselect=spec.is_sequence, **common)
     if spec.base_type is bool:
         return gr.Checkbox(value=value, **common)
@@ -230,8 +266,8 @@ def control(method: str, spec: ParamSpec) -> gr.components.Component:
         low, high, step = SLIDER_SPANS.get(spec.name, (spec.min, spec.max, None))
         if low is not None and high is not None and value is not None:
             step = step or (1 if spec.base_type is int else 0.01)
-            return gr.Slider(low, high, value=value, step=step, **common)
-        return gr.Number(value, precision=0 if spec.base_type is int else None, **common)
+            return Slider(low, high, value=value, step=step, **common)
+        return Number(value, precision=0 if spec.base_type is int else None, **common)
     return gr.Textbox(value or "", **common)
 
 
@@ -650,8 +686,8 @@ def learn_tab() -> None:
         with gr.Row():
             with gr.Column():
                 image = image_input("Image")
-                layer = gr.Dropdown(list(LAYER_NAMES), value="relu2_1", label="VGG-19 layer")
-                count = gr.Slider(4, 64, value=16, step=4, label="channels shown (most active)")
+                layer = Dropdown(list(LAYER_NAMES), value="relu2_1", label="VGG-19 layer")
+                count = Slider(4, 64, value=16, step=4, label="channels shown (most active)")
                 go = gr.Button("Show feature maps", variant="primary")
             with gr.Column():
                 maps = gr.Image(label="Feature maps", type="pil", interactive=False)
@@ -683,7 +719,7 @@ def learn_tab() -> None:
             with gr.Column():
                 content = image_input("Photo")
                 style = image_input("Style image")
-                wct_layer = gr.Dropdown(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
+                wct_layer = Dropdown(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
                                         value="relu3_1", label="VGG-19 layer")
                 go = gr.Button("Whiten and colour", variant="primary")
             whitening = gr.Gallery(label="photo, whitened, coloured, painting", columns=4)
@@ -739,7 +775,7 @@ def compare_tab() -> None:
                 spec = next(s for s in visible_params(method) if s.name == "model")
                 names = get_stylizer_class(method).model_kind.names()  # type: ignore[union-attr]
                 value = widget_value(method, spec) or (names[0] if names else None)
-                models.append(gr.Dropdown(names, value=value, label=f"{method} model"))
+                models.append(Dropdown(names, value=value, label=f"{method} model"))
             go = gr.Button("Compare", variant="primary")
         with gr.Column():
             out = gr.Gallery(label="Results", columns=3, height=420)

@@ -232,7 +232,7 @@ def test_a_16_bit_grey_upload_keeps_its_brightness(live_app, client, tmp_path) -
 
 
 def test_a_user_mistake_is_one_log_line_not_a_traceback(live_app, client, tmp_path, capfd,
-                                                         caplog) -> None:
+                                                         caplog, content_path) -> None:
     bogus = tmp_path / "notes.png"
     bogus.write_text("this is not a picture")
     with caplog.at_level("INFO", logger="stylekit.app"):
@@ -240,9 +240,14 @@ def test_a_user_mistake_is_one_log_line_not_a_traceback(live_app, client, tmp_pa
             client.predict(handle_file(str(bogus)), "relu3_1", 8, api_name="/features")
         with pytest.raises(Exception, match="Please add a photo"):
             client.predict(None, None, "relu3_1", api_name="/whitening")
+        # Gradio's own checks of a sent value, with the field named.
+        with pytest.raises(Exception, match="channels shown.*greater than maximum"):
+            client.predict(handle_file(str(content_path)), "relu3_1", 999, api_name="/features")
+        with pytest.raises(Exception, match="VGG-19 layer.*relu9_9"):
+            client.predict(handle_file(str(content_path)), "relu9_9", 8, api_name="/features")
     err = capfd.readouterr().err
     assert "Traceback" not in err, err[-2000:]
-    assert caplog.text.count("refused a request") == 2
+    assert caplog.text.count("refused a request") == 4
 
 
 def test_stop_answers_only_once_the_run_has_ended(live_app) -> None:
