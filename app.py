@@ -114,7 +114,7 @@ def user_error(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
-def checked(preprocess: Callable[[Any], Any], label: str | None, payload: Any) -> Any:
+def checked(preprocess: Callable[[Any], Any], label: object, payload: Any) -> Any:
     """Gradio's own checks of a sent value (out of a slider's range, not one of the choices)
     are user mistakes: the message names the field, the log gets one line, not a traceback."""
     try:
