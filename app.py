@@ -33,6 +33,7 @@ from stylekit import examples, visualize
 from stylekit.config import ParamSpec, describe
 from stylekit.errors import ImageTooLargeError
 from stylekit.methods.gatys import CONTENT_LAYER_PRESETS, STYLE_LAYER_PRESETS
+from stylekit.nets.reconstruction import SHIPPED_DECODERS
 from stylekit.vgg import LAYER_NAMES
 
 logger = logging.getLogger("stylekit.app")
@@ -719,8 +720,9 @@ def learn_tab() -> None:
             with gr.Column():
                 content = image_input("Photo")
                 style = image_input("Style image")
-                wct_layer = Dropdown(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"],
-                                        value="relu3_1", label="VGG-19 layer")
+                # The layers with a shipped decoder to paint the features back.
+                wct_layer = Dropdown(sorted(SHIPPED_DECODERS), value="relu3_1",
+                                     label="VGG-19 layer")
                 go = gr.Button("Whiten and colour", variant="primary")
             whitening = gr.Gallery(label="photo, whitened, coloured, painting", columns=4)
         gr.Examples(example_pairs(), [content, style])

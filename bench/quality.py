@@ -21,7 +21,7 @@ Outputs and a contact sheet per painting (photo | each method) go to ``--out`` t
 at. ``--write-cards`` records the figures in the shipped models' ``config.json`` and rewrites
 their model cards (each fast network gets its painting's, the decoders every painting's).
 
-Usage: python bench/quality.py [--methods adain wct fast] [--styles starry_night ...]
+Usage: python bench/quality.py [--methods adain wct fast adain:trained] [--styles ...]
        [--photos 24] [--size 512] [--reconstruction] [--write-cards]
 """
 
@@ -77,6 +77,13 @@ def run(method: str, stylizers: dict[str, Any], style: str, painting: Image.Imag
     return out, time.perf_counter() - start
 
 
+def make_stylizer(label: str, overrides: dict[str, dict[str, str]]) -> Any:
+    """A method by name, or ``METHOD:MODEL`` for one of its other models (``adain:trained``)."""
+    method, _, model = label.partition(":")
+    params = {**overrides.get(label, {}), **({"model": model} if model else {})}
+    return stylekit.create_stylizer(method, **params)
+
+
 def mean_scores(rows: list[dict[str, Any]], method: str) -> dict[str, float] | None:
     scored = [r[method] for r in rows if method in r]
     if not scored:
@@ -113,8 +120,7 @@ def main() -> int:
         key, _, value = item.partition("=")
         method, _, name = key.partition(".")
         overrides.setdefault(method, {})[name] = value
-    stylizers: dict[str, Any] = {m: stylekit.create_stylizer(m, **overrides.get(m, {}))
-                                 for m in args.methods}
+    stylizers: dict[str, Any] = {m: make_stylizer(m, overrides) for m in args.methods}
     for m in args.methods:
         if "size" in {s.name for s in stylekit.describe(type(stylizers[m]).config_class)}:
             stylizers[m].config = stylizers[m].config.replace(size=args.size)
@@ -220,7 +226,7 @@ def write_cards(report: dict[str, Any]) -> None:
                for style, entry in report.items()}
     targets = [(SHIPPED_WEIGHTS_DIR / "fast" / style, {style: entry}, write_fast_card)
                for style, entry in summary.items()]
-    targets.append((SHIPPED_WEIGHTS_DIR / "adain" / "default", summary, write_adain_card))
+    targets.append((SHIPPED_WEIGHTS_DIR / "adain" / "trained", summary, write_adain_card))
     for folder, quality, write in targets:
         config_path = folder / "config.json"
         if not config_path.is_file():

@@ -2,8 +2,11 @@
 
 >>> import stylekit
 >>> stylekit.list_stylizers()
-['gatys']
->>> image = stylekit.create_stylizer("gatys", size=256).stylize("photo.jpg", "painting.jpg")
+['adain', 'fast', 'gatys', 'wct']
+>>> from stylekit.examples import example_path
+>>> wct = stylekit.create_stylizer("wct", size=128)
+>>> wct.stylize(example_path("chelsea"), example_path("starry_night")).size
+(128, 85)
 """
 
 from . import methods  # noqa: F401  (registers the methods)

@@ -79,11 +79,12 @@ class AdaINConfig(MethodConfig):
     """Parameters of the AdaIN method."""
 
     model: str = param(
-        "trained", "Decoder: 'trained' (one relu4_1 decoder trained with the paper's style "
-        "loss), 'default' (the shipped reconstruction decoders, coarse to fine), a "
-        "model.safetensors path, or a folder of <layer>/model.safetensors.")
+        "default", "Decoder: 'default' (the shipped reconstruction decoders, at relu4_1 then "
+        "relu3_1; chosen over 'trained' by bench/quality.py), 'trained' (one relu4_1 decoder "
+        "trained with the paper's style loss), a model.safetensors path, or a folder of "
+        "<layer>/model.safetensors.")
     levels: tuple[str, ...] | None = param(
-        None, "Layers transformed, coarse to fine (default: the model's own; relu4_1 alone is "
+        None, "Layers transformed, in this order (default: the model's own; relu4_1 alone is "
         "the paper's form).", choices=LEVELS)
     alpha: float = param(
         1.0, "Content-style trade-off: 1 is full style, 0 reconstructs the photo.",

@@ -49,8 +49,11 @@ from ..transforms import ContentMap, StyleStats, blend_style_stats, content_map,
 from ..vgg import LAYER_STRIDES, VGG19Features
 from .fast import finish
 
-#: Coarse to fine, as the paper runs them (the levels whose decoders ship so far).
-DEFAULT_LEVELS = ("relu3_1", "relu2_1", "relu1_1")
+#: Coarse to fine, as the paper runs them. Chosen by measurement (bench/quality.py): adding
+#: relu2_1 and relu1_1 after these drives the deepest statistics (relu5_1) away from the
+#: painting's and costs more; relu5_1 first needs a better relu5_1 decoder than a CPU has
+#: trained so far (see the README's "Arbitrary style").
+DEFAULT_LEVELS = ("relu4_1", "relu3_1")
 #: The levels ``deep_scale`` applies to.
 DEEP_LEVELS = ("relu4_1", "relu5_1")
 BLEND_CHOICES = ("photo", "picture")
@@ -64,8 +67,8 @@ class WCTConfig(MethodConfig):
         1.0, "Content-style trade-off at every level: 1 is full style, 0 reconstructs the "
         "photo.", min=0.0, max=1.0)
     levels: tuple[str, ...] = param(
-        DEFAULT_LEVELS, "VGG-19 layers transformed, coarse to fine, each decoded and encoded "
-        "again (the paper's: relu5_1..relu1_1).", choices=LEVELS)
+        DEFAULT_LEVELS, "VGG-19 layers transformed in this order, each decoded and encoded "
+        "again (the paper's: relu5_1..relu1_1, coarse to fine).", choices=LEVELS)
     blend_with: str = param(
         "photo", "What alpha mixes the transformed features with at each level: the photo's "
         "own features ('photo': alpha 0 gives the photo back) or the picture's so far "

@@ -177,7 +177,8 @@ class ReconstructionDecoder(nn.Module):
 SHIPPED_DECODERS: dict[str, str | None] = {
     "relu1_1": "263f0acf1a38152bbc32c31dcc41119dfa8b5ba5eddb8505dc880b1b5c882aff",
     "relu2_1": "4ff5796618836a666c84ed48d0742090ac5b318cc2216a46e688e6324b50ea1a",
-    "relu3_1": "ba015de38ac37c93dc09cbf47606c4e2dc4dd192325e1b2fa6d97fdf6313952a",
+    "relu3_1": "0e199f791ff7ae0447873c565e5d823b4127c33f59964a414feec9f5abe8436f",
+    "relu4_1": "ec1c93197db201d024e80ea83f33e60274222f5019eda8d58cecad167ad87633",
 }
 
 #: The model files of this family: a shipped layer name or a ``model.safetensors`` path.

