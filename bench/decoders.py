@@ -28,7 +28,12 @@ from metrics import Metric
 import stylekit
 from stylekit.images import load_image, resize_long_side, to_pil, to_tensor
 from stylekit.nets.adain import pad_to_multiple
-from stylekit.nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS, ReconstructionDecoder
+from stylekit.nets.reconstruction import (
+    LEVELS,
+    RECONSTRUCTION_DECODERS,
+    SHIPPED_DECODERS,
+    ReconstructionDecoder,
+)
 from stylekit.vgg import VGG19Features
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +46,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("decoders", nargs="*", default=list(LEVELS),
+    parser.add_argument("decoders", nargs="*", default=sorted(SHIPPED_DECODERS),
                         help="shipped layer names or model paths (default: every shipped one)")
     parser.add_argument("--photo-dir", type=Path, default=SHARED / "eval" / "kodak")
     parser.add_argument("--photos", type=int, default=24)

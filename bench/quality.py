@@ -224,7 +224,7 @@ def write_cards(report: dict[str, Any]) -> None:
 
     summary = {style: {k: v for k, v in entry.items() if k != "per_photo"}
                for style, entry in report.items()}
-    targets = [(SHIPPED_WEIGHTS_DIR / "fast" / style, {style: entry}, write_fast_card)
+    targets = [(SHIPPED_WEIGHTS_DIR / "fast" / style, entry, write_fast_card)
                for style, entry in summary.items()]
     targets.append((SHIPPED_WEIGHTS_DIR / "adain" / "trained", summary, write_adain_card))
     for folder, quality, write in targets:

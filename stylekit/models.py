@@ -44,6 +44,8 @@ class ModelKind:
     #: where it would be loaded from (as :meth:`source` does).
     virtual: dict[str, Callable[[], str]] = field(default_factory=dict, hash=False,
                                                   compare=False)
+    #: The ``stylekit train`` command that makes files of this kind (default: ``prefix``).
+    trainer: str = ""
 
     def register_shipped(self, shipped: dict[str, str | None]) -> None:
         """Add ``{name: sha256}`` of files in ``weights/<prefix>/<name>/`` to the table."""
@@ -80,9 +82,10 @@ class ModelKind:
                 raise WeightsError(f"{self.what} file {file} does not exist; check the path")
             return file
         if f"{self.prefix}/{model}" not in WEIGHTS:
+            command = f"stylekit train {self.trainer or self.prefix}"
             raise ConfigError(
                 f"unknown {self.what} {model!r}; available: {', '.join(self.names()) or 'none'}"
-                f" (or the path of a model.safetensors from `stylekit train {self.prefix}`)"
+                f" (or the path of a model.safetensors from `{command}`)"
             )
         return resolve_weights(WEIGHTS[f"{self.prefix}/{model}"])
 

@@ -183,5 +183,6 @@ SHIPPED_DECODERS: dict[str, str | None] = {
 
 #: The model files of this family: a shipped layer name or a ``model.safetensors`` path.
 RECONSTRUCTION_DECODERS = ModelKind(prefix="decoders", architecture=ARCHITECTURE,
-                     what="reconstruction decoder", build=ReconstructionDecoder.from_metadata)
+                                    what="reconstruction decoder", trainer="decoder",
+                                    build=ReconstructionDecoder.from_metadata)
 RECONSTRUCTION_DECODERS.register_shipped(SHIPPED_DECODERS)

