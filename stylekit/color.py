@@ -88,3 +88,32 @@ def match_color_histogram(style: torch.Tensor, content: torch.Tensor) -> torch.T
     transform = _sqrtm(torch.cov(c)) @ _sqrtm(torch.cov(s), inverse=True)
     out = transform @ (s - mu_s) + mu_c
     return out.reshape(style.shape).to(style.device, style.dtype)
+
+
+def finish(result: torch.Tensor, photo: torch.Tensor, preserve_color: str = "none",
+           strength: float = 1.0) -> torch.Tensor:
+    """The one-pass methods' last step: colour preservation, then ``strength``.
+
+    Args:
+        result: ``(B, 3, H, W)`` stylized RGB in 0..1.
+        photo: ``(B, 3, H, W)`` the photo it was made from, RGB in 0..1.
+        preserve_color: ``none``, ``luminance`` (the result's luminance on the photo's
+            colours, Gatys et al. 2016) or ``histogram`` (the result's colours moved to the
+            photo's mean and covariance).
+        strength: 1 keeps the result, 0 gives the photo back; in between, a pixel blend.
+
+    Returns:
+        ``(B, 3, H, W)`` RGB in 0..1.
+
+    Example:
+        >>> result, photo = torch.ones(1, 3, 2, 2), torch.zeros(1, 3, 2, 2)
+        >>> finish(result, photo, strength=0.25).unique().tolist()
+        [0.25]
+    """
+    if preserve_color == "luminance":
+        result = recombine_luminance(result, photo).clamp(0, 1)
+    elif preserve_color == "histogram":
+        result = match_color_histogram(result, photo).clamp(0, 1)
+    if strength < 1.0:
+        result = strength * result + (1.0 - strength) * photo
+    return result

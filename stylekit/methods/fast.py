@@ -147,7 +147,7 @@ class FastStylizer(Stylizer[FastConfig]):
         x = to_tensor(image, device)
         with torch.inference_mode():
             y = stylize_tensor(net, x, cfg.max_tile_pixels, cfg.tile_overlap, whole).clamp(0, 1)
-            y = finish(y, x, cfg.preserve_color, cfg.strength)
+            y = color.finish(y, x, cfg.preserve_color, cfg.strength)
         yield Progress(step=1, total_steps=1, image=to_pil(y), elapsed=time.perf_counter() - start,
                        scale=max(image.size), eta=0.0, done=True)
 
@@ -168,14 +168,3 @@ def stylize_tensor(
         return (whole or net)(x)
     with frozen_statistics(net, reference_crops(x, max_pixels)):
         return run_tiled(net, x, max_pixels, overlap)
-
-
-def finish(y: torch.Tensor, x: torch.Tensor, preserve_color: str, strength: float) -> torch.Tensor:
-    """Colour preservation and strength, shared by the one-pass methods."""
-    if preserve_color == "luminance":
-        y = color.recombine_luminance(y, x).clamp(0, 1)
-    elif preserve_color == "histogram":
-        y = color.match_color_histogram(y, x).clamp(0, 1)
-    if strength < 1.0:
-        y = strength * y + (1.0 - strength) * x
-    return y

@@ -47,7 +47,6 @@ from ..registry import register_stylizer
 from ..tiling import reference_crops, run_tiled
 from ..transforms import ContentMap, StyleStats, blend_style_stats, content_map, style_stats
 from ..vgg import LAYER_STRIDES, VGG19Features
-from .fast import finish
 
 #: Coarse to fine, as the paper runs them. Chosen by measurement (bench/quality.py): adding
 #: relu2_1 and relu1_1 after these drives the deepest statistics (relu5_1) away from the
@@ -240,7 +239,7 @@ class CascadeStylizer(Stylizer[Any]):
                 image = image.clamp(0, 1)
                 done = index == len(levels) - 1
                 if done:
-                    image = finish(image, x, "luminance" if cfg.preserve_color == "luminance"
+                    image = color.finish(image, x, "luminance" if cfg.preserve_color == "luminance"
                                    else "none", 1.0)
                 picture = to_pil(image)
             yield Progress(step=index + 1, total_steps=len(levels), image=picture,
