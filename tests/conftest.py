@@ -52,14 +52,13 @@ def tiny_fast_model(tmp_path_factory) -> Path:
     """A randomly initialised, very small fast-style network saved as a stylekit model file."""
     import torch
 
-    from stylekit.methods.fast import model_metadata
     from stylekit.nets.transformer import TransformerNet
     from stylekit.training.common import export_safetensors
 
     torch.manual_seed(0)
     net = TransformerNet(width=4, blocks=1)
     path = tmp_path_factory.mktemp("fast") / "model.safetensors"
-    export_safetensors(net.state_dict(), path, model_metadata(net, style="random"))
+    export_safetensors(net.state_dict(), path, {**net.spec.to_metadata(), "style": "random"})
     return path
 
 
@@ -68,14 +67,13 @@ def tiny_decoder(tmp_path_factory) -> Path:
     """A randomly initialised, narrow AdaIN decoder saved as a stylekit model file."""
     import torch
 
-    from stylekit.methods.adain import decoder_metadata
     from stylekit.nets.adain import Decoder
     from stylekit.training.common import export_safetensors
 
     torch.manual_seed(0)
     decoder = Decoder((8, 8, 8))
     path = tmp_path_factory.mktemp("adain") / "model.safetensors"
-    export_safetensors(decoder.state_dict(), path, decoder_metadata(decoder))
+    export_safetensors(decoder.state_dict(), path, decoder.spec.to_metadata())
     return path
 
 

@@ -27,17 +27,16 @@ from torch import nn
 from .. import color
 from ..config import MethodConfig, param
 from ..errors import ConfigError
-from ..models import ModelKind
-from ..nets.adain import ENCODER_LAYER, Decoder
+from ..nets.adain import (  # noqa: F401  (SHIPPED_DECODERS: part of this module's API)
+    DECODERS,
+    ENCODER_LAYER,
+    SHIPPED_DECODERS,
+    Decoder,
+)
 from ..nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS
 from ..registry import register_stylizer
 from .wct import BLEND_CHOICES, CascadeStylizer
 from .wct import DEFAULT_LEVELS as WCT_LEVELS
-
-#: Shipped decoders (weights/adain/<name>/model.safetensors) and the sha256 of each file.
-SHIPPED_DECODERS: dict[str, str | None] = {
-    "trained": "32aad9b6524805dfd8897b11c6e46e3afb2d650c11e7dcc7a00a33ca9e45d9e0",
-}
 
 #: The levels of the ``default`` model, coarse to fine.
 DEFAULT_LEVELS = WCT_LEVELS
@@ -55,23 +54,12 @@ def _reconstruction_source() -> str:
     return "; ".join(sources)
 
 
-DECODERS = ModelKind(
-    prefix="adain", architecture="adain-decoder", what="AdaIN decoder",
-    build=lambda meta: Decoder(tuple(int(w) for w in meta["widths"].split(","))),  # type: ignore[arg-type]
-    virtual={"default": _reconstruction_source},
-)
-DECODERS.register_shipped(SHIPPED_DECODERS)
+DECODERS.virtual["default"] = _reconstruction_source
 
 
 def load_decoder(model: str) -> Decoder:
     """A :class:`Decoder` with the weights of ``model`` (widths from the file's metadata)."""
     return DECODERS.load(model)  # type: ignore[return-value]
-
-
-def decoder_metadata(decoder: Decoder, **extra: str) -> dict[str, str]:
-    """The safetensors metadata :func:`load_decoder` needs, plus ``extra``."""
-    return {"architecture": "adain-decoder",
-            "widths": ",".join(str(w) for w in decoder.spec.widths), **extra}
 
 
 @dataclass(frozen=True)

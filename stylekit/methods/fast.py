@@ -7,7 +7,6 @@ is in :mod:`stylekit.nets.transformer`, its training in :mod:`stylekit.training.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,24 +27,14 @@ from ..images import (
     to_pil,
     to_tensor,
 )
-from ..models import ModelKind
-from ..nets.transformer import TransformerNet, frozen_statistics
+from ..nets.transformer import (  # noqa: F401  (SHIPPED_MODELS: part of this module's API)
+    FAST_MODELS,
+    SHIPPED_MODELS,
+    TransformerNet,
+    frozen_statistics,
+)
 from ..registry import register_stylizer
 from ..tiling import reference_crops, run_tiled
-
-#: The styles trained for this project (weights/fast/<name>/), with the sha256 of each file.
-SHIPPED_MODELS: dict[str, str | None] = {
-    "starry_night": "e09e9a53f773b46d3259d52a4c21a5400d7b3d38f439eda5bc84694b4ea86ad8",
-    "great_wave": "97fd2c7a68d4e5d385ea99c02f8a204da9846dc4724dc59399b3fc200f19826e",
-    "the_scream": "3f6b0189c3a6cce43d96ba3d09dec49962c3a40846cfe382c4e7d550ed64868d",
-    "composition_vii": "3b1cdb8d3196c8e68bbdd65622144006210b79f117dda40310d409b830b68630",
-}
-
-FAST_MODELS = ModelKind(
-    prefix="fast", architecture="johnson-transformer", what="fast model",
-    build=lambda meta: TransformerNet(width=int(meta["width"]), blocks=int(meta["blocks"])),
-)
-FAST_MODELS.register_shipped(SHIPPED_MODELS)
 
 
 def available_models() -> list[str]:
@@ -57,14 +46,6 @@ def load_transformer(model: str) -> TransformerNet:
     """A :class:`TransformerNet` with the weights of ``model`` (name or path), in eval mode;
     width and depth come from the file's metadata."""
     return FAST_MODELS.load(model)  # type: ignore[return-value]
-
-
-def model_metadata(net: TransformerNet, **extra: Any) -> dict[str, str]:
-    """The safetensors metadata that :func:`load_transformer` needs, plus ``extra`` fields."""
-    meta = {"architecture": "johnson-transformer", "width": str(net.spec.width),
-            "blocks": str(net.spec.blocks)}
-    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
-    return meta
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..models import ModelKind
+
 ENCODER_LAYER = "relu4_1"
 EPS = 1e-5
 
@@ -46,11 +48,33 @@ def adain(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     return adain_from_stats(content, *mean_std(style))
 
 
+#: The tag in the metadata of this network's files.
+ARCHITECTURE = "adain-decoder"
+
+
 @dataclass(frozen=True)
 class DecoderSpec:
     """Widths of the decoder's three stages (the paper's are 256, 128, 64)."""
 
     widths: tuple[int, int, int] = (256, 128, 64)
+
+    def to_metadata(self) -> dict[str, str]:
+        """The safetensors metadata that rebuilds this network (see :meth:`from_metadata`).
+
+        >>> DecoderSpec((128, 64, 32)).to_metadata()
+        {'architecture': 'adain-decoder', 'widths': '128,64,32'}
+        """
+        return {"architecture": ARCHITECTURE, "widths": ",".join(str(w) for w in self.widths)}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str]) -> DecoderSpec:
+        """The spec recorded by :meth:`to_metadata` (extra keys are ignored)."""
+        if meta.get("architecture") != ARCHITECTURE:
+            raise ValueError(f"architecture {meta.get('architecture')!r} is not {ARCHITECTURE!r}")
+        widths = tuple(int(w) for w in meta["widths"].split(","))
+        if len(widths) != 3:
+            raise ValueError(f"an AdaIN decoder has 3 widths, got {meta['widths']!r}")
+        return cls(widths)
 
 
 def _conv_relu(c_in: int, c_out: int) -> list[nn.Module]:
@@ -66,6 +90,11 @@ class Decoder(nn.Module):
     """
 
     input_scale: torch.Tensor
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str]) -> Decoder:
+        """An untrained decoder of the architecture a file's metadata records."""
+        return cls(DecoderSpec.from_metadata(meta).widths)
 
     def __init__(self, widths: tuple[int, int, int] = (256, 128, 64)) -> None:
         super().__init__()
@@ -102,3 +131,15 @@ def pad_to_multiple(image: torch.Tensor, multiple: int = 8) -> torch.Tensor:
         return image
     mode = "reflect" if pad_h < h and pad_w < w else "replicate"
     return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
+
+
+#: Shipped decoders (weights/adain/<name>/model.safetensors) and the sha256 of each file.
+SHIPPED_DECODERS: dict[str, str | None] = {
+    "trained": "32aad9b6524805dfd8897b11c6e46e3afb2d650c11e7dcc7a00a33ca9e45d9e0",
+}
+
+#: The model files of this network: a shipped name or a ``model.safetensors`` path. The
+#: ``adain`` method adds its virtual ``default`` (the reconstruction decoders).
+DECODERS = ModelKind(prefix="adain", architecture=ARCHITECTURE, what="AdaIN decoder",
+                     build=Decoder.from_metadata)
+DECODERS.register_shipped(SHIPPED_DECODERS)

@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..models import ModelKind
+
 
 @dataclass
 class _Frozen:
@@ -104,6 +106,10 @@ class Upsample(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
+#: The tag in the metadata of this network's files.
+ARCHITECTURE = "johnson-transformer"
+
+
 @dataclass(frozen=True)
 class TransformerSpec:
     """Architecture of a :class:`TransformerNet`: base width ``w`` and residual blocks."""
@@ -111,9 +117,31 @@ class TransformerSpec:
     width: int = 16
     blocks: int = 5
 
+    def to_metadata(self) -> dict[str, str]:
+        """The safetensors metadata that rebuilds this network (see :meth:`from_metadata`).
+
+        >>> TransformerSpec(32, 5).to_metadata()
+        {'architecture': 'johnson-transformer', 'width': '32', 'blocks': '5'}
+        """
+        return {"architecture": ARCHITECTURE, "width": str(self.width),
+                "blocks": str(self.blocks)}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str]) -> TransformerSpec:
+        """The spec recorded by :meth:`to_metadata` (extra keys are ignored)."""
+        if meta.get("architecture") != ARCHITECTURE:
+            raise ValueError(f"architecture {meta.get('architecture')!r} is not {ARCHITECTURE!r}")
+        return cls(int(meta["width"]), int(meta["blocks"]))
+
 
 class TransformerNet(nn.Module):
     """Johnson et al.'s image transformation network (see the module docstring)."""
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str]) -> TransformerNet:
+        """An untrained network of the architecture a file's metadata records."""
+        spec = TransformerSpec.from_metadata(meta)
+        return cls(spec.width, spec.blocks)
 
     def __init__(self, width: int = 16, blocks: int = 5) -> None:
         super().__init__()
@@ -159,3 +187,17 @@ def frozen_statistics(net: nn.Module, reference: torch.Tensor) -> Iterator[None]
         yield
     finally:
         _FROZEN.reset(token)
+
+
+#: The styles trained for this project (weights/fast/<name>/), with the sha256 of each file.
+SHIPPED_MODELS: dict[str, str | None] = {
+    "starry_night": "e09e9a53f773b46d3259d52a4c21a5400d7b3d38f439eda5bc84694b4ea86ad8",
+    "great_wave": "97fd2c7a68d4e5d385ea99c02f8a204da9846dc4724dc59399b3fc200f19826e",
+    "the_scream": "3f6b0189c3a6cce43d96ba3d09dec49962c3a40846cfe382c4e7d550ed64868d",
+    "composition_vii": "3b1cdb8d3196c8e68bbdd65622144006210b79f117dda40310d409b830b68630",
+}
+
+#: The model files of this network: a shipped style name or a ``model.safetensors`` path.
+FAST_MODELS = ModelKind(prefix="fast", architecture=ARCHITECTURE, what="fast model",
+                        build=TransformerNet.from_metadata)
+FAST_MODELS.register_shipped(SHIPPED_MODELS)

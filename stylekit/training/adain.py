@@ -48,8 +48,7 @@ import torch.nn.functional as F
 from ..config import MethodConfig, param
 from ..device import resolve_device
 from ..errors import ConfigError
-from ..methods.adain import DECODERS, decoder_metadata, load_decoder
-from ..nets.adain import ENCODER_LAYER, Decoder, adain_from_stats, mean_std
+from ..nets.adain import DECODERS, ENCODER_LAYER, Decoder, adain_from_stats, mean_std
 from ..vgg import VGG19Features
 from . import common
 from .cards import adain_model_card
@@ -198,8 +197,8 @@ def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
     precompute_seconds = time.perf_counter() - started  # part of the run's wall time
 
     torch.manual_seed(cfg.seed)
-    decoder = (load_decoder(cfg.init_from).train().requires_grad_(True) if cfg.init_from
-               else Decoder(tuple(cfg.widths))).to(device)  # type: ignore[arg-type]
+    decoder: Decoder = (DECODERS.load(cfg.init_from).train().requires_grad_(True)  # type: ignore[assignment]
+                        if cfg.init_from else Decoder(tuple(cfg.widths))).to(device)  # type: ignore[arg-type]
     scales = layer_scales(cache, cfg.layer_scale, device)
     if cfg.layer_scale == "mean-activation":
         # On AdaIN targets, what the decoder is trained on (overwritten by a resumed state).
@@ -385,7 +384,7 @@ def earlier_stages(init_from: str | None) -> list[dict[str, Any]]:
 def _export(decoder: Decoder, cfg: TrainAdaINConfig, out: Path, step: int, seconds: float,
             history: list[list[Any]], hardware: str) -> None:
     common.export_safetensors(decoder.state_dict(), out / "model.safetensors",
-                              decoder_metadata(decoder, steps=str(step)))
+                              {**decoder.spec.to_metadata(), "steps": str(step)})
     style_rows = [h for h in history if h[4] is not None][-50:]
     warmup_rows = [h for h in history if h[5] is not None][-50:]
     stage: dict[str, Any] = {

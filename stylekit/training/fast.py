@@ -27,7 +27,6 @@ from ..config import MethodConfig, param
 from ..device import resolve_device
 from ..errors import ConfigError
 from ..losses import PerceptualLoss
-from ..methods.fast import model_metadata
 from ..nets.transformer import TransformerNet
 from ..vgg import VGG19Features, check_layers
 from . import common
@@ -219,7 +218,7 @@ def _export(net: TransformerNet, cfg: TrainFastConfig, out: Path, step: int, sec
             losses: dict[str, float], history: list[Any], style_weight: float,
             hardware: str) -> None:
     style = Path(cfg.style.removeprefix("example:")).stem
-    meta = model_metadata(net, style=style, steps=str(step))
+    meta = {**net.spec.to_metadata(), "style": style, "steps": str(step)}
     common.export_safetensors(net.state_dict(), out / "model.safetensors", meta)
     window = history[-50:]
     mean = {k: sum(h[i] for h in window) / len(window)

@@ -10,7 +10,7 @@ import torch
 
 from stylekit import ConfigError, WeightsError, create_stylizer, load_image, to_tensor
 from stylekit.color import rgb_to_yiq
-from stylekit.methods.fast import available_models, load_transformer, model_metadata
+from stylekit.methods.fast import available_models, load_transformer
 from stylekit.nets.transformer import TransformerNet
 from stylekit.training.common import export_safetensors
 
@@ -38,7 +38,7 @@ def test_bad_model_files(tmp_path: Path, tiny_fast_model: Path) -> None:
         load_transformer(str(other))
     lying = tmp_path / "lying.safetensors"
     net = TransformerNet(4, 1)
-    export_safetensors(net.state_dict(), lying, model_metadata(TransformerNet(8, 1)))
+    export_safetensors(net.state_dict(), lying, TransformerNet(8, 1).spec.to_metadata())
     with pytest.raises(WeightsError, match="does not match"):
         load_transformer(str(lying))
 

@@ -47,3 +47,18 @@ def test_pad_to_multiple() -> None:
     padded = pad_to_multiple(x)
     assert padded.shape[-2:] == (32, 48)
     torch.testing.assert_close(padded[..., :30, :41], x)
+
+
+def test_the_decoder_is_rebuilt_from_its_metadata() -> None:
+    import pytest
+
+    from stylekit.nets.adain import Decoder, DecoderSpec
+
+    decoder = Decoder((16, 8, 4))
+    again = Decoder.from_metadata({**decoder.spec.to_metadata(), "steps": "10"})
+    assert again.spec == decoder.spec == DecoderSpec((16, 8, 4))
+    assert [p.shape for p in again.parameters()] == [p.shape for p in decoder.parameters()]
+    with pytest.raises(ValueError, match="3 widths"):
+        DecoderSpec.from_metadata({"architecture": "adain-decoder", "widths": "16,8"})
+    with pytest.raises(ValueError, match="johnson-transformer"):
+        DecoderSpec.from_metadata({"architecture": "johnson-transformer", "widths": "1,1,1"})

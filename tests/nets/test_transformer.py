@@ -97,3 +97,15 @@ def test_gradients_reach_every_parameter() -> None:
     net = TransformerNet(4, 2)
     net(torch.rand(2, 3, 24, 24)).square().mean().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
+
+
+def test_the_network_is_rebuilt_from_its_metadata() -> None:
+    from stylekit.nets.transformer import TransformerSpec
+
+    net = TransformerNet(width=8, blocks=2)
+    meta = {**net.spec.to_metadata(), "style": "ignored"}
+    again = TransformerNet.from_metadata(meta)
+    assert again.spec == net.spec == TransformerSpec(8, 2)
+    assert again.state_dict().keys() == net.state_dict().keys()
+    with pytest.raises(ValueError, match="adain-decoder"):
+        TransformerSpec.from_metadata({**meta, "architecture": "adain-decoder"})
