@@ -53,7 +53,9 @@ def test_gatys_streams_into_the_gallery_in_the_ui(page, content_path, style_path
     page.get_by_role("tab", name="gatys").click()
     page.locator("#gatys-content input[type=file]").set_input_files(str(content_path))
     page.locator("#gatys-style input[type=file]").set_input_files(str(style_path))
-    for name, value in (("size", "64"), ("steps", "40")):  # seconds, not minutes
+    # About 12 s on an idle 2-core CPU: long enough to see the progress (40 steps ended in
+    # 3 s, before the test could), short enough for the suite.
+    for name, value in (("size", "64"), ("steps", "150")):
         box = page.locator(f"#gatys-{name} input[type=number]")
         box.fill(value)
         box.press("Enter")
