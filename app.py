@@ -303,12 +303,17 @@ def named(fn: Callable[..., Iterator[Any]], names: list[str]) -> Callable[..., I
     parameters after the handler's signature (``param_4`` otherwise)."""
     @functools.wraps(fn)
     def wrapper(*args: Any, progress: gr.Progress = gr.Progress()) -> Iterator[Any]:
-        yield from fn(*args, progress=progress)
+        *inputs, request = args  # Gradio puts the request after the inputs (see below)
+        yield from fn(*inputs, progress=progress, request=request)
 
-    parameters = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    parameters = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                  for n in [*names, "request"]]
     parameters.append(inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY,
                                         default=gr.Progress()))
     wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    # Gradio fills in a positional parameter annotated gr.Request (the browser session, for
+    # Stop), found from evaluated annotations (this module's are strings); not an API input.
+    wrapper.__annotations__ = {"progress": gr.Progress, "request": gr.Request}
     return wrapper
 
 
@@ -337,9 +342,20 @@ def loss_rows(step: int, losses: dict[str, float], label: str = "") -> list[dict
 
 
 def run_method(method: str, content: str | None, style: str | None, style2: str | None,
-               mask: str | None, *values: Any,
-               progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, ...]]:
+               mask: str | None, *values: Any, progress: gr.Progress = gr.Progress(),
+               request: Any = None) -> Iterator[tuple[Any, ...]]:
     """Stream one method's run: (current image, gallery, loss curve, status) as it goes."""
+    with stoppable(run_key(request, method)) as stop:
+        yield from _run_method(method, content, style, style2, mask, *values,
+                               progress=progress, stop=stop)
+
+
+def _run_method(method: str, content: str | None, style: str | None, style2: str | None,
+                mask: str | None, *values: Any, progress: gr.Progress,
+                stop: threading.Event) -> Iterator[tuple[Any, ...]]:
+    if stop.is_set():  # Stop was pressed while the run waited in the queue
+        yield gr.skip(), gr.skip(), gr.skip(), STOPPED
+        return
     photo, notes = upload(content, "photo")
     cls = get_stylizer_class(method)
     styles: list[Image.Image] = []
@@ -360,6 +376,9 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
     yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting"
     runner = stylizer(method)
     for record in runner.iterate(photo, styles or None, **params):
+        if stop.is_set():
+            yield gr.skip(), gr.skip(), gr.skip(), notes + STOPPED
+            return
         total = record.losses.get("total")
         if record.losses:
             curve += loss_rows(record.step, record.losses)
@@ -396,17 +415,65 @@ def run_method(method: str, content: str | None, style: str | None, style2: str 
                    loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
 
 
-def stopped(tab: str, wait: float = 5.0) -> str:
-    """What the status line says once Stop has ended a run of ``tab``.
+STOPPED = "**Stopped.** The run was ended; the last picture above is where it got to."
+#: The runs in progress, by (browser session, tab): each with the event that asks it to stop.
+RUNNING: dict[tuple[str, str], threading.Event] = {}
+#: Runs sent but not started yet (waiting in the queue), and those asked to stop on starting.
+SUBMITTED: Counter[tuple[str, str]] = Counter()
+STOP_ON_START: set[tuple[str, str]] = set()
 
-    Stop cancels the run and calls this at the same moment; answering only once a run of the
-    tab has ended means the run's last status update cannot arrive after (and over) this one.
-    """
+
+def run_key(request: Any, tab: str) -> tuple[str, str] | None:
+    """Who a run or a Stop belongs to: the browser session and the tab (None from the API)."""
+    session = getattr(request, "session_hash", None)
+    return (session, tab) if session else None
+
+
+def note_submitted(tab: str, request: Any) -> None:
+    """A run was sent from the page (it may wait in the queue before it starts)."""
+    key = run_key(request, tab)
+    if key:
+        with _ACTIVE_LOCK:
+            SUBMITTED[key] += 1
+
+
+@contextlib.contextmanager
+def stoppable(key: tuple[str, str] | None) -> Iterator[threading.Event]:
+    """The run of ``key``: the event is set when its Stop is pressed."""
+    event = threading.Event()
     with _ACTIVE_LOCK:
-        if ACTIVE[tab]:
-            ended = ENDED[tab]
-            _ACTIVE_LOCK.wait_for(lambda: ENDED[tab] > ended or not ACTIVE[tab], timeout=wait)
-    return "**Stopped.** The run was ended; the last picture above is where it got to."
+        if key:
+            SUBMITTED[key] = max(0, SUBMITTED[key] - 1)
+            if key in STOP_ON_START:
+                STOP_ON_START.discard(key)
+                event.set()
+            RUNNING[key] = event
+    try:
+        yield event
+    finally:
+        with _ACTIVE_LOCK:
+            if key and RUNNING.get(key) is event:
+                del RUNNING[key]
+            _ACTIVE_LOCK.notify_all()
+
+
+def request_stop(tab: str, request: Any, wait: float = 10.0) -> Any:
+    """Stop the page's run of ``tab``: the run ends at its next step, normally, with its last
+    picture (Gradio's own cancel would mark it as an error). The reply waits for that end, so
+    the run's last status update cannot land over it; a run still waiting in the queue ends
+    as soon as it starts."""
+    key = run_key(request, tab)
+    with _ACTIVE_LOCK:
+        event = RUNNING.get(key) if key else None
+        if event is not None:
+            event.set()
+            _ACTIVE_LOCK.wait_for(lambda: RUNNING.get(key) is not event,  # type: ignore[arg-type]
+                                  timeout=wait)
+        elif key and SUBMITTED[key] > 0:
+            STOP_ON_START.add(key)
+        else:
+            return gr.skip()  # nothing of this page's is running
+    return STOPPED
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -546,13 +613,21 @@ def method_tab(method: str) -> None:
     handler = on_zero_gpu(120 if iterative else 30)(readable_errors(track(method)(named(
         functools.partial(run_method, method),
         ["photo", "style_image", "second_style_image", "mask", *(s.name for s in specs)]))))
-    event = run.click(handler, [content, style, style2, mask, *ordered],
-                      [result, gallery, curve, status], api_name=method,
-                      **queue_slot("optimise" if iterative else "one_pass"),
-                      # Not on the status line, which it would cover.
-                      show_progress_on=[gallery] if iterative else [result])
-    stop.click(functools.partial(stopped, method), None, status, cancels=[event],
-               queue=False)
+    run.click(handler, [content, style, style2, mask, *ordered],
+              [result, gallery, curve, status], api_name=method,
+              **queue_slot("optimise" if iterative else "one_pass"),
+              # Not on the status line, which it would cover.
+              show_progress_on=[gallery] if iterative else [result])
+
+    # Stop asks the page's own run to end (see request_stop); API clients cancel their job.
+    def submitted(request: gr.Request) -> None:
+        note_submitted(method, request)
+
+    def stop_run(request: gr.Request) -> Any:
+        return request_stop(method, request)
+
+    run.click(submitted, None, None, queue=False, api_visibility="private")
+    stop.click(stop_run, None, status, queue=False, api_visibility="private")
 
 
 @readable_errors

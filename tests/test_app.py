@@ -250,28 +250,36 @@ def test_a_user_mistake_is_one_log_line_not_a_traceback(live_app, client, tmp_pa
     assert caplog.text.count("refused a request") == 4
 
 
-def test_stop_answers_only_once_the_run_has_ended(live_app) -> None:
-    """The status "Stopped." must not race the run's last update (seen in CI: it lost)."""
+def test_stop_ends_the_pages_run_and_answers_after_it(live_app) -> None:
+    """Stop asks the run of its own page and tab to end; the reply ("Stopped.") comes only once
+    it has ended, so the run's last update cannot land over it (seen in CI: it did)."""
     app = live_app[0]
+
+    class Page:
+        session_hash = "stop-test-session"
+
+    key = app.run_key(Page(), "stop-test")
     ended: list[float] = []
 
-    @app.track("stop-test")
-    def run() -> Any:
-        try:
-            while True:
-                yield "step"
-                time.sleep(0.05)
-        finally:
+    def run() -> None:
+        with app.stoppable(key) as stop:
+            while not stop.wait(0.05):
+                pass
+            time.sleep(0.2)  # the rest of a step
             ended.append(time.monotonic())
 
-    steps = run()
-    next(steps)
-    threading.Timer(0.3, steps.close).start()
-    assert "Stopped" in app.stopped("stop-test")
-    answered = time.monotonic()
-    assert ended and ended[0] <= answered
-    assert app.ACTIVE["stop-test"] == 0
-    # With no run in progress, Stop answers at once.
-    start = time.monotonic()
-    app.stopped("stop-test")
-    assert time.monotonic() - start < 0.1
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert wait_for(lambda: key in app.RUNNING, 5)
+    assert app.request_stop("stop-test", Page()) == app.STOPPED
+    assert ended and ended[0] <= time.monotonic() and key not in app.RUNNING
+    worker.join()
+    # Nothing of this page's running: Stop changes nothing.
+    assert app.request_stop("stop-test", Page()) is not app.STOPPED
+    # Pressed while the run waits in the queue: the run ends as soon as it starts.
+    app.note_submitted("stop-test", Page())
+    assert app.request_stop("stop-test", Page()) == app.STOPPED
+    with app.stoppable(key) as stop:
+        assert stop.is_set()
+    with app.stoppable(key) as stop:  # the next run is not stopped by an old press
+        assert not stop.is_set()
