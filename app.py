@@ -92,7 +92,6 @@ def set_concurrency(blocks: gr.Blocks, **limits: int) -> None:
 
 #: Runs in progress per tab; a cancelled run leaves at once (tests watch this).
 ACTIVE: Counter[str] = Counter()
-ENDED: Counter[str] = Counter()  # runs of each tab that have ended, for Stop to wait on
 _ACTIVE_LOCK = threading.Condition()
 
 
@@ -204,11 +203,9 @@ def track(tab: str) -> Callable[[Callable[..., Iterator[Any]]], Callable[..., It
                 ACTIVE[tab] += 1
             try:
                 yield from fn(*args, **kwargs)
-            finally:  # also on Stop: Gradio closes the generator, which lands here
+            finally:  # also when a client cancels: Gradio closes the generator, which lands here
                 with _ACTIVE_LOCK:
                     ACTIVE[tab] -= 1
-                    ENDED[tab] += 1
-                    _ACTIVE_LOCK.notify_all()
         return wrapper
     return decorate
 

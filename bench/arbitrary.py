@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import torch
+from metrics import parse_overrides
 from PIL import Image, ImageOps
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -57,11 +58,7 @@ def main() -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     peak = matmul_gflops()
     print(f"fp32 matmul 2048x2048: {peak:.1f} GFLOP/s")
-    overrides: dict[str, dict[str, str]] = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        method, _, name = key.partition(".")
-        overrides.setdefault(method, {})[name] = value
+    overrides = parse_overrides(args.set)
     for size in args.sizes:
         image = ImageOps.fit(photo, (size, size), Image.Resampling.LANCZOS)
         print(f"{size}x{size}:")

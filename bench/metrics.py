@@ -68,3 +68,18 @@ class Metric:
         style = sum(relative_distance(gram(out[layer]), targets[layer])
                     for layer in STYLE_LAYERS) / len(STYLE_LAYERS)
         return content, style
+
+
+def parse_overrides(items: list[str]) -> dict[str, dict[str, str]]:
+    """``--set METHOD.PARAM=VALUE`` arguments as ``{method: {param: value}}`` (the config
+    parses the values).
+
+    >>> parse_overrides(["wct.alpha=0.5", "wct.levels=relu4_1", "adain.size=256"])
+    {'wct': {'alpha': '0.5', 'levels': 'relu4_1'}, 'adain': {'size': '256'}}
+    """
+    overrides: dict[str, dict[str, str]] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        method, _, name = key.partition(".")
+        overrides.setdefault(method, {})[name] = value
+    return overrides

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from metrics import Metric
+from metrics import Metric, parse_overrides
 from PIL import Image
 
 import stylekit
@@ -115,11 +115,7 @@ def main() -> int:
         return 2
     photos = sorted(args.photo_dir.glob("*.png"))[: args.photos]
     styles = args.styles or sorted(p.stem for p in args.style_dir.glob("*.jpg"))
-    overrides: dict[str, dict[str, str]] = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        method, _, name = key.partition(".")
-        overrides.setdefault(method, {})[name] = value
+    overrides = parse_overrides(args.set)
     stylizers: dict[str, Any] = {m: make_stylizer(m, overrides) for m in args.methods}
     for m in args.methods:
         if "size" in {s.name for s in stylekit.describe(type(stylizers[m]).config_class)}:

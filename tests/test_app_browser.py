@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,17 +50,22 @@ def test_fast_stylization_from_the_ui(page, content_path) -> None:
     page.screenshot(path=str(ARTIFACTS / "app-fast.png"), full_page=True)
 
 
-def test_gatys_streams_into_the_gallery_in_the_ui(page, content_path, style_path) -> None:
+def start_gatys(page: Any, content_path: Path, style_path: Path, size: int, steps: int) -> None:
+    """In the gatys tab: the two images, the size and the steps typed in, then Stylize."""
     page.get_by_role("tab", name="gatys").click()
     page.locator("#gatys-content input[type=file]").set_input_files(str(content_path))
     page.locator("#gatys-style input[type=file]").set_input_files(str(style_path))
-    # About 12 s on an idle 2-core CPU: long enough to see the progress (40 steps ended in
-    # 3 s, before the test could), short enough for the suite.
-    for name, value in (("size", "64"), ("steps", "150")):
+    for name, value in (("size", size), ("steps", steps)):
         box = page.locator(f"#gatys-{name} input[type=number]")
-        box.fill(value)
+        box.fill(str(value))
         box.press("Enter")
     page.locator("#gatys-run").click()
+
+
+def test_gatys_streams_into_the_gallery_in_the_ui(page, content_path, style_path) -> None:
+    # About 12 s on an idle 2-core CPU: long enough to see the progress (40 steps ended in
+    # 3 s, before the test could), short enough for the suite.
+    start_gatys(page, content_path, style_path, size=64, steps=150)
     # the progress bar counts steps and tells the time left while it runs
     sync_api.expect(page.get_by_text(re.compile(r"step \d+ · about \d+ s left")).first
                     ).to_be_visible(timeout=60_000)
@@ -105,14 +111,7 @@ def test_the_gatys_loss_plot_names_its_terms(page) -> None:
 
 def test_stop_says_so_and_the_progress_does_not_cover_the_status(page, content_path,
                                                                  style_path) -> None:
-    page.get_by_role("tab", name="gatys").click()
-    page.locator("#gatys-content input[type=file]").set_input_files(str(content_path))
-    page.locator("#gatys-style input[type=file]").set_input_files(str(style_path))
-    for name, value in (("size", "128"), ("steps", "1000")):
-        box = page.locator(f"#gatys-{name} input[type=number]")
-        box.fill(value)
-        box.press("Enter")
-    page.locator("#gatys-run").click()
+    start_gatys(page, content_path, style_path, size=128, steps=1000)
     status = page.locator("#gatys-status")
     sync_api.expect(status).to_contain_text("step", timeout=60_000)
     # The progress text is drawn on the gallery, the status line stays readable.
