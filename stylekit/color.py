@@ -34,34 +34,113 @@ def _apply(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
 
 
 def rgb_to_yiq(rgb: torch.Tensor) -> torch.Tensor:
-    """RGB ``(B, 3, H, W)`` to YIQ (Y in [0, 1], I and Q signed chroma)."""
+    """RGB ``(B, 3, H, W)`` to YIQ (Y in [0, 1], I and Q signed chroma), NTSC's matrix.
+
+    Args:
+        rgb: ``(B, 3, H, W)`` RGB in [0, 1].
+
+    Returns:
+        ``(B, 3, H, W)``: Y in [0, 1], I in about +-0.6, Q in about +-0.52.
+
+    Example:
+        >>> rgb_to_yiq(torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1)).flatten()  # pure red
+        tensor([0.2990, 0.5957, 0.2115])
+    """
     return _apply(_RGB_TO_YIQ, rgb)
 
 
 def yiq_to_rgb(yiq: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`rgb_to_yiq`."""
+    """Inverse of :func:`rgb_to_yiq`: YIQ ``(B, 3, H, W)`` to RGB (not clamped).
+
+    Args:
+        yiq: ``(B, 3, H, W)`` as :func:`rgb_to_yiq` gives it.
+
+    Returns:
+        ``(B, 3, H, W)`` RGB.
+
+    Example:
+        >>> rgb = torch.rand(1, 3, 2, 2)
+        >>> torch.allclose(yiq_to_rgb(rgb_to_yiq(rgb)), rgb, atol=1e-6)
+        True
+    """
     return _apply(_YIQ_TO_RGB, yiq)
 
 
 def luminance(rgb: torch.Tensor) -> torch.Tensor:
-    """The Y channel ``(B, 1, H, W)`` of an RGB image."""
+    """The Y channel ``(B, 1, H, W)`` of an RGB image ``(B, 3, H, W)``:
+    ``0.299 R + 0.587 G + 0.114 B``.
+
+    Args:
+        rgb: ``(B, 3, H, W)`` RGB in [0, 1].
+
+    Returns:
+        ``(B, 1, H, W)`` in [0, 1].
+
+    Example:
+        >>> luminance(torch.tensor([0.0, 1.0, 0.0]).view(1, 3, 1, 1))  # pure green
+        tensor([[[[0.5870]]]])
+    """
     return rgb_to_yiq(rgb)[:, :1]
 
 
 def grey(rgb: torch.Tensor) -> torch.Tensor:
-    """Luminance repeated on three channels, the input VGG sees in ``luminance`` mode."""
+    """Luminance repeated on three channels ``(B, 3, H, W)``, the input VGG sees in
+    ``luminance`` mode.
+
+    Args:
+        rgb: ``(B, 3, H, W)`` RGB in [0, 1].
+
+    Returns:
+        ``(B, 3, H, W)``, three equal channels.
+
+    Example:
+        >>> grey(torch.tensor([0.0, 1.0, 0.0]).view(1, 3, 1, 1)).flatten()
+        tensor([0.5870, 0.5870, 0.5870])
+    """
     return luminance(rgb).expand(-1, 3, -1, -1).contiguous()
 
 
 def match_luminance(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """Style luminance shifted and scaled to the content's mean and std, as grey RGB."""
+    """Style luminance shifted and scaled to the content's mean and std, as grey RGB.
+
+    Args:
+        style: ``(1, 3, H, W)`` RGB in [0, 1].
+        content: ``(1, 3, H', W')`` RGB in [0, 1].
+
+    Returns:
+        ``(1, 3, H, W)`` grey (three equal channels).
+
+    Example:
+        A style with luminance ``[0, 1]`` takes the content's mean 0.5 and its narrower
+        spread:
+
+        >>> style = torch.tensor([0.0, 1.0]).view(1, 1, 1, 2).expand(1, 3, 1, 2)
+        >>> content = torch.tensor([0.4, 0.6]).view(1, 1, 1, 2).expand(1, 3, 1, 2)
+        >>> match_luminance(style, content)[0, 0]
+        tensor([[0.4000, 0.6000]])
+    """
     ys, yc = luminance(style), luminance(content)
     matched = (ys - ys.mean()) * (yc.std() / ys.std().clamp_min(1e-6)) + yc.mean()
     return matched.expand(-1, 3, -1, -1).contiguous()
 
 
 def recombine_luminance(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """The luminance of ``result`` with the chroma (I, Q) of ``content`` (same size)."""
+    """The luminance of ``result`` with the chroma (I, Q) of ``content``.
+
+    Args:
+        result: ``(B, 3, H, W)`` RGB, the stylized image.
+        content: ``(B, 3, H, W)`` RGB, the photo.
+
+    Returns:
+        ``(B, 3, H, W)`` RGB (not clamped).
+
+    Example:
+        White's brightness on pure red's colour:
+
+        >>> white, red = torch.ones(1, 3, 1, 1), torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1)
+        >>> luminance(recombine_luminance(white, red)).item() == luminance(white).item()
+        True
+    """
     y = luminance(result)
     iq = rgb_to_yiq(content)[:, 1:]
     return yiq_to_rgb(torch.cat([y, iq], dim=1))
@@ -79,6 +158,19 @@ def match_color_histogram(style: torch.Tensor, content: torch.Tensor) -> torch.T
 
     ``x' = C_c^(1/2) C_s^(-1/2) (x - mu_s) + mu_c`` (the symmetric "image analogies" colour
     transfer of Gatys et al. 2016, section 2.1). Computed in float64 for stability.
+
+    Args:
+        style: ``(1, 3, H, W)`` RGB.
+        content: ``(1, 3, H', W')`` RGB.
+
+    Returns:
+        ``(1, 3, H, W)`` RGB (not clamped), the dtype and device of ``style``.
+
+    Example:
+        >>> style, content = torch.rand(1, 3, 8, 8), torch.rand(1, 3, 6, 6) * 0.5
+        >>> moved = match_color_histogram(style, content)
+        >>> torch.allclose(moved.mean((2, 3)), content.mean((2, 3)), atol=1e-5)
+        True
     """
     where = float64_device(style.device)  # MPS has no float64
     s = style.to(where, torch.float64).reshape(3, -1)

@@ -13,15 +13,38 @@ from .errors import ConfigError
 
 def float64_device(device: torch.device) -> torch.device:
     """Where float64 maths on data from ``device`` can run: the device itself, or the CPU for
-    Apple's MPS, which has no float64."""
+    Apple's MPS, which has no float64.
+
+    Args:
+        device: where the data is.
+
+    Returns:
+        ``device``, or the CPU for ``mps``.
+
+    Example:
+        >>> float64_device(torch.device("mps")), float64_device(torch.device("cpu"))
+        (device(type='cpu'), device(type='cpu'))
+    """
     return torch.device("cpu") if device.type == "mps" else device
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """Turn a device name into a :class:`torch.device`.
 
-    ``"auto"`` returns the first available of CUDA, MPS and CPU. An explicit device that is not
-    available raises :class:`ConfigError` instead of failing later inside a kernel.
+    Args:
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a
+            :class:`torch.device` (returned as it is).
+
+    Returns:
+        The device. ``"auto"`` gives the first available of CUDA, MPS and CPU; an explicit
+        device that is not available raises :class:`ConfigError` instead of failing later
+        inside a kernel.
+
+    Example:
+        >>> resolve_device("cpu"), resolve_device(" CPU ")
+        (device(type='cpu'), device(type='cpu'))
+        >>> resolve_device("auto").type in ("cuda", "mps", "cpu")
+        True
     """
     if isinstance(device, torch.device):
         return device
@@ -65,6 +88,12 @@ class CompiledModule:
     that later processes reuse. Compiling needs a C++ compiler on the CPU (and Triton on
     CUDA); where that is missing the first call warns once and the module runs eagerly, with
     the same results.
+
+    Args:
+        module: a network taking and returning one tensor.
+
+    Returns (call):
+        ``module(x)``.
     """
 
     def __init__(self, module: torch.nn.Module) -> None:

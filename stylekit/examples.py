@@ -18,6 +18,21 @@ from .errors import ImageError
 
 @dataclass(frozen=True)
 class Example:
+    """One example image: its name, ``photo`` or ``style``, where it is and its credit.
+
+    Attributes:
+        name: what ``example:NAME`` and :func:`example_path` take.
+        kind: ``"photo"`` or ``"style"``.
+        package: the Python package that ships the file.
+        path: the file's path inside that package.
+        credit, license: provenance, shown in ``docs/example-sources.md``.
+
+    Example:
+        >>> chelsea = EXAMPLES["chelsea"]
+        >>> chelsea.kind, chelsea.package, chelsea.license
+        ('photo', 'skimage', 'public domain')
+    """
+
     name: str
     kind: str  # "photo" or "style"
     package: str  # the Python package that ships the file
@@ -70,7 +85,19 @@ PIP_NAMES = {"skimage": "scikit-image"}
 
 
 def example_path(name: str) -> Path:
-    """The file of example ``name``; a clear error if unknown or its package is missing."""
+    """The file of an example image.
+
+    Args:
+        name: a key of :data:`EXAMPLES`, with or without the ``example:`` prefix.
+
+    Returns:
+        The path. An unknown name, or a missing package that carries it, raises
+        :class:`ImageError` with the names available or the ``pip install`` to run.
+
+    Example:
+        >>> example_path("starry_night").name, example_path("example:chelsea").name
+        ('starry_night.jpg', 'chelsea.png')
+    """
     if name.startswith(PREFIX):
         name = name[len(PREFIX):]
     if name not in EXAMPLES:
@@ -91,13 +118,32 @@ def example_path(name: str) -> Path:
 
 
 def resolve_image_argument(value: str) -> str:
-    """Command-line image argument: ``example:NAME`` becomes a path, anything else stays."""
+    """Command-line image argument: ``example:NAME`` becomes a path, anything else stays.
+
+    Args:
+        value: what the user typed.
+
+    Returns:
+        A path string, or ``value`` unchanged.
+
+    Example:
+        >>> resolve_image_argument("photo.jpg"), resolve_image_argument("example:udnie")[-9:]
+        ('photo.jpg', 'udnie.jpg')
+    """
     return str(example_path(value)) if value.startswith(PREFIX) else value
 
 
 def sources_markdown() -> str:
     """Where every example image comes from, as a Markdown table (``docs/example-sources.md``
-    is this text; the app shows it too)."""
+    is this text; the app shows it too).
+
+    Returns:
+        The Markdown text, one table row per example image.
+
+    Example:
+        >>> sources_markdown().splitlines()[0]
+        '# Example images'
+    """
     lines = ["# Example images", "",
              "Photos are read from installed packages at run time, never copied into this "
              "repository. The paintings ship with stylekit (`stylekit/example_images/`): "

@@ -13,6 +13,21 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -
 
     Missing parent folders are created; on any error the temporary file is removed and
     ``path`` is untouched. The file gets the usual permissions (mkstemp would leave 0600).
+
+    Args:
+        path: the file to write.
+        write: writes the whole content to the path it is given.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     target = atomic_write(Path(folder) / "notes.txt",
+        ...                           lambda tmp: Path(tmp).write_text("hello"))
+        ...     target.read_text(), [p.name for p in Path(folder).iterdir()]
+        ('hello', ['notes.txt'])
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

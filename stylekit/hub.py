@@ -24,7 +24,20 @@ SHIPPED_WEIGHTS_DIR = Path(str(importlib.resources.files("stylekit") / "weights"
 
 @dataclass(frozen=True)
 class WeightSpec:
-    """One weights file: where it lives locally and on the Hub, and how to check it."""
+    """One weights file: where it lives locally and on the Hub, and how to check it.
+
+    Attributes:
+        name: the key in :data:`WEIGHTS`.
+        repo_id, filename: the file on the Hub.
+        revision: see below; ``sha256``: the file's checksum, checked on every load if set.
+        license: one line for the model card and ``stylekit models``.
+        local_path: the file's path inside a local weights folder.
+
+    Example:
+        >>> from stylekit.vgg_weights import TORCHVISION_VGG19
+        >>> TORCHVISION_VGG19.repo_id, TORCHVISION_VGG19.filename, TORCHVISION_VGG19.revision
+        ('timm/vgg19.tv_in1k', 'model.safetensors', 'main')
+    """
 
     name: str
     repo_id: str
@@ -51,12 +64,29 @@ WEIGHTS: dict[str, WeightSpec] = {}
 
 
 def register_weights(spec: WeightSpec) -> WeightSpec:
+    """Add a weights file to :data:`WEIGHTS` under its name (replacing one of the same name).
+
+    Args:
+        spec: the file; network modules register theirs when imported.
+
+    Returns:
+        ``spec``, so a module can keep it: ``TORCHVISION_VGG19 = register_weights(...)``.
+    """
     WEIGHTS[spec.name] = spec
     return spec
 
 
 def local_weight_dirs() -> list[Path]:
-    """Local folders searched before the Hub, in order."""
+    """Local folders searched before the Hub, in order: ``$STYLEKIT_WEIGHTS_DIR`` if set,
+    then the package's own ``weights/``.
+
+    Returns:
+        The folders (they need not exist).
+
+    Example:
+        >>> local_weight_dirs()[-1] == SHIPPED_WEIGHTS_DIR
+        True
+    """
     dirs = []
     if os.environ.get("STYLEKIT_WEIGHTS_DIR"):
         dirs.append(Path(os.environ["STYLEKIT_WEIGHTS_DIR"]))
@@ -65,7 +95,20 @@ def local_weight_dirs() -> list[Path]:
 
 
 def describe_source(spec: WeightSpec) -> str:
-    """Where ``spec`` would be loaded from, without downloading anything."""
+    """Where ``spec`` would be loaded from, without downloading anything.
+
+    Returns:
+        ``"local <path>"``, ``"Hub <repo>/<file>@<revision>"`` or ``"missing: ..."``.
+
+    Args:
+        spec: the weights file.
+
+    Example:
+        >>> describe_source(WeightSpec("demo", "someone/demo", "demo.safetensors"))
+        'Hub someone/demo/demo.safetensors@main'
+        >>> describe_source(WeightSpec("demo", "someone/demo", "demo.safetensors", revision=None))
+        'missing: not found locally, and not published on the Hub'
+    """
     if spec.local_path:
         for folder in local_weight_dirs():
             if (folder / spec.local_path).is_file():
@@ -76,6 +119,21 @@ def describe_source(spec: WeightSpec) -> str:
 
 
 def sha256_of(path: Path) -> str:
+    """The sha256 of a file as 64 hex digits, read in 1 MiB chunks.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The hex digest.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     _ = (Path(folder) / "abc").write_bytes(b"abc")
+        ...     sha256_of(Path(folder) / "abc")
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -84,7 +142,24 @@ def sha256_of(path: Path) -> str:
 
 
 def resolve_weights(spec: WeightSpec) -> Path:
-    """The path of a verified local copy of ``spec``'s file, downloading it if needed."""
+    """The path of a verified local copy of ``spec``'s file, downloading it if needed.
+
+    Args:
+        spec: the file to find.
+
+    Returns:
+        A local path: a local weights folder's copy, else the Hub cache's (downloaded now if
+        absent). A wrong checksum or a failed download raises :class:`WeightsError` listing
+        every place tried and the fix.
+
+    Example:
+        A file shipped in the package is found locally, with no download:
+
+        >>> shipped = "fast/starry_night/model.safetensors"
+        >>> spec = WeightSpec("demo", STYLEKIT_HUB_REPO, shipped, local_path=shipped)
+        >>> resolve_weights(spec).parts[-3:]
+        ('fast', 'starry_night', 'model.safetensors')
+    """
     tried: list[str] = []
     if spec.local_path:
         for folder in local_weight_dirs():
@@ -106,7 +181,16 @@ def resolve_weights(spec: WeightSpec) -> Path:
 
 
 def hub_download(spec: WeightSpec, tried: list[str] | None = None) -> Path:
-    """Download (or find in the Hub cache) ``spec``'s file; errors name every place tried."""
+    """Download (or find in the Hub cache) ``spec``'s file.
+
+    Args:
+        spec: the file; its ``repo_id``, ``filename`` and ``revision`` are used.
+        tried: places already tried, for the error message.
+
+    Returns:
+        The path in the Hub cache. Failures raise :class:`WeightsError` naming every place
+        tried, why each failed (offline, not found, HTTP error) and the fix.
+    """
     # Imported here so that importing stylekit stays fast and never touches the network.
     from huggingface_hub import constants, hf_hub_download
     from huggingface_hub.errors import (
@@ -152,7 +236,20 @@ def discard_from_hub_cache(path: Path) -> bool:
 
     The cache stores a symlink into its blob store; both are removed (removing only the link
     is not enough: ``hf_hub_download`` re-links an existing blob without downloading it).
-    Returns False, removing nothing, if ``path`` is not in the Hub cache (e.g. a local file).
+    Args:
+        path: the file as the Hub client returned it.
+
+    Returns:
+        Whether it was removed: ``False``, removing nothing, if ``path`` is not in the Hub
+        cache (e.g. a local file).
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     local = Path(folder) / "vgg19.safetensors"
+        ...     _ = local.write_bytes(b"not in the cache")
+        ...     discard_from_hub_cache(local), local.exists()
+        (False, True)
     """
     from huggingface_hub import constants
 

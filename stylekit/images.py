@@ -49,6 +49,21 @@ def load_image(
         max_pixels: refuse images with more pixels than this (checked before decoding).
         min_side: refuse images whose shorter side is below this many pixels.
         what: how the image is named in error messages ("content image", "style image").
+
+    Returns:
+        An RGB PIL image, EXIF orientation applied, transparency composited over white.
+        What cannot be used raises :class:`ImageError` saying why and what to do.
+
+    Example:
+        >>> import numpy as np
+        >>> image = load_image(np.zeros((40, 60, 4), np.uint8))  # transparent black
+        >>> image.size, image.mode, image.getpixel((0, 0))
+        ((60, 40), 'RGB', (255, 255, 255))
+        >>> load_image(np.zeros((8, 8, 3), np.uint8), what="style image")
+        Traceback (most recent call last):
+        ...
+        stylekit.errors.ImageError: style image is 8x8 pixels, too small for the network: its \
+shorter side must be at least 32 pixels; use a larger image
     """
     if isinstance(source, (str, os.PathLike)):
         image = _open_path(Path(source), max_pixels, what)
@@ -207,14 +222,40 @@ def _from_array(array: np.ndarray, what: str) -> Image.Image:
 
 
 def to_tensor(image: Image.Image, device: torch.device | str = "cpu") -> torch.Tensor:
-    """An RGB PIL image as a float32 tensor ``(1, 3, H, W)`` in ``[0, 1]``."""
+    """An RGB PIL image as a tensor, stylekit's internal form of an image.
+
+    Args:
+        image: a PIL image (converted to RGB first).
+        device: where the tensor goes.
+
+    Returns:
+        float32 ``(1, 3, H, W)`` in [0, 1] (8-bit values divided by 255).
+
+    Example:
+        >>> from PIL import Image
+        >>> t = to_tensor(Image.new("RGB", (4, 2), (255, 0, 51)))
+        >>> t.shape, t[0, :, 0, 0]
+        (torch.Size([1, 3, 2, 4]), tensor([1.0000, 0.0000, 0.2000]))
+    """
     array = np.asarray(image.convert("RGB"), dtype=np.uint8)
     tensor = torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0).contiguous()
     return tensor.to(device=device, dtype=torch.float32).div_(255.0)
 
 
 def to_pil(tensor: torch.Tensor) -> Image.Image:
-    """A tensor ``(1, 3, H, W)`` or ``(3, H, W)`` in ``[0, 1]`` as an RGB PIL image (clamped)."""
+    """A tensor as an RGB PIL image, the inverse of :func:`to_tensor`.
+
+    Args:
+        tensor: ``(1, 3, H, W)`` or ``(3, H, W)`` RGB in [0, 1]; values outside are clamped.
+
+    Returns:
+        An 8-bit RGB PIL image of ``W x H`` pixels (values times 255, rounded).
+
+    Example:
+        >>> grey = to_pil(torch.full((3, 2, 4), 0.5))
+        >>> grey.size, grey.getpixel((0, 0)), to_pil(torch.full((1, 3, 2, 4), 2.0)).getpixel((0, 0))
+        ((4, 2), (128, 128, 128), (255, 255, 255))
+    """
     t = tensor.detach()
     if t.ndim == 4:
         t = t[0]
@@ -226,8 +267,21 @@ def resize_long_side(image: Image.Image, size: int, *, min_side: int = 1,
                      what: str = "image") -> Image.Image:
     """Resize so the longer side is ``size`` pixels, keeping the aspect ratio (Lanczos).
 
-    A very elongated image can end with a shorter side of a few pixels, which the networks
-    cannot take: below ``min_side`` an :class:`ImageError` says so and how to fix it.
+    Args:
+        image: a PIL image.
+        size: the new long side in pixels.
+        min_side: the shortest short side allowed. A very elongated image can end with a
+            short side of a few pixels, which the networks cannot take: below ``min_side`` an
+            :class:`ImageError` says so and how to fix it.
+        what: how the image is named in error messages.
+
+    Returns:
+        The resized image (``image`` itself if the size is right already).
+
+    Example:
+        >>> from PIL import Image
+        >>> resize_long_side(Image.new("RGB", (400, 300)), 200).size
+        (200, 150)
     """
     width, height = image.size
     scale = size / max(width, height)
@@ -244,7 +298,19 @@ def resize_long_side(image: Image.Image, size: int, *, min_side: int = 1,
 
 
 def shape_for_long_side(height: int, width: int, size: int) -> tuple[int, int]:
-    """``(H, W)`` with the longer side equal to ``size`` and the aspect ratio kept."""
+    """``(H, W)`` with the longer side equal to ``size`` and the aspect ratio kept.
+
+    Args:
+        height, width: the current size.
+        size: the new long side.
+
+    Returns:
+        ``(H, W)``, each at least 1.
+
+    Example:
+        >>> shape_for_long_side(300, 400, 200)
+        (150, 200)
+    """
     scale = size / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
@@ -253,7 +319,18 @@ def shape_for_long_side(height: int, width: int, size: int) -> tuple[int, int]:
 
 
 def output_format(path: str | os.PathLike[str]) -> str:
-    """The Pillow format for a file name, or an :class:`ImageError` naming the usable ones."""
+    """The Pillow format for a file name, or an :class:`ImageError` naming the usable ones.
+
+    Args:
+        path: the output file's name; its ending (any case) decides.
+
+    Returns:
+        ``"PNG"``, ``"JPEG"``, ``"WEBP"``, ``"BMP"`` or ``"TIFF"``.
+
+    Example:
+        >>> output_format("out.JPG"), output_format("out.webp")
+        ('JPEG', 'WEBP')
+    """
     suffix = Path(path).suffix.lower()
     formats = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
                ".tif": "TIFF", ".tiff": "TIFF"}
@@ -266,8 +343,30 @@ def output_format(path: str | os.PathLike[str]) -> str:
 
 
 def save_image(image: Image.Image, path: str | os.PathLike[str], **save_args: Any) -> Path:
-    """Write ``image`` atomically (see :func:`stylekit.fileio.atomic_write`); the format comes
-    from the file name."""
+    """Write ``image`` atomically (see :func:`stylekit.fileio.atomic_write`).
+
+    Args:
+        image: a PIL image.
+        path: where to write; the format comes from its ending (``.png``, ``.jpg``, ``.webp``,
+            ``.bmp``, ``.tif``), missing folders are created.
+        **save_args: passed to :meth:`PIL.Image.Image.save` (e.g. ``quality=90``).
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> import tempfile
+        >>> from PIL import Image
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = save_image(Image.new("RGB", (4, 2)), Path(folder) / "new" / "out.png")
+        ...     path.name, Image.open(path).size
+        ('out.png', (4, 2))
+        >>> save_image(Image.new("RGB", (4, 2)), "out.gif")
+        Traceback (most recent call last):
+        ...
+        stylekit.errors.ImageError: cannot tell the image format of output 'out.gif'; end its \
+name with .png, .jpg, .webp, .bmp or .tif
+    """
     fmt = output_format(path)
 
     def write(tmp: str) -> None:

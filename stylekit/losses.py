@@ -5,6 +5,9 @@ carry over): the content loss is the mean squared error between feature maps; th
 is normalised by the number of elements ``C * H * W`` of the feature map; the style loss of a
 layer is the mean squared error between Gram matrices; total variation is the mean absolute
 (L1, the default) or squared (L2) difference between neighbouring pixels.
+
+The functions come with a module for the whole objective, :class:`PerceptualLoss` (and
+:class:`TotalVariation` for the regulariser alone), as kornia pairs its functions and modules.
 """
 
 from __future__ import annotations
@@ -21,7 +24,19 @@ from .vgg import VGG19Features
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error between feature maps of the same shape ``(B, C, H, W)``."""
+    """The content loss of Gatys et al. (2016): mean squared error between feature maps.
+
+    Args:
+        features: ``(B, C, H, W)`` features of the image being optimised.
+        target: the content image's features, the same shape.
+
+    Returns:
+        A scalar, ``mean((features - target) ** 2)``.
+
+    Example:
+        >>> content_loss(torch.zeros(1, 1, 2, 2), torch.full((1, 1, 2, 2), 2.0))
+        tensor(4.)
+    """
     return F.mse_loss(features, target)
 
 
@@ -46,10 +61,23 @@ class _Gram(torch.autograd.Function):
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """Channel correlations of feature maps: ``(B, C, H, W) -> (B, C, C)``.
+    """Channel correlations of feature maps, the style representation of Gatys et al. (2016).
 
     ``G[b, i, j] = sum_{h, w} F[b, i, h, w] * F[b, j, h, w] / (C * H * W)``. The normalisation
-    makes the value independent of the image size, so one style weight fits every size.
+    makes the value independent of the image size, so one style weight fits every size. The
+    backward pass takes one matrix product instead of autograd's two.
+
+    Args:
+        features: ``(B, C, H, W)``.
+
+    Returns:
+        ``(B, C, C)``, symmetric and positive semi-definite.
+
+    Example:
+        Two channels over two pixels, ``[1, 2]`` and ``[3, 4]``; ``C * H * W = 4``:
+
+        >>> gram_matrix(torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])).tolist()
+        [[[1.25, 2.75], [2.75, 6.25]]]
     """
     b, c, h, w = features.shape
     flat = features.reshape(b, c, h * w)
@@ -57,7 +85,22 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 
 
 def layer_style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
-    """Mean squared error between the Gram matrix of ``features`` and a target ``(1|B, C, C)``."""
+    """The style loss of one layer: mean squared error between Gram matrices.
+
+    Args:
+        features: ``(B, C, H, W)`` features of the image being optimised.
+        target_gram: ``(1, C, C)`` or ``(B, C, C)``, the style's :func:`gram_matrix`.
+
+    Returns:
+        A scalar.
+
+    Example:
+        The Gram matrix above, ``[[1.25, 2.75], [2.75, 6.25]]``, against zeros:
+        ``(1.25² + 2 * 2.75² + 6.25²) / 4``.
+
+        >>> layer_style_loss(torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]]), torch.zeros(1, 2, 2))
+        tensor(13.9375)
+    """
     gram = gram_matrix(features)
     return F.mse_loss(gram, target_gram.expand_as(gram))
 
@@ -67,7 +110,25 @@ def style_loss(
     target_grams: Mapping[str, torch.Tensor],
     layer_weights: Mapping[str, float] | None = None,
 ) -> torch.Tensor:
-    """Weighted sum over layers of :func:`layer_style_loss` (weight 1 for unlisted layers)."""
+    """The style loss of Gatys et al. (2016): a weighted sum of :func:`layer_style_loss`.
+
+    Args:
+        features: ``{layer: (B, C, H, W)}``, at least every layer of ``target_grams``.
+        target_grams: ``{layer: (1 or B, C, C)}``, the style's Gram matrices.
+        layer_weights: ``{layer: weight}``; a layer not listed (or ``None``) weighs 1.
+
+    Returns:
+        A scalar.
+
+    Example:
+        A one-channel layer of ones has Gram matrix ``[[1]]``, one of twos on a single pixel
+        ``[[4]]``; against zeros their losses are 1 and 16, weighted 0.5 and 1:
+
+        >>> features = {"relu1_1": torch.ones(1, 1, 2, 2), "relu2_1": torch.full((1, 1, 1, 1), 2.0)}
+        >>> zeros = {"relu1_1": torch.zeros(1, 1, 1), "relu2_1": torch.zeros(1, 1, 1)}
+        >>> style_loss(features, zeros, {"relu1_1": 0.5})
+        tensor(16.5000)
+    """
     terms = [
         (1.0 if layer_weights is None else layer_weights.get(layer, 1.0))
         * layer_style_loss(features[layer], target)
@@ -77,10 +138,23 @@ def style_loss(
 
 
 def total_variation(image: torch.Tensor, power: int = 1) -> torch.Tensor:
-    """Mean ``|difference| ** power`` between vertical plus horizontal neighbours.
+    """Total variation: mean ``|difference| ** power`` between vertical plus horizontal
+    neighbours, the smoothness term of Gatys et al. and Johnson et al.
 
-    ``image`` is ``(B, C, H, W)``. ``power=1`` is the L1 form (edges stay sharp), ``power=2``
-    the squared form of Mahendran & Vedaldi (2015). Returns a scalar.
+    Args:
+        image: ``(B, C, H, W)``.
+        power: 1 for the L1 form (edges stay sharp), 2 for the squared form of Mahendran &
+            Vedaldi, "Understanding Deep Image Representations by Inverting Them" (CVPR 2015).
+
+    Returns:
+        A scalar, ``mean(|dy| ** power) + mean(|dx| ** power)``; 0 for a flat image.
+
+    Example:
+        Columns of 0 and 2: no vertical change, every horizontal step is 2.
+
+        >>> image = torch.tensor([[[[0.0, 2.0], [0.0, 2.0]]]])
+        >>> total_variation(image), total_variation(image, power=2)
+        (tensor(2.), tensor(4.))
     """
     if power not in (1, 2):
         raise ConfigError(f"total variation power must be 1 or 2, got {power}")
@@ -92,7 +166,18 @@ def total_variation(image: torch.Tensor, power: int = 1) -> torch.Tensor:
 
 
 class TotalVariation(nn.Module):
-    """Module form of :func:`total_variation`."""
+    """Module form of :func:`total_variation`.
+
+    Args:
+        power: 1 (L1) or 2 (squared).
+
+    Returns (forward):
+        A scalar for an image ``(B, C, H, W)``.
+
+    Example:
+        >>> TotalVariation(power=2)(torch.tensor([[[[0.0, 2.0], [0.0, 2.0]]]]))
+        tensor(4.)
+    """
 
     def __init__(self, power: int = 1) -> None:
         super().__init__()
@@ -114,12 +199,34 @@ def _normalised(weights: Sequence[float] | None, count: int, what: str) -> list[
 
 
 class PerceptualLoss(nn.Module):
-    """``alpha * content + beta * style + gamma * TV`` on VGG-19 features (Gatys et al. 2016).
+    """``alpha * content + beta * style + gamma * TV`` on VGG-19 features.
 
-    Shared by the Gatys optimisation and the training of feed-forward networks. Set the targets
-    with :meth:`set_content` and :meth:`set_style`, then call the module on RGB images
-    ``(B, 3, H, W)`` in [0, 1]; it returns the weighted terms ``content``, ``style``, ``tv`` and
-    their sum ``total`` (scalars).
+    The objective of Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional Neural
+    Networks" (CVPR 2016), also the training loss of Johnson et al.'s feed-forward networks
+    (their "perceptual loss", ECCV 2016). Set the targets with :meth:`set_content` and
+    :meth:`set_style`, then call the module on images.
+
+    Args:
+        vgg: the encoder; it must output every content and style layer.
+        content_layers: ``{layer: weight}`` of the content loss.
+        style_layers: ``{layer: weight}`` of the style loss.
+        content_weight, style_weight, tv_weight: alpha, beta and gamma.
+        tv_power: 1 or 2, see :func:`total_variation`.
+
+    Returns (forward):
+        For RGB ``(B, 3, H, W)`` in [0, 1]: the weighted scalar terms ``content``, ``style``,
+        ``tv`` and their sum ``total``.
+
+    Example:
+        >>> vgg = VGG19Features(["relu1_1", "relu2_1"], weights=None)  # random: fast
+        >>> loss = PerceptualLoss(vgg, {"relu2_1": 1.0}, {"relu1_1": 1.0, "relu2_1": 1.0},
+        ...                       style_weight=10.0)
+        >>> photo, painting = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+        >>> loss.set_content(photo)
+        >>> loss.set_style([painting])
+        >>> terms = loss(photo)  # the photo itself: no content loss, some style loss
+        >>> sorted(terms), terms["content"].item(), terms["style"].item() > 0
+        (['content', 'style', 'total', 'tv'], 0.0, True)
     """
 
     def __init__(
@@ -149,13 +256,14 @@ class PerceptualLoss(nn.Module):
 
     @torch.no_grad()
     def set_content(self, rgb: torch.Tensor) -> None:
-        """Record the content features of ``rgb`` ``(B, 3, H, W)`` as targets."""
+        """Record the content features of ``rgb`` ``(B, 3, H, W)`` in [0, 1] as targets."""
         features = self.vgg.encode(rgb, self.content_layers)  # stops at the deepest of them
         self.content_targets = {k: features[k].detach() for k in self.content_layers}
 
     @torch.no_grad()
     def style_grams(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Gram matrices ``(1, C, C)`` of a style image at every style layer."""
+        """Gram matrices ``(B, C, C)`` of style images ``(B, 3, H, W)`` in [0, 1] at every
+        style layer."""
         features = self.vgg.encode(rgb, self.style_layers)
         return {k: gram_matrix(features[k]) for k in self.style_layers}
 
@@ -163,7 +271,8 @@ class PerceptualLoss(nn.Module):
     def set_style(
         self, images: Iterable[torch.Tensor], blend: Sequence[float] | None = None
     ) -> None:
-        """Record the style targets of one or more style images, blended with ``blend``.
+        """Record the style targets of one or more style images ``(1, 3, H, W)`` in [0, 1],
+        blended with the weights ``blend`` (default: equal; normalised to sum to 1).
 
         Matching the weighted mean of the Gram matrices has the same gradient as the weighted
         sum of per-image style losses (they differ by a constant), at the cost of one loss.
@@ -178,6 +287,7 @@ class PerceptualLoss(nn.Module):
         }
 
     def forward(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The weighted loss terms of RGB ``(B, 3, H, W)`` in [0, 1] (see the class)."""
         if not self.style_targets and self.style_weight:
             raise RuntimeError("set_style() must be called before computing the loss")
         features = self.vgg.encode(rgb)

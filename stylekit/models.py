@@ -33,7 +33,28 @@ TRAINED_LICENSE = ("research and non-commercial use (trained on COCO/BSDS500 pho
 
 @dataclass(frozen=True)
 class ModelKind:
-    """One family of model files: ``fast`` networks or ``adain`` decoders."""
+    """One family of model files: ``fast`` networks, ``adain`` or reconstruction decoders.
+
+    Each network module declares its kind (e.g. :data:`stylekit.nets.transformer.FAST_MODELS`)
+    and registers its shipped files with :meth:`register_shipped`.
+
+    Attributes:
+        prefix: the folder under ``weights/`` and the name prefix in the weight table.
+        architecture: the metadata tag files of this kind carry.
+        what: how messages name it ("fast model").
+        build: makes an untrained network from a file's metadata.
+        virtual: names the method builds from other files rather than one file of this
+            kind (AdaIN's ``default``), each with a function saying where it would load from.
+        trainer: the ``stylekit train`` command that makes such files (default: ``prefix``).
+
+    Example:
+        >>> from stylekit.nets.transformer import FAST_MODELS
+        >>> FAST_MODELS.names()
+        ['composition_vii', 'great_wave', 'starry_night', 'the_scream']
+        >>> net = FAST_MODELS.load("starry_night")  # the shipped file, no download
+        >>> type(net).__name__, net.training
+        ('TransformerNet', False)
+    """
 
     prefix: str  # folder under weights/ and name prefix in the weight table
     architecture: str  # the metadata tag files of this kind carry

@@ -32,6 +32,21 @@ class LBFGS:
         first_step: largest change of any element on the very first step, before curvature is
             known (for pixels in [0, 1], 1e-3 is a quarter of a grey level).
         c1: Armijo sufficient-decrease constant.
+
+    Example:
+        On a quadratic, L-BFGS finds the minimum in two steps after the first:
+
+        >>> x = torch.zeros(4, requires_grad=True)
+        >>> optimiser = LBFGS(x, first_step=0.5)
+        >>> def closure():
+        ...     x.grad = None
+        ...     loss = ((x - 3) ** 2).sum()
+        ...     loss.backward()
+        ...     return loss.detach()
+        >>> [optimiser.step(closure) for _ in range(4)]
+        [36.0, 25.0, 0.0, 0.0]
+        >>> x.detach().tolist()
+        [3.0, 3.0, 3.0, 3.0]
     """
 
     def __init__(

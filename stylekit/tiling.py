@@ -32,7 +32,20 @@ def _ramp(size: int, overlap: int, device: torch.device) -> torch.Tensor:
 
 
 def tile_size(max_pixels: int, multiple: int = 4) -> int:
-    """The side of the largest square tile with at most ``max_pixels`` pixels."""
+    """The side of the largest square tile with at most ``max_pixels`` pixels, a multiple of
+    ``multiple`` (at least ``multiple``).
+
+    Args:
+        max_pixels: the largest tile area.
+        multiple: what the side is rounded down to (the networks' size step).
+
+    Returns:
+        The side in pixels.
+
+    Example:
+        >>> tile_size(1_000_000), tile_size(100, multiple=4)
+        (1000, 8)
+    """
     return max(multiple, int(math.isqrt(max_pixels)) // multiple * multiple)
 
 
@@ -49,6 +62,16 @@ def run_tiled(
         image: ``(1, C, H, W)``.
         max_pixels: largest tile area; an image up to this size is processed in one call.
         overlap: pixels shared by neighbouring tiles.
+
+    Returns:
+        ``(1, C', H, W)``, in the overlaps a weighted mean of the tiles covering each pixel.
+
+    Example:
+        A 100x100 image in tiles of at most 2500 pixels: each tile is doubled, and so is the
+        whole, without seams.
+
+        >>> run_tiled(lambda tile: 2 * tile, torch.ones(1, 1, 100, 100), max_pixels=2500).unique()
+        tensor([2.])
     """
     _, _, height, width = image.shape
     if height * width <= max_pixels:
@@ -83,7 +106,21 @@ def reference_crops(
 ) -> torch.Tensor:
     """``grid x grid`` full-resolution crops spread evenly over ``image`` ``(1, C, H, W)``,
     ``max_pixels`` pixels in all, as a batch ``(grid * grid, C, s, s)``. Statistics pooled over
-    them stand for the whole image at its own resolution (a downscaled copy would not)."""
+    them stand for the whole image at its own resolution (a downscaled copy would not).
+
+    Args:
+        image: ``(1, C, H, W)``.
+        max_pixels: the pixels of all crops together.
+        grid: crops per side.
+        multiple: what the crop side is rounded down to.
+
+    Returns:
+        ``(grid * grid, C, s, s)``, from the corners inwards, evenly spaced.
+
+    Example:
+        >>> reference_crops(torch.rand(1, 3, 100, 60), max_pixels=1600).shape
+        torch.Size([4, 3, 20, 20])
+    """
     height, width = image.shape[-2:]
     side = min(tile_size(max_pixels // (grid * grid), multiple),
                height // multiple * multiple, width // multiple * multiple)

@@ -66,6 +66,14 @@ def matrix_power(cov: torch.Tensor, power: float, floor: float | None = None) ->
     Eigenvalues below ``floor`` times the largest are dropped (their directions map to zero),
     which keeps ``power=-0.5`` (whitening) finite on rank-deficient covariances.
 
+    Args:
+        cov: ``(C, C)`` symmetric positive semi-definite.
+        power: e.g. 0.5 (colouring) or -0.5 (whitening).
+        floor: relative eigenvalue cut-off (default :data:`EIG_FLOOR`).
+
+    Returns:
+        ``(C, C)`` float64.
+
     Example:
         >>> matrix_power(torch.tensor([[4.0, 0.0], [0.0, 9.0]]), 0.5).tolist()
         [[2.0, 0.0], [0.0, 3.0]]
@@ -80,15 +88,45 @@ def matrix_power(cov: torch.Tensor, power: float, floor: float | None = None) ->
 @dataclass(frozen=True)
 class StyleStats:
     """A painting's statistics at one layer: channel mean ``(C, 1)`` and either the colouring
-    matrix ``Cov^(1/2)`` (WCT) or the standard deviations as a diagonal ``(C, C)`` (AdaIN)."""
+    matrix ``Cov^(1/2)`` (WCT) or the standard deviations as a diagonal ``(C, C)`` (AdaIN).
+    Made by :func:`style_stats`.
+
+    Attributes:
+        mean: ``(C, 1)`` float64.
+        matrix: ``(C, C)`` float64.
+
+    Example:
+        Two uncorrelated channels, ``[1, 3, 1, 3]`` (variance 1) and ``[0, 0, 4, 4]``
+        (variance 4): the colouring matrix ``Cov^(1/2)`` is ``diag(1, 2)``.
+
+        >>> stats = style_stats(torch.tensor([[[[1.0, 3, 1, 3]], [[0.0, 0, 4, 4]]]]), "wct")
+        >>> stats.mean.flatten().tolist(), stats.matrix.tolist()
+        ([2.0, 2.0], [[1.0, 0.0], [0.0, 2.0]])
+    """
 
     mean: torch.Tensor
     matrix: torch.Tensor
 
 
 def style_stats(features: torch.Tensor, transform: str, eps: float = 1e-5) -> StyleStats:
-    """What :func:`transfer` needs of a painting's features ``(B, C, H, W)`` (cache it: it is
-    the same for every photo)."""
+    """What :func:`content_map` needs of a painting's features (cache it: it is the same for
+    every photo).
+
+    Args:
+        features: ``(B, C, H, W)``, pooled over ``B``.
+        transform: ``"wct"`` or ``"adain"``.
+        eps: added to the variances (AdaIN).
+
+    Returns:
+        :class:`StyleStats`, float64.
+
+    Example:
+        Channels ``[1, 3]`` (std 1) and ``[2, 6]`` (std 2):
+
+        >>> stats = style_stats(torch.tensor([[[[1.0, 3.0]], [[2.0, 6.0]]]]), "adain", eps=0.0)
+        >>> stats.mean.flatten().tolist(), stats.matrix.tolist()
+        ([2.0, 4.0], [[1.0, 0.0], [0.0, 2.0]])
+    """
     mean, cov = feature_stats(features)
     if transform == "wct":
         return StyleStats(mean, matrix_power(cov, 0.5))
@@ -96,14 +134,44 @@ def style_stats(features: torch.Tensor, transform: str, eps: float = 1e-5) -> St
 
 
 def blend_style_stats(stats: list[StyleStats], weights: list[float]) -> StyleStats:
-    """The weighted mean of several paintings' maps (their results blend linearly)."""
+    """The weighted mean of several paintings' maps (their results blend linearly).
+
+    Args:
+        stats: one :class:`StyleStats` per painting.
+        weights: one weight per painting, normally summing to 1.
+
+    Returns:
+        :class:`StyleStats`.
+
+    Example:
+        >>> a = StyleStats(torch.zeros(1, 1), torch.ones(1, 1))
+        >>> b = StyleStats(torch.ones(1, 1), 3 * torch.ones(1, 1))
+        >>> blended = blend_style_stats([a, b], [0.5, 0.5])
+        >>> blended.mean.item(), blended.matrix.item()
+        (0.5, 2.0)
+    """
     return StyleStats(sum(w * s.mean for w, s in zip(weights, stats, strict=True)),  # type: ignore[arg-type]
                       sum(w * s.matrix for w, s in zip(weights, stats, strict=True)))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class ContentMap:
-    """The affine map ``f -> matrix @ (f - mean) + shift`` for one photo and one painting."""
+    """The affine map ``f -> matrix @ (f - mean) + shift`` for one photo and one painting,
+    made by :func:`content_map`.
+
+    Attributes:
+        matrix: ``(C, C)``, float64.
+        mean: ``(C, 1)``, the photo's channel mean.
+        shift: ``(C, 1)``, the painting's channel mean.
+
+    Call it on features ``(B, C, H, W)`` (any size: tiles of the photo too) to get the
+    transformed features, same shape and dtype.
+
+    Example:
+        >>> double = ContentMap(2 * torch.eye(1), torch.ones(1, 1), torch.zeros(1, 1))
+        >>> double(torch.tensor([[[[1.0, 2.0]]]]))  # 2 * (f - 1) + 0
+        tensor([[[[0., 2.]]]])
+    """
 
     matrix: torch.Tensor  # (C, C)
     mean: torch.Tensor  # (C, 1) the photo's mean
@@ -126,6 +194,24 @@ def content_map(features: torch.Tensor, style: StyleStats, transform: str,
     painting's statistics ``style``.
 
     WCT: ``Cov_s^(1/2) Cov_c^(-1/2)``; AdaIN: ``diag(sigma_s / sigma_c)``.
+
+    Args:
+        features: ``(B, C, H, W)`` features of the photo.
+        style: the painting's :func:`style_stats` for the same ``transform``.
+        transform: ``"wct"`` or ``"adain"``.
+        weights: ``(B, 1, H, W)`` non-negative pixel weights: the map of a region.
+        eps: added to the photo's variances (AdaIN).
+
+    Returns:
+        The :class:`ContentMap`; apply it to the photo's features (or tiles of them).
+
+    Example:
+        The photo's channel ``[0, 4]`` (mean 2, std 2) onto a painting's ``[9, 11]``:
+
+        >>> photo = torch.tensor([[[[0.0, 4.0]]]])
+        >>> style = style_stats(torch.tensor([[[[9.0, 11.0]]]]), "adain", eps=0.0)
+        >>> content_map(photo, style, "adain", eps=0.0)(photo)
+        tensor([[[[ 9., 11.]]]])
     """
     mean, cov = feature_stats(features, weights)
     if transform == "wct":

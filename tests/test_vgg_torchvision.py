@@ -15,12 +15,12 @@ from hf_stand_in import HubStandIn, point_client_at
 from safetensors.torch import save
 
 from stylekit import hub as hub_module
-from stylekit import vgg
+from stylekit import vgg_weights
 from stylekit.errors import WeightsError
-from stylekit.vgg import (
+from stylekit.vgg import VGG19Features
+from stylekit.vgg_weights import (
     CONV_LAYERS,
     TORCHVISION_VGG19,
-    VGG19Features,
     torchvision_postprocess,
     torchvision_preprocess,
 )
@@ -43,7 +43,7 @@ def timm_layout(convs: list[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, tor
 @pytest.fixture(scope="module")
 def tv_state() -> dict[str, torch.Tensor]:
     """The Caffe weights in timm's layout; conv1_1's input channels turned from BGR to RGB."""
-    caffe = vgg.load_caffe_weights()
+    caffe = vgg_weights.load_caffe_weights()
     convs = [caffe[name] for name in CONV_LAYERS]
     convs[0] = (convs[0][0].flip(1), convs[0][1])
     return timm_layout(convs)
@@ -59,9 +59,9 @@ def fresh_weights_cache(tmp_path, monkeypatch):
     """No local weights folders and no weights remembered from earlier tests."""
     monkeypatch.delenv("STYLEKIT_WEIGHTS_DIR", raising=False)
     monkeypatch.setattr(hub_module, "SHIPPED_WEIGHTS_DIR", tmp_path / "repo-weights")
-    vgg.load_torchvision_weights.cache_clear()
+    vgg_weights.load_torchvision_weights.cache_clear()
     yield
-    vgg.load_torchvision_weights.cache_clear()
+    vgg_weights.load_torchvision_weights.cache_clear()
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_features_from_the_hub_match_a_manual_forward(hub, tv_file, tv_state):
                                rtol=1e-4, atol=1e-4)
 
     # A new model (weights forgotten in-process) reuses the Hub cache: no second download.
-    vgg.load_torchvision_weights.cache_clear()
+    vgg_weights.load_torchvision_weights.cache_clear()
     VGG19Features(["relu1_1"], weights="torchvision")
     assert hub.count("GET") == 1
 

@@ -23,8 +23,20 @@ EPS = 1e-5
 
 
 def mean_std(features: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, torch.Tensor]:
-    """Channel-wise mean and standard deviation over the pixels: ``(B, C, H, W)`` ->
-    two ``(B, C, 1, 1)`` tensors. ``eps`` is added to the variance before the square root."""
+    """Channel-wise mean and standard deviation over the pixels.
+
+    Args:
+        features: ``(B, C, H, W)``.
+        eps: added to the (biased) variance before the square root, so the std is never 0.
+
+    Returns:
+        ``mean`` and ``std``, each ``(B, C, 1, 1)``.
+
+    Example:
+        >>> mean, std = mean_std(torch.tensor([[[[1.0, 3.0]]]]), eps=0.0)
+        >>> mean.item(), std.item()
+        (2.0, 1.0)
+    """
     var, mean = torch.var_mean(features, dim=(2, 3), keepdim=True, unbiased=False)
     return mean, (var + eps).sqrt()
 
@@ -35,16 +47,45 @@ def adain_from_stats(
 ) -> torch.Tensor:
     """``style_std * (content - mean(content)) / std(content) + style_mean``.
 
-    ``content_stats`` replaces the statistics of ``content`` itself (for tiles of a large
-    image, which must all use the statistics of the whole image).
+    Args:
+        content: ``(B, C, H, W)`` features.
+        style_mean, style_std: ``(B or 1, C, 1, 1)``, as :func:`mean_std` gives them.
+        content_stats: ``(mean, std)`` used instead of those of ``content`` itself (for tiles
+            of a large image, which must all use the statistics of the whole image).
+
+    Returns:
+        ``(B, C, H, W)`` with channel means ``style_mean`` and stds ``style_std``.
+
+    Example:
+        >>> content = torch.tensor([[[[0.0, 4.0]]]])  # mean 2, std 2
+        >>> stats = (torch.tensor(2.0), torch.tensor(2.0))
+        >>> adain_from_stats(content, torch.tensor(10.0), torch.tensor(3.0), stats).tolist()
+        [[[[7.0, 13.0]]]]
     """
     c_mean, c_std = content_stats if content_stats is not None else mean_std(content)
     return (content - c_mean) / c_std * style_std + style_mean
 
 
 def adain(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-    """Adaptive instance normalisation of feature maps ``content`` ``(B, C, H, W)`` to the
-    channel statistics of ``style`` ``(B or 1, C, H', W')`` (eq. 8 of the paper)."""
+    """Adaptive instance normalisation (Huang & Belongie 2017, eq. 8).
+
+    ``AdaIN(x, y) = std(y) * (x - mean(x)) / std(x) + mean(y)``, per channel: the content's
+    features take the style's channel-wise mean and spread.
+
+    Args:
+        content: ``(B, C, H, W)`` features of the photo.
+        style: ``(B or 1, C, H', W')`` features of the painting (any size).
+
+    Returns:
+        ``(B, C, H, W)``.
+
+    Example:
+        The style channel ``[9, 11]`` has mean 10 and std 1; the content ``[0, 4]`` (mean 2,
+        std 2) is moved onto them:
+
+        >>> adain(torch.tensor([[[[0.0, 4.0]]]]), torch.tensor([[[[9.0, 11.0]]]]))
+        tensor([[[[ 9.0000, 11.0000]]]])
+    """
     return adain_from_stats(content, *mean_std(style))
 
 
@@ -54,7 +95,16 @@ ARCHITECTURE = "adain-decoder"
 
 @dataclass(frozen=True)
 class DecoderSpec:
-    """Widths of the decoder's three stages (the paper's are 256, 128, 64)."""
+    """Architecture of a :class:`Decoder`: the widths of its three stages.
+
+    Args:
+        widths: deepest first; the paper's are 256, 128, 64.
+
+    Example:
+        >>> spec = DecoderSpec((128, 64, 32))
+        >>> DecoderSpec.from_metadata(spec.to_metadata()) == spec
+        True
+    """
 
     widths: tuple[int, int, int] = (256, 128, 64)
 
@@ -86,7 +136,18 @@ class Decoder(nn.Module):
 
     The output is RGB in [0, 1] (not clamped). With widths ``(a, b, c)``:
     conv 512->a, up, 3 x conv a->a, conv a->b, up, conv b->b, conv b->c, up, conv c->c,
-    conv c->3; all 3x3 with reflection padding, ReLU after each but the last.
+    conv c->3; all 3x3 with reflection padding, ReLU after each but the last (Huang &
+    Belongie 2017, section 6). The input is divided by ``input_scale`` first.
+
+    Args:
+        widths: see :class:`DecoderSpec`.
+
+    Returns (forward):
+        RGB ``(B, 3, 8h, 8w)`` for features ``(B, 512, h, w)``.
+
+    Example:
+        >>> Decoder((8, 8, 8))(torch.rand(1, 512, 4, 5)).shape
+        torch.Size([1, 3, 32, 40])
     """
 
     input_scale: torch.Tensor
@@ -113,6 +174,7 @@ class Decoder(nn.Module):
         self.register_buffer("input_scale", torch.ones(1, 512, 1, 1))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """RGB ``(B, 3, 8h, 8w)`` from ``relu4_1`` features ``(B, 512, h, w)``."""
         return self.body(features / self.input_scale)
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str,
@@ -123,8 +185,21 @@ class Decoder(nn.Module):
 
 
 def pad_to_multiple(image: torch.Tensor, multiple: int = 8) -> torch.Tensor:
-    """Reflect-pad ``(B, C, H, W)`` on the bottom and right to multiples of ``multiple``
-    (the encoder halves the size three times); crop the decoder's output back."""
+    """Pad an image on the bottom and right so both sides are multiples of ``multiple``
+    (the encoder halves the size three times); crop the decoder's output back.
+
+    Args:
+        image: ``(B, C, H, W)``.
+        multiple: what ``H`` and ``W`` are rounded up to.
+
+    Returns:
+        ``(B, C, H', W')``, reflected (replicated where the pad exceeds the side), or
+        ``image`` itself when it fits already.
+
+    Example:
+        >>> pad_to_multiple(torch.rand(1, 3, 10, 17)).shape
+        torch.Size([1, 3, 16, 24])
+    """
     h, w = image.shape[-2:]
     pad_h, pad_w = (-h) % multiple, (-w) % multiple
     if not (pad_h or pad_w):

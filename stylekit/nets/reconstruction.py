@@ -30,10 +30,17 @@ def paper_widths(layer: str) -> tuple[int, ...]:
     """The widths of Li et al.'s decoder for ``layer``: VGG-19's own, from the block below
     ``layer`` down to block 1 (``relu1_1``: none, a single convolution to RGB).
 
-    >>> paper_widths("relu3_1")
-    (128, 64)
-    >>> paper_widths("relu1_1")
-    ()
+    Args:
+        layer: one of :data:`LEVELS`.
+
+    Returns:
+        One width per upsampling stage, deepest first.
+
+    Example:
+        >>> paper_widths("relu3_1")
+        (128, 64)
+        >>> paper_widths("relu1_1")
+        ()
     """
     level = _level(layer)
     return tuple(LAYER_CHANNELS[f"relu{block}_1"] for block in range(level - 1, 0, -1))
@@ -48,8 +55,18 @@ def _level(layer: str) -> int:
 
 @dataclass(frozen=True)
 class ReconstructionSpec:
-    """What builds a :class:`ReconstructionDecoder`: the layer it inverts and its widths
-    (one per upsampling stage, deepest first; ``paper_widths(layer)`` is the paper's)."""
+    """What builds a :class:`ReconstructionDecoder`: the layer it inverts and its widths.
+
+    Args:
+        layer: one of :data:`LEVELS`.
+        widths: one per upsampling stage, deepest first (``paper_widths(layer)`` is the
+            paper's); a wrong count raises ``ValueError``.
+
+    Example:
+        >>> spec = ReconstructionSpec("relu2_1", (32,))
+        >>> ReconstructionSpec.from_metadata(spec.to_metadata()) == spec
+        True
+    """
 
     layer: str
     widths: tuple[int, ...]
@@ -132,6 +149,7 @@ class ReconstructionDecoder(nn.Module):
 
     @property
     def layer(self) -> str:
+        """The VGG-19 layer whose features this decoder inverts."""
         return self.spec.layer
 
     @property
@@ -140,6 +158,8 @@ class ReconstructionDecoder(nn.Module):
         return 2 ** (_level(self.layer) - 1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """RGB ``(B, 3, H, W)`` from features ``(B, C, H / stride, W / stride)`` of
+        :attr:`layer`."""
         return self.body(features / self.input_scale)
 
     @torch.no_grad()

@@ -49,7 +49,17 @@ class InstanceNorm(nn.Module):
     """Instance normalisation with learned scale and shift, and optionally frozen statistics.
 
     ``(B, C, H, W) -> (B, C, H, W)``; each channel of each image is normalised to zero mean and
-    unit variance over its pixels, then scaled and shifted per channel.
+    unit variance over its pixels, then scaled and shifted per channel (Ulyanov et al. 2016).
+    Within :func:`frozen_statistics` the mean and variance are fixed ones instead.
+
+    Args:
+        channels: ``C``; the learned scale starts at 1, the shift at 0.
+        eps: added to the variance.
+
+    Example:
+        >>> x = torch.tensor([[[[1.0, 3.0], [1.0, 3.0]]]])  # mean 2, variance 1
+        >>> InstanceNorm(1, eps=0.0)(x).tolist()
+        [[[[-1.0, 1.0], [-1.0, 1.0]]]]
     """
 
     def __init__(self, channels: int, eps: float = 1e-5) -> None:
@@ -82,7 +92,18 @@ def _conv_norm_relu(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.S
 
 
 class ResidualBlock(nn.Module):
-    """Two 3x3 conv + instance norm layers with an identity shortcut (He et al. 2016)."""
+    """Two 3x3 conv + instance norm layers with an identity shortcut (He et al. 2016).
+
+    Args:
+        channels: input and output channels.
+
+    Returns (forward):
+        ``x + body(x)``, the same shape as ``x`` ``(B, channels, H, W)``.
+
+    Example:
+        >>> ResidualBlock(8)(torch.rand(1, 8, 5, 5)).shape
+        torch.Size([1, 8, 5, 5])
+    """
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -96,7 +117,19 @@ class ResidualBlock(nn.Module):
 
 
 class Upsample(nn.Module):
-    """Nearest-neighbour 2x upsampling, then conv + norm + ReLU: no checkerboard artefacts."""
+    """Nearest-neighbour 2x upsampling, then conv + norm + ReLU: no checkerboard artefacts
+    (Odena et al. 2016).
+
+    Args:
+        c_in, c_out: channels in and out.
+
+    Returns (forward):
+        ``(B, c_out, 2H, 2W)`` for ``(B, c_in, H, W)``, non-negative.
+
+    Example:
+        >>> Upsample(8, 4)(torch.rand(1, 8, 5, 6)).shape
+        torch.Size([1, 4, 10, 12])
+    """
 
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
@@ -112,7 +145,17 @@ ARCHITECTURE = "johnson-transformer"
 
 @dataclass(frozen=True)
 class TransformerSpec:
-    """Architecture of a :class:`TransformerNet`: base width ``w`` and residual blocks."""
+    """Architecture of a :class:`TransformerNet`.
+
+    Args:
+        width: the base width ``w`` (Johnson et al. use 32; 16 is the shipped networks').
+        blocks: the number of residual blocks (Johnson et al. use 5).
+
+    Example:
+        >>> spec = TransformerSpec(8, 2)
+        >>> TransformerSpec.from_metadata(spec.to_metadata()) == spec
+        True
+    """
 
     width: int = 16
     blocks: int = 5
@@ -135,7 +178,21 @@ class TransformerSpec:
 
 
 class TransformerNet(nn.Module):
-    """Johnson et al.'s image transformation network (see the module docstring)."""
+    """Johnson et al.'s image transformation network (see the module docstring).
+
+    Args:
+        width: the base width ``w``.
+        blocks: the number of residual blocks.
+
+    Returns (forward):
+        RGB ``(B, 3, H, W)``, about [0, 1] (not clamped), for RGB ``(B, 3, H, W)`` in [0, 1]
+        of any size.
+
+    Example:
+        >>> net = TransformerNet(width=4, blocks=1)
+        >>> net(torch.rand(1, 3, 30, 45)).shape  # not a multiple of 4: padded inside
+        torch.Size([1, 3, 30, 45])
+    """
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> TransformerNet:
@@ -157,6 +214,7 @@ class TransformerNet(nn.Module):
         self.decoder[-1].to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The stylized image: RGB ``(B, 3, H, W)`` in [0, 1] in, the same shape out."""
         h, w = x.shape[-2:]
         # Written with floor division and no branch on the pad, so torch.compile with dynamic
         # shapes traces it once for every size.
@@ -177,6 +235,23 @@ def frozen_statistics(net: nn.Module, reference: torch.Tensor) -> Iterator[None]
 
     The statistics belong to the calling thread (a context variable), never to the shared
     modules: other threads running the same network at the same time are unaffected.
+
+    Args:
+        net: a network with :class:`InstanceNorm` layers.
+        reference: its input for measuring the statistics.
+
+    Returns:
+        A context manager; within it ``net`` runs with the statistics of ``reference``.
+
+    Example:
+        >>> net = TransformerNet(width=4, blocks=1)
+        >>> image = torch.rand(1, 3, 32, 32)
+        >>> with frozen_statistics(net, image):
+        ...     whole, corner = net(image), net(image[..., :8, :8])
+        >>> torch.allclose(whole, net(image), atol=1e-5)  # the image's own statistics
+        True
+        >>> torch.allclose(corner, net(image[..., :8, :8]), atol=1e-5)  # not the corner's
+        False
     """
     frozen = _Frozen()
     token = _FROZEN.set(frozen)
