@@ -97,7 +97,7 @@ def main() -> int:
 
 def write_cards(results: dict[str, dict[str, Any]]) -> None:
     """Put each shipped decoder's figures in its config.json and rewrite its card."""
-    from stylekit.training.cards import write_decoder_card
+    from stylekit.training.cards import write_card
 
     for name, result in results.items():
         if name not in LEVELS or not RECONSTRUCTION_DECODERS.is_local(name):
@@ -110,7 +110,7 @@ def write_cards(results: dict[str, dict[str, Any]]) -> None:
             "content_max": result["content"]["max"],
             "pixel_mse_mean": result["pixel_mse"]["mean"]}
         (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-        write_decoder_card(folder)
+        write_card(folder)
         print(f"wrote the figures into {folder}")
 
 

@@ -58,8 +58,10 @@ class Server:
             self.process.kill()
 
 
-def start_server(max_queue: int, log: Path, env: dict[str, str] | None = None) -> Server:
-    """``python app.py`` on a free loopback port; returns once it answers."""
+def start_server(max_queue: int, log: Path, env: dict[str, str] | None = None,
+                 command: list[str] | None = None) -> Server:
+    """``python app.py`` (or ``command``, e.g. ``stylekit app``) on a free loopback port;
+    returns once it answers."""
     from gradio_client import Client
 
     with socket.socket() as sock:
@@ -67,8 +69,8 @@ def start_server(max_queue: int, log: Path, env: dict[str, str] | None = None) -
         port = sock.getsockname()[1]
     handle = open(log, "wb")  # noqa: SIM115  (closed with the process)
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--max-queue",
-         str(max_queue)], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
+        [*(command or [sys.executable, str(ROOT / "app.py")]), "--port", str(port),
+         "--max-queue", str(max_queue)], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 240

@@ -215,22 +215,20 @@ def print_table(report: dict[str, Any], methods: list[str], args: argparse.Names
 def write_cards(report: dict[str, Any]) -> None:
     """Put each model's figures in its config.json and rewrite its model card."""
     from stylekit.hub import SHIPPED_WEIGHTS_DIR
-    from stylekit.training.adain import write_model_card as write_adain_card
-    from stylekit.training.fast import write_model_card as write_fast_card
+    from stylekit.training.cards import write_card
 
     summary = {style: {k: v for k, v in entry.items() if k != "per_photo"}
                for style, entry in report.items()}
-    targets = [(SHIPPED_WEIGHTS_DIR / "fast" / style, entry, write_fast_card)
-               for style, entry in summary.items()]
-    targets.append((SHIPPED_WEIGHTS_DIR / "adain" / "trained", summary, write_adain_card))
-    for folder, quality, write in targets:
+    targets = [(SHIPPED_WEIGHTS_DIR / "fast" / style, entry) for style, entry in summary.items()]
+    targets.append((SHIPPED_WEIGHTS_DIR / "adain" / "trained", summary))
+    for folder, quality in targets:
         config_path = folder / "config.json"
         if not config_path.is_file():
             continue
         config = json.loads(config_path.read_text())
         config["quality"] = quality
         config_path.write_text(json.dumps(config, indent=2) + "\n")
-        write(folder)
+        write_card(folder)
         print(f"wrote the figures into {folder}/config.json and README.md")
 
 

@@ -12,6 +12,7 @@ exit status is non-zero and the reason is printed on one line.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import Any
 import torch
 
 from . import __version__, examples
+from .app.launch import add_options as add_app_options
+from .app.launch import serve as serve_app
 from .config import MethodConfig, ParamSpec, describe
 from .errors import StylekitError
 from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO
@@ -65,8 +68,9 @@ def _add_config_options(
         group.add_argument(_option(spec), **kwargs)
 
 
-def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The top-level parser and its ``stylize`` sub-parser."""
+def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
+                            argparse.ArgumentParser]:
+    """The top-level parser and its ``stylize`` and ``video`` sub-parsers."""
     parser = argparse.ArgumentParser(
         prog="stylekit",
         description=f"Neural style transfer: {', '.join(list_stylizers())} behind one "
@@ -96,6 +100,9 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     stylize.add_argument("--save-dir", type=Path, help="folder for the intermediate images")
     stylize.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    app = sub.add_parser("app", help="serve the demo app in a browser (needs stylekit[app])",
+                         description="Serve the Gradio app (the same as `python app.py`).")
+    add_app_options(app)
     publish = sub.add_parser("publish", help="upload weights/ with its model cards to the Hub")
     publish.add_argument("--repo", default=STYLEKIT_HUB_REPO,
                          help=f"Hub model repository (default: {STYLEKIT_HUB_REPO})")
@@ -109,7 +116,10 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                                       description=(config_cls.__doc__ or "").strip())
         _add_config_options(trainer, config_cls, f"{name} training")
         trainer.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    return parser, stylize
+    from .video.command import add_video_parser
+
+    video = add_video_parser(sub)
+    return parser, stylize, video
 
 
 def _trainers() -> dict[str, tuple[type[MethodConfig], Any]]:
@@ -124,16 +134,18 @@ def _trainers() -> dict[str, tuple[type[MethodConfig], Any]]:
 
 def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The full parser, with the options of the method named by ``--method`` (if any)."""
-    parser, stylize = _base_parser()
+    parser, stylize, video = _base_parser()
     probe = argparse.ArgumentParser(add_help=False)
-    probe.add_argument("--method", default="gatys")
+    probe.add_argument("--method")
     known, _ = probe.parse_known_args(argv)
-    if "stylize" in argv and known.method in list_stylizers():
-        stylizer_cls = get_stylizer_class(known.method)
-        others = ", ".join(m for m in list_stylizers() if m != known.method)
-        _add_config_options(stylize, stylizer_cls.config_class,
-                            f"{known.method} parameters (for {others}: add --method NAME "
-                            "before --help)")
+    for command, target, default in (("stylize", stylize, "gatys"), ("video", video, "fast")):
+        method = known.method or default
+        if command in argv and method in list_stylizers():
+            stylizer_cls = get_stylizer_class(method)
+            others = ", ".join(m for m in list_stylizers() if m != method)
+            _add_config_options(target, stylizer_cls.config_class,
+                                f"{method} parameters (for {others}: add --method NAME "
+                                "before --help)")
     return parser
 
 
@@ -225,6 +237,10 @@ def _train(args: argparse.Namespace) -> int:
     params = {k: v for k, v in vars(args).items() if k not in {"command", "trainer", "quiet"}}
     _sequence_options_as_strings(config_cls, params)
     cfg = config_cls(**params)
+    log = logging.getLogger("stylekit.training")
+    if not args.quiet and not log.handlers:  # what a trainer says besides its steps
+        log.addHandler(logging.StreamHandler())
+        log.setLevel(logging.INFO)
     bar = None
     for record in run(cfg):
         if bar is None:
@@ -250,6 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "train":
             return _train(args)
+        if args.command == "app":
+            serve_app(args)
+            return 0
         if args.command == "publish":
             from .publish import publish
 
@@ -258,6 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"Pin it: set STYLEKIT_HUB_REVISION = {commit!r} in stylekit/hub.py, so "
                   "installs that lack a file download exactly this version.")
             return 0
+        if args.command == "video":
+            from .video.command import run_video
+
+            return run_video(args)
         own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
         params = {k: v for k, v in vars(args).items() if k not in own}
         return _stylize(args, params)

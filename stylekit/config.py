@@ -12,7 +12,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
@@ -28,8 +28,42 @@ def param(
     choices: Sequence[Any] | None = None,
     min: float | None = None,
     max: float | None = None,
+    presets: Mapping[str, Any] | None = None,
+    advanced: bool = False,
+    hidden: bool = False,
 ) -> Any:
-    """Declare a config field with its help text, allowed choices and numeric range."""
+    """Declare a config field: its default, help text, allowed values and how to offer it.
+
+    Args:
+        default: the value when none is given.
+        help: one or two sentences, shown by ``--help`` and under the app's widget.
+        choices: the allowed values (of each item, for a tuple field).
+        min, max: the allowed range, inclusive (of each item, for a tuple field).
+        presets: named values of the field, e.g. ``{"shallow": ("relu1_1", "relu2_1")}``:
+            the name alone stands for its value (the config expands it), and front ends
+            offer the names.
+        advanced: a setting most runs leave alone (the app puts it under "More settings").
+        hidden: not offered in the app (it sets the field itself, or it means nothing in a
+            browser); Python and the command line still take it.
+
+    Returns:
+        A dataclass field carrying that metadata, read back by :func:`describe`.
+
+    Example:
+        >>> @dataclass(frozen=True)
+        ... class BlurConfig(MethodConfig):
+        ...     radius: int = param(2, "Blur radius in pixels.", min=0, max=50)
+        ...     layers: tuple[str, ...] = param(
+        ...         ("relu1_1",), "Layers, or a preset.",
+        ...         presets={"all": ("relu1_1", "relu2_1")}, advanced=True)
+        ...     device: str = param("cpu", "Device.", hidden=True)
+        >>> [(s.name, s.advanced, s.hidden) for s in describe(BlurConfig)]
+        [('radius', False, False), ('layers', True, False), ('device', False, True)]
+        >>> BlurConfig(layers="all").layers
+        ('relu1_1', 'relu2_1')
+        >>> describe(BlurConfig)[1].preset_name(("relu1_1", "relu2_1"))
+        'all'
+    """
     return dataclasses.field(
         default=default,
         metadata={
@@ -37,6 +71,9 @@ def param(
             "choices": tuple(choices) if choices else None,
             "min": min,
             "max": max,
+            "presets": dict(presets) if presets else None,
+            "advanced": advanced,
+            "hidden": hidden,
         },
     )
 
@@ -52,6 +89,16 @@ class ParamSpec:
     choices: tuple[Any, ...] | None
     min: float | None
     max: float | None
+    #: Named values (see :func:`param`); not hashed, a dict.
+    presets: dict[str, Any] | None = dataclasses.field(default=None, hash=False)
+    advanced: bool = False
+    hidden: bool = False
+
+    def preset_name(self, value: Any) -> str | None:
+        """The name of the preset whose value is ``value``, or ``None``."""
+        if not self.presets:
+            return None
+        return next((name for name, v in self.presets.items() if v == value), None)
 
     @property
     def base_type(self) -> type:
@@ -79,6 +126,9 @@ def describe(config_cls: type[MethodConfig]) -> list[ParamSpec]:
             choices=f.metadata.get("choices"),
             min=f.metadata.get("min"),
             max=f.metadata.get("max"),
+            presets=f.metadata.get("presets"),
+            advanced=f.metadata.get("advanced", False),
+            hidden=f.metadata.get("hidden", False),
         )
         for f in dataclasses.fields(config_cls)
     ]
@@ -95,7 +145,7 @@ class MethodConfig:
 
     def __post_init__(self) -> None:
         for spec in describe(type(self)):
-            value = _coerce(spec, getattr(self, spec.name))
+            value = _expand_preset(spec, _coerce(spec, getattr(self, spec.name)))
             _check(spec, value)
             object.__setattr__(self, spec.name, value)
 
@@ -202,6 +252,14 @@ def _coerce(spec: ParamSpec, value: Any) -> Any:
             items = [value]
         return tuple(_coerce_scalar(spec, v, kind) for v in items)
     return _coerce_scalar(spec, value, kind)
+
+
+def _expand_preset(spec: ParamSpec, value: Any) -> Any:
+    """A preset's name (alone, or as the one item of a tuple field) becomes its value."""
+    if not spec.presets:
+        return value
+    name = value[0] if isinstance(value, tuple) and len(value) == 1 else value
+    return spec.presets[name] if isinstance(name, str) and name in spec.presets else value
 
 
 def _check(spec: ParamSpec, value: Any) -> None:

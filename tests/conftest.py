@@ -53,7 +53,7 @@ def tiny_fast_model(tmp_path_factory) -> Path:
     import torch
 
     from stylekit.nets.transformer import TransformerNet
-    from stylekit.training.common import export_safetensors
+    from stylekit.training.checkpoint import export_safetensors
 
     torch.manual_seed(0)
     net = TransformerNet(width=4, blocks=1)
@@ -68,7 +68,7 @@ def tiny_decoder(tmp_path_factory) -> Path:
     import torch
 
     from stylekit.nets.adain import Decoder
-    from stylekit.training.common import export_safetensors
+    from stylekit.training.checkpoint import export_safetensors
 
     torch.manual_seed(0)
     decoder = Decoder((8, 8, 8))
@@ -84,7 +84,7 @@ def tiny_decoder_set(tmp_path_factory) -> Path:
     import torch
 
     from stylekit.nets.reconstruction import LEVELS, ReconstructionDecoder, paper_widths
-    from stylekit.training.common import export_safetensors
+    from stylekit.training.checkpoint import export_safetensors
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("decoders")
@@ -97,11 +97,11 @@ def tiny_decoder_set(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder):
-    """The Gradio app (app.py) served in-process on a free port, with tiny test models.
+    """The Gradio app (``stylekit.app``) served in-process on a free port, with tiny test models.
 
     The tiny networks are put in a local weights folder (``STYLEKIT_WEIGHTS_DIR``) and
     registered as shipped models, the same path real shipped weights take, before the app
-    builds its model dropdowns. Yields ``(app module, url)``.
+    builds its model dropdowns. Yields ``(the stylekit.app package, url)``.
     """
     import os
     import shutil
@@ -119,21 +119,23 @@ def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder):
     saved_env = os.environ.get("STYLEKIT_WEIGHTS_DIR")
     os.environ["STYLEKIT_WEIGHTS_DIR"] = str(weights)
 
-    import app
+    from stylekit import app
+    from stylekit.app import profile
 
     # Small runs, so each request takes seconds (the app's CPU profile is for people).
-    app.PROFILE["gatys"].update(size=64, steps=12, save_every=3)
-    app.LEARN_RUN.update(size=48, steps=6)
+    profile.PROFILE["gatys"].update(size=64, steps=12, save_every=3)
+    profile.LEARN_RUN.update(size=48, steps=6)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app.demo.queue(max_size=16, default_concurrency_limit=1)
-    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                    max_file_size=app.MAX_UPLOAD, quiet=True)
+    page = app.build()
+    page.queue(max_size=16, default_concurrency_limit=1)
+    page.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                max_file_size=profile.MAX_UPLOAD, quiet=True)
     try:
         yield app, f"http://127.0.0.1:{port}/"
     finally:
-        app.demo.close()
+        page.close()
         for kind in (FAST_MODELS, DECODERS):
             WEIGHTS.pop(f"{kind.prefix}/tiny_test", None)
         if saved_env is None:

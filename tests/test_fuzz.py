@@ -126,9 +126,10 @@ def test_the_app_answers_each_upload_and_keeps_serving(live_app, corpus: dict[st
                                                       content_path: Path) -> None:
     from gradio_client import Client, handle_file
 
-    app, url = live_app
-    client = Client(url, verbose=False)
-    values = {s.name: app.widget_value("fast", s) for s in app.visible_params("fast")}
+    from stylekit.app.widgets import visible_params, widget_value
+
+    client = Client(live_app[1], verbose=False)
+    values = {s.name: widget_value("fast", s) for s in visible_params("fast")}
     values.update(size=64, model="tiny_test")
 
     def run(path: Path) -> str:

@@ -73,7 +73,7 @@ class AdaINConfig(MethodConfig):
         "<layer>/model.safetensors.")
     levels: tuple[str, ...] | None = param(
         None, "Layers transformed, in this order (default: the model's own; relu4_1 alone is "
-        "the paper's form).", choices=LEVELS)
+        "the paper's form).", choices=LEVELS, advanced=True)
     alpha: float = param(
         1.0, "Content-style trade-off: 1 is full style, 0 reconstructs the photo.",
         min=0.0, max=1.0,
@@ -81,23 +81,25 @@ class AdaINConfig(MethodConfig):
     blend_with: str = param(
         "photo", "With several levels, what alpha mixes the transformed features with at "
         "each: the photo's own features ('photo') or the picture's so far ('picture').",
-        choices=BLEND_CHOICES)
+        choices=BLEND_CHOICES, advanced=True)
     deep_scale: float = param(
         1.0, "Size of the picture at the deep levels (relu4_1, relu5_1) relative to the "
         "output; 0.5 quarters their cost. The painting is encoded at the same scale for "
-        "them, so its strokes keep their size.", min=0.25, max=1.0)
+        "them, so its strokes keep their size.", min=0.25, max=1.0, advanced=True)
     size: int | None = param(
         512, "Long side of the output in pixels (none: the photo's own size).",
         min=64, max=16384,
     )
     style_size: int = param(512, "Long side at which style images are encoded.", min=64,
-                            max=2048)
+                            max=2048, advanced=True)
     style_blend_weights: tuple[float, ...] | None = param(
-        None, "One weight per style image when several are given (default equal).", min=0.0
+        None, "One weight per style image when several are given (default equal).", min=0.0,
+        advanced=True,
     )
     mask: str | None = param(
         None, "Spatial control: a mask image; with two styles, the first paints where the "
         "mask is light and the second where it is dark.",
+        hidden=True,  # the app has an image input for it
     )
     preserve_color: str = param(
         "none", "Keep the photo's colours: luminance (style on brightness only) or histogram "
@@ -106,15 +108,16 @@ class AdaINConfig(MethodConfig):
     )
     max_tile_pixels: int = param(
         1024 * 1024, "Largest area processed in one pass; larger images are tiled.",
-        min=128 * 128, max=64 * 1024 * 1024,
+        min=128 * 128, max=64 * 1024 * 1024, hidden=True,
     )
-    tile_overlap: int = param(128, "Pixels shared by neighbouring tiles.", min=16, max=1024)
+    tile_overlap: int = param(128, "Pixels shared by neighbouring tiles.", min=16, max=1024,
+                              hidden=True)
     edge_margin: int = param(
         16, "Pixels of mirrored border added around the photo before encoding and cut off "
         "after decoding: decoders paint the outermost pixels poorly (bands along the "
         "edges), so they are painted outside the picture. Costs about 6% at 1024 px.",
-        min=0, max=64)
-    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.")
+        min=0, max=64, hidden=True)
+    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.", hidden=True)
 
 
 @register_stylizer("adain")

@@ -68,16 +68,20 @@ class FastConfig(MethodConfig):
     )
     max_tile_pixels: int = param(
         1024 * 1024, "Largest area stylized in one pass; larger images are tiled.",
-        min=64 * 64, max=64 * 1024 * 1024,
+        min=64 * 64, max=64 * 1024 * 1024, hidden=True,
     )
-    tile_overlap: int = param(64, "Pixels shared by neighbouring tiles.", min=8, max=512)
+    tile_overlap: int = param(64, "Pixels shared by neighbouring tiles.", min=8, max=512,
+                              hidden=True)
     compile: bool = param(
         False, "Compile the network with torch.compile: later photos run 1.3-1.5x faster on a CPU, "
         "but the first waits for the compiler (a minute on a 2-core CPU, seconds once its "
         "disk cache has the kernels; once for all sizes). For batches and servers; tiled "
         "images run uncompiled.",
+        # Hidden in the app: a first result a minute late is worse for a demo than every
+        # result 30% slower.
+        hidden=True,
     )
-    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.")
+    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.", hidden=True)
 
 
 @register_stylizer("fast")

@@ -9,7 +9,7 @@ Gatys et al., "Controlling Perceptual Factors in Neural Style Transfer" (CVPR 20
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,53 +64,58 @@ class GatysConfig(MethodConfig):
         "Coarse-to-fine schedule of long sides, e.g. 128,256,384; one value means a single "
         "scale. Its last value is the output size (overrides size). Default: halve size down "
         f"to about {MIN_SCALE} px.",
-        min=32, max=4096,
+        min=32, max=4096, advanced=True,
     )
     content_weight: float = param(5.0, "alpha: weight of the content loss.", min=0.0)
     style_weight: float = param(100.0, "beta: weight of the style loss.", min=0.0)
     tv_weight: float = param(0.0, "gamma: weight of the total-variation loss.", min=0.0)
-    tv_power: int = param(1, "Total variation form: 1 (L1) or 2 (squared).", choices=(1, 2))
+    tv_power: int = param(1, "Total variation form: 1 (L1) or 2 (squared).", choices=(1, 2),
+                         advanced=True)
     content_layers: tuple[str, ...] = param(
         CONTENT_LAYER_PRESETS["relu4_2"],
         f"Content layers, or a preset: {', '.join(CONTENT_LAYER_PRESETS)}.",
+        presets=CONTENT_LAYER_PRESETS,
     )
     style_layers: tuple[str, ...] = param(
         STYLE_LAYER_PRESETS["gatys"],
         f"Style layers, or a preset: {', '.join(STYLE_LAYER_PRESETS)}.",
+        presets=STYLE_LAYER_PRESETS,
     )
     content_layer_weights: tuple[float, ...] | None = param(
-        None, "One weight per content layer (default 1 each).", min=0.0
+        None, "One weight per content layer (default 1 each).", min=0.0, advanced=True
     )
     style_layer_weights: tuple[float, ...] | None = param(
-        None, "One weight per style layer (default 1 each).", min=0.0
+        None, "One weight per style layer (default 1 each).", min=0.0, advanced=True
     )
     init: str = param("content", "Start image.", choices=("content", "noise", "style"))
     optimizer: str = param("lbfgs", "Optimiser.", choices=("lbfgs", "adam"))
-    lr: float = param(0.02, "Adam learning rate (pixel values are in [0, 1]).", min=0.0)
-    seed: int = param(0, "Seed of the noise init; same seed and device give the same image.")
+    lr: float = param(0.02, "Adam learning rate (pixel values are in [0, 1]).", min=0.0,
+                       advanced=True)
+    seed: int = param(0, "Seed of the noise init; same seed and device give the same image.",
+                      advanced=True)
     style_scale: float = param(
-        1.0, "Style image size relative to the output (long side).", min=0.05, max=8.0
+        1.0, "Style image size relative to the output (long side).", min=0.05, max=8.0,
+        advanced=True,
     )
     style_blend_weights: tuple[float, ...] | None = param(
-        None, "One weight per style image when several are given (default equal).", min=0.0
+        None, "One weight per style image when several are given (default equal).", min=0.0,
+        advanced=True,
     )
     preserve_color: str = param(
         "none", "Keep the content's colours.", choices=color.COLOR_MODES
     )
-    pooling: str = param("max", "VGG pooling.", choices=("max", "avg"))
-    weights: str = param("caffe", "VGG-19 weight source.", choices=tuple(WEIGHT_SOURCES))
-    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.")
+    pooling: str = param("max", "VGG pooling.", choices=("max", "avg"), advanced=True)
+    weights: str = param("caffe", "VGG-19 weight source.", choices=tuple(WEIGHT_SOURCES),
+                         advanced=True)
+    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.", hidden=True)
     save_every: int = param(
-        10, "Put the current image on every k-th progress record (0: final only).", min=0
+        10, "Put the current image on every k-th progress record (0: final only).", min=0,
+        hidden=True,
     )
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        expand = {"content_layers": CONTENT_LAYER_PRESETS, "style_layers": STYLE_LAYER_PRESETS}
-        for name, presets in expand.items():
-            value = getattr(self, name)
-            if len(value) == 1 and value[0] in presets:
-                object.__setattr__(self, name, presets[value[0]])
+        for name in ("content_layers", "style_layers"):  # presets expanded by the base
             check_layers(getattr(self, name))
         for layers, weights in (("content_layers", "content_layer_weights"),
                                 ("style_layers", "style_layer_weights")):
@@ -187,8 +192,17 @@ class GatysStylizer(Stylizer[GatysConfig]):
         )
 
     def iterate(
-        self, content: ImageInput, style: StyleInput = None, **params: Any
+        self,
+        content: ImageInput,
+        style: StyleInput = None,
+        *,
+        start_image: ImageInput | None = None,
+        extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        **params: Any,
     ) -> Iterator[Progress]:
+        """Optimise, yielding progress records. ``start_image`` replaces ``init`` and
+        ``extra_loss(x)`` is added to the objective as the term ``extra`` (video uses both:
+        the previous frame warped, and a temporal loss)."""
         cfg = self.config.replace(**params) if params else self.config
         start = time.perf_counter()
         styles = style_list(style)
@@ -228,14 +242,17 @@ class GatysStylizer(Stylizer[GatysConfig]):
             objective.set_content(content_in)
             objective.set_style(style_in, cfg.style_blend_weights)
 
-            if x is None:
+            if x is None and start_image is not None:
+                x = to_tensor(load_image(start_image, what="start image").resize(
+                    (target.shape[-1], target.shape[-2]), Image.Resampling.BICUBIC), device)
+            elif x is None:
                 x = _initial_image(cfg.init, content_in, style_in[0], noise_gen)
             else:
                 x = F.interpolate(x, size=target.shape[-2:], mode="bicubic", align_corners=False)
             x = x.detach().clamp(0, 1).requires_grad_(True)
             last_scale = scale_index == len(plan) - 1
             scale_start = time.perf_counter()
-            for i, terms in enumerate(_optimise(cfg, objective, x, n_steps)):
+            for i, terms in enumerate(_optimise(cfg, objective, x, n_steps, extra_loss)):
                 step += 1
                 per_step = (time.perf_counter() - scale_start) / (i + 1)
                 remaining = (n_steps - i - 1) * scale * scale + sum(work[scale_index + 1:])
@@ -255,7 +272,8 @@ class GatysStylizer(Stylizer[GatysConfig]):
 
 
 def _optimise(
-    cfg: GatysConfig, objective: PerceptualLoss, x: torch.Tensor, steps: int
+    cfg: GatysConfig, objective: PerceptualLoss, x: torch.Tensor, steps: int,
+    extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> Iterator[dict[str, float]]:
     """Take ``steps`` steps (one objective evaluation each) on ``x`` in place, yielding the loss
     terms of the image ``x`` holds after each."""
@@ -264,6 +282,9 @@ def _optimise(
     def closure() -> torch.Tensor:
         x.grad = None
         result = objective(x)
+        if extra_loss is not None:
+            result["extra"] = extra_loss(x)
+            result["total"] = result["total"] + result["extra"]
         result["total"].backward()
         evaluated.update({k: float(v.detach()) for k, v in result.items()})
         return result["total"].detach()

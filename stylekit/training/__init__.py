@@ -1,1 +1,3 @@
-"""Trainers for the networks of the one-pass methods (shared parts in :mod:`.common`)."""
+"""Trainers for the networks of the one-pass methods: ``fast``, ``adain`` and ``reconstruction``
+plug their step into the one loop (:mod:`.loop`), with :mod:`.data`, :mod:`.distributed`,
+:mod:`.checkpoint` and the model cards (:mod:`.cards`)."""

@@ -35,7 +35,7 @@ kept in the new ``config.json`` and the model card, with their wall time.
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,12 +46,17 @@ import torch
 import torch.nn.functional as F
 
 from ..config import MethodConfig, param
-from ..device import resolve_device
 from ..errors import ConfigError
+from ..fileio import atomic_write
 from ..nets.adain import DECODERS, ENCODER_LAYER, Decoder, adain_from_stats, mean_std
 from ..vgg import VGG19Features
-from . import common
-from .cards import adain_model_card
+from .cards import write_card
+from .checkpoint import earlier_stages, export_safetensors, save_grid, totals, write_json
+from .data import RandomCrops, list_image_sources, list_images
+from .distributed import Dist, barrier, describe_hardware
+from .loop import StepRecord, Trainer, train
+
+logger = logging.getLogger(__name__)
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 LAYER_SCALES = ("mean-activation", "none")
@@ -127,17 +132,8 @@ class TrainAdaINConfig(MethodConfig):
         return 0 if self.init_from else self.warmup_steps
 
 
-@dataclass
-class StepRecord:
-    step: int
-    total_steps: int
-    losses: dict[str, float]
-    seconds: float
-    done: bool = False
-
-
 def precompute(cfg: TrainAdaINConfig, encoder: VGG19Features, device: torch.device,
-               place: common.Dist) -> dict[str, torch.Tensor]:
+               place: Dist) -> dict[str, torch.Tensor]:
     """Encode the fixed content and style crops once (rank 0 writes, the others read).
 
     Returns ``content`` ``(N, 512, crop/8, crop/8)`` fp16 ``relu4_1`` features, ``pixels``
@@ -146,8 +142,8 @@ def precompute(cfg: TrainAdaINConfig, encoder: VGG19Features, device: torch.devi
     """
     from safetensors.torch import load_file, save_file
 
-    content_files = common.list_images(cfg.content_data)
-    style_files = common.list_image_sources(cfg.style_data)
+    content_files = list_images(cfg.content_data)
+    style_files = list_image_sources(cfg.style_data)
     # The name holds everything the crops depend on, the image lists included, so a changed
     # setting or data folder encodes afresh instead of reusing crops of other images.
     files = hashlib.sha1("\n".join(map(str, content_files + style_files)).encode()).hexdigest()
@@ -156,12 +152,12 @@ def precompute(cfg: TrainAdaINConfig, encoder: VGG19Features, device: torch.devi
             f"seed{cfg.seed}_{files[:10]}")
     path = Path(cfg.out) / "cache" / f"{name}.safetensors"
     if place.main and not path.is_file():
-        print(f"encoding {cfg.content_crops} content crops and {cfg.style_crops} style crops "
-              f"once, into {path} (the steps start after it)", flush=True)
+        logger.info("encoding %d content crops and %d style crops once, into %s (the steps "
+                    "start after it)", cfg.content_crops, cfg.style_crops, path)
         generator = torch.Generator().manual_seed(cfg.seed)
-        content = common.RandomCrops(content_files, cfg.crop, generator,
+        content = RandomCrops(content_files, cfg.crop, generator,
                                      short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
-        style = common.RandomCrops(style_files, cfg.style_crop, generator,
+        style = RandomCrops(style_files, cfg.style_crop, generator,
                                    short_side=tuple(cfg.style_scale))  # type: ignore[arg-type]
         tensors: dict[str, list[torch.Tensor]] = {"content": [], "pixels": []}
         tensors.update({f"{layer}_{s}": [] for layer in STYLE_LAYERS for s in ("mean", "std")})
@@ -179,100 +175,100 @@ def precompute(cfg: TrainAdaINConfig, encoder: VGG19Features, device: torch.devi
                         m, s = mean_std(features[layer])
                         tensors[f"{layer}_mean"].append(m.flatten(1).cpu())
                         tensors[f"{layer}_std"].append(s.flatten(1).cpu())
-        common.atomic_write(path, lambda tmp: save_file(
+        atomic_write(path, lambda tmp: save_file(
             {k: torch.cat(v).contiguous() for k, v in tensors.items()}, tmp))
-    common.barrier(place)
+    barrier(place)
     return load_file(str(path))
 
 
-def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
-    """Run (or resume) a decoder training; yields a record per step (rank 0)."""
-    place = common.init_distributed(resolve_device(cfg.device))
-    device = common.training_device(resolve_device(cfg.device), place)
-    out = Path(cfg.out)
-    checkpoint_path = out / "checkpoint.pt"
-    encoder = VGG19Features(STYLE_LAYERS).to(device)
-    started = time.perf_counter()
-    cache = precompute(cfg, encoder, device, place)
-    precompute_seconds = time.perf_counter() - started  # part of the run's wall time
+class AdaINTrainer(Trainer[TrainAdaINConfig]):
+    """The AdaIN decoder, trained on the precomputed crops (see the module)."""
 
-    torch.manual_seed(cfg.seed)
-    decoder: Decoder = (DECODERS.load(cfg.init_from).train().requires_grad_(True)  # type: ignore[assignment]
-                        if cfg.init_from else Decoder(tuple(cfg.widths))).to(device)  # type: ignore[arg-type]
-    scales = layer_scales(cache, cfg.layer_scale, device)
-    if cfg.layer_scale == "mean-activation":
-        # On AdaIN targets, what the decoder is trained on (overwritten by a resumed state).
-        condition_decoder(decoder, scales[ENCODER_LAYER], _sample_targets(
-            cache, min(32, cache["content"].shape[0]), device))
-    optimiser = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: _lr_factor(cfg, step))
-    start_step, seconds_before, history = 0, precompute_seconds, []
-    if cfg.resume and checkpoint_path.is_file():
-        state = common.load_checkpoint(checkpoint_path)
-        decoder.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        # A cache encoded again on resume (deleted, or moved machines) costs time too.
-        start_step = int(state["step"])
-        seconds_before = float(state["seconds"]) + precompute_seconds
-        history = list(state.get("history", []))
-    generator = common.seed_everything(cfg.seed + start_step, place)
-    model: torch.nn.Module = decoder
-    if place.world > 1:
-        model = torch.nn.parallel.DistributedDataParallel(
-            decoder, device_ids=[device.index] if device.type == "cuda" else None)
-    n_content, n_style = cache["content"].shape[0], cache["relu4_1_mean"].shape[0]
+    history_terms = ("total", "content", "style", "pixel")
+    net: Decoder
 
-    started = time.perf_counter()
-    for step in range(start_step + 1, cfg.steps + 1):
-        ci = torch.randint(n_content, (cfg.batch,), generator=generator)
+    def __init__(self, cfg: TrainAdaINConfig, place: Dist, device: torch.device) -> None:
+        super().__init__(cfg, place, device)
+        self.encoder = VGG19Features(STYLE_LAYERS).to(device)
+        started = time.perf_counter()
+        self.cache = precompute(cfg, self.encoder, device, place)
+        # Part of the run's wall time, on resume too (a cache encoded again costs time).
+        self.setup_seconds = time.perf_counter() - started
+        torch.manual_seed(cfg.seed)
+        decoder: Decoder = (DECODERS.load(cfg.init_from).train().requires_grad_(True)  # type: ignore[assignment]
+                            if cfg.init_from else Decoder(tuple(cfg.widths))).to(device)  # type: ignore[arg-type]
+        self.scales = layer_scales(self.cache, cfg.layer_scale, device)
+        if cfg.layer_scale == "mean-activation":
+            # On AdaIN targets, what the decoder is trained on (overwritten by a resumed state).
+            condition_decoder(decoder, self.scales[ENCODER_LAYER], _sample_targets(
+                self.cache, min(32, self.cache["content"].shape[0]), device))
+        self.net = decoder
+        self.optimiser = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimiser,
+                                                           lambda step: _lr_factor(cfg, step))
+
+    def start(self, start_step: int, generator: torch.Generator) -> None:
+        self.generator = generator  # draws the pairs of cached crops
+
+    def loss(self, step: int, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        cfg, cache, device = self.cfg, self.cache, self.device
+        ci = torch.randint(cache["content"].shape[0], (cfg.batch,), generator=self.generator)
         content = cache["content"][ci].to(device).float()
         if step <= cfg.warmup:
             # Inversion: decode the photo's own features back to its pixels.
-            decoded = model(content)
-            pixel_loss = F.l1_loss(decoded, cache["pixels"][ci].to(device).float() / 255)
-            terms = {"total": pixel_loss, "pixel": pixel_loss}
-        else:
-            if step == cfg.warmup + 1 and cfg.warmup:
-                # Adam's moments hold the pixel loss's gradient scale, orders of magnitude
-                # below the VGG loss's: kept, they would make the first style steps too big.
-                optimiser.state.clear()
-            si = torch.randint(n_style, (cfg.batch,), generator=generator)
-            style = {k: cache[k][si].to(device)[..., None, None]
-                     for k in cache if k.endswith(("_mean", "_std"))}
-            target = adain_from_stats(content, style["relu4_1_mean"], style["relu4_1_std"])
-            terms = paper_losses(encoder, model(target), target, style, cfg.style_weight,
-                                 scales)
-        optimiser.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        optimiser.step()
-        scheduler.step()
+            pixel_loss = F.l1_loss(model(content), cache["pixels"][ci].to(device).float() / 255)
+            return {"total": pixel_loss, "pixel": pixel_loss}
+        if step == cfg.warmup + 1 and cfg.warmup:
+            # Adam's moments hold the pixel loss's gradient scale, orders of magnitude below
+            # the VGG loss's: kept, they would make the first style steps too big.
+            self.optimiser.state.clear()
+        si = torch.randint(cache["relu4_1_mean"].shape[0], (cfg.batch,),
+                           generator=self.generator)
+        style = {k: cache[k][si].to(device)[..., None, None]
+                 for k in cache if k.endswith(("_mean", "_std"))}
+        target = adain_from_stats(content, style["relu4_1_mean"], style["relu4_1_std"])
+        return paper_losses(self.encoder, model(target), target, style, cfg.style_weight,
+                            self.scales)
 
-        seconds = seconds_before + time.perf_counter() - started
-        losses = {k: float(v.detach()) for k, v in terms.items()}
-        history.append([step, round(seconds, 1), losses["total"], losses.get("content"),
-                        losses.get("style"), losses.get("pixel")])
-        # Every rank must stop at the same step (its own clock could say otherwise).
-        out_of_time = common.any_rank(common.out_of_time(cfg.max_minutes, seconds), place)
-        last = step == cfg.steps or out_of_time
-        if place.main:
-            if step % cfg.checkpoint_every == 0 or last:
-                common.save_checkpoint(checkpoint_path, {
-                    "model": decoder.state_dict(), "optimizer": optimiser.state_dict(),
-                    "scheduler": scheduler.state_dict(), "step": step, "seconds": seconds,
-                    "history": history,
-                })
-            if cfg.sample_every and (step % cfg.sample_every == 0 or last):
-                _save_samples(decoder, cache, out / "samples" / f"step_{step:06d}.png",
-                              device)
-            if last:
-                _export(decoder, cfg, out, step, seconds, history,
-                        common.describe_hardware(device, place))
-            yield StepRecord(step, cfg.steps, losses, seconds, done=last)
-        if out_of_time:
-            break
-    common.barrier(place)
-    common.shutdown(place)
+    def save_samples(self, path: Path) -> None:
+        """Four cached crops: as photographed, decoded back, and stylized with four styles."""
+        cache, device = self.cache, self.device
+        save_grid([cache["pixels"][:4].float().to(device) / 255,
+                   self.net(cache["content"][:4].to(device).float()),
+                   self.net(_sample_targets(cache, 4, device))], path)
+
+    def export(self, record: StepRecord, history: list[list[Any]]) -> None:
+        cfg, decoder = self.cfg, self.net
+        export_safetensors(decoder.state_dict(), self.out / "model.safetensors",
+                           {**decoder.spec.to_metadata(), "steps": str(record.step)})
+        style_rows = [h for h in history if h[4] is not None][-50:]
+        warmup_rows = [h for h in history if h[5] is not None][-50:]
+        stage: dict[str, Any] = {
+            "init_from": cfg.init_from, "steps": record.step, "warmup_steps": cfg.warmup,
+            "wall_seconds": round(record.seconds, 1),
+            "hardware": describe_hardware(self.device, self.place),
+            "settings": {k: v for k, v in cfg.to_dict().items()
+                         if k not in ("out", "resume", "init_from", "device")},
+        }
+        if style_rows:
+            stage["final_losses_mean_of_last_50_steps"] = {
+                k: sum(h[i] for h in style_rows) / len(style_rows)
+                for i, k in ((2, "total"), (3, "content"), (4, "style"))}
+        if warmup_rows:
+            stage["final_warmup_pixel_l1"] = sum(h[5] for h in warmup_rows) / len(warmup_rows)
+        stages = [*earlier_stages(DECODERS, cfg.init_from), stage]
+        write_json(self.out / "config.json", {
+            "method": "adain", "architecture": "adain-decoder",
+            "widths": list(decoder.spec.widths), "training": cfg.to_dict(), **totals(stages),
+            "stages": stages,
+        })
+        write_card(self.out)
+
+
+def train_adain(cfg: TrainAdaINConfig) -> Iterator[StepRecord]:
+    """Run (or resume) the training of an AdaIN decoder: :func:`.loop.train` with
+    :class:`AdaINTrainer`; yields a record per step (rank 0)."""
+    return train(cfg, AdaINTrainer)
 
 
 def _lr_factor(cfg: TrainAdaINConfig, step: int) -> float:
@@ -357,58 +353,3 @@ def _sample_targets(cache: dict[str, torch.Tensor], count: int, device: torch.de
     return adain_from_stats(cache["content"][:count].to(device).float(),
                             cache["relu4_1_mean"][spread, :, None, None].to(device),
                             cache["relu4_1_std"][spread, :, None, None].to(device))
-
-
-def _save_samples(decoder: Decoder, cache: dict[str, torch.Tensor], path: Path,
-                  device: torch.device) -> None:
-    """Four cached crops: as photographed, decoded back, and stylized with four styles."""
-    with torch.no_grad():
-        decoder.eval()
-        common.save_grid([cache["pixels"][:4].float().to(device) / 255,
-                          decoder(cache["content"][:4].to(device).float()),
-                          decoder(_sample_targets(cache, 4, device))], path)
-        decoder.train()
-
-
-def earlier_stages(init_from: str | None) -> list[dict[str, Any]]:
-    """The training stages recorded next to the decoder a run starts from (none if it has no
-    ``config.json``, e.g. a file downloaded alone)."""
-    if not init_from:
-        return []
-    config = DECODERS.file(init_from).parent / "config.json"
-    if not config.is_file():
-        return [{"note": f"started from {init_from}, whose training is not recorded"}]
-    return list(json.loads(config.read_text()).get("stages", []))
-
-
-def _export(decoder: Decoder, cfg: TrainAdaINConfig, out: Path, step: int, seconds: float,
-            history: list[list[Any]], hardware: str) -> None:
-    common.export_safetensors(decoder.state_dict(), out / "model.safetensors",
-                              {**decoder.spec.to_metadata(), "steps": str(step)})
-    style_rows = [h for h in history if h[4] is not None][-50:]
-    warmup_rows = [h for h in history if h[5] is not None][-50:]
-    stage: dict[str, Any] = {
-        "init_from": cfg.init_from, "steps": step, "warmup_steps": cfg.warmup,
-        "wall_seconds": round(seconds, 1), "hardware": hardware,
-        "settings": {k: v for k, v in cfg.to_dict().items()
-                     if k not in ("out", "resume", "init_from", "device")},
-    }
-    if style_rows:
-        stage["final_losses_mean_of_last_50_steps"] = {
-            k: sum(h[i] for h in style_rows) / len(style_rows)
-            for i, k in ((2, "total"), (3, "content"), (4, "style"))}
-    if warmup_rows:
-        stage["final_warmup_pixel_l1"] = sum(h[5] for h in warmup_rows) / len(warmup_rows)
-    stages = [*earlier_stages(cfg.init_from), stage]
-    common.write_json(out / "config.json", {
-        "method": "adain", "architecture": "adain-decoder", "widths": list(decoder.spec.widths),
-        "training": cfg.to_dict(), "steps_done": sum(s.get("steps", 0) for s in stages),
-        "wall_seconds": round(sum(s.get("wall_seconds", 0.0) for s in stages), 1),
-        "stages": stages,
-    })
-    write_model_card(out)
-
-
-def write_model_card(folder: Path) -> None:
-    """(Re)write ``folder/README.md`` from ``folder/config.json``."""
-    common.write_text(folder / "README.md", adain_model_card(folder))

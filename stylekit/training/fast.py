@@ -14,8 +14,6 @@ Output folder: ``checkpoint.pt`` (resumable, read with ``weights_only=True``), `
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +22,15 @@ from typing import Any
 import torch
 
 from ..config import MethodConfig, param
-from ..device import resolve_device
 from ..errors import ConfigError
 from ..losses import PerceptualLoss
 from ..nets.transformer import TransformerNet
 from ..vgg import VGG19Features, check_layers
-from . import common
-from .cards import FAST_RECIPE_NOTES, fast_model_card
+from .cards import write_card
+from .checkpoint import export_safetensors, save_grid, write_json
+from .data import RandomCrops, fixed_samples, list_images, style_tensor
+from .distributed import Dist, describe_hardware
+from .loop import StepRecord, Trainer, train
 
 
 @dataclass(frozen=True)
@@ -90,99 +90,85 @@ class TrainFastConfig(MethodConfig):
         check_layers(self.style_layers)
 
 
-@dataclass
-class StepRecord:
-    """What one training step reports (rank 0)."""
+class FastTrainer(Trainer[TrainFastConfig]):
+    """A fast network for one style, trained on random photo crops (see the module)."""
 
-    step: int
-    total_steps: int
-    losses: dict[str, float]
-    seconds: float  # wall time of the whole run so far, over all sessions
-    done: bool = False
+    history_terms = ("total", "content", "style", "tv")
+    net: TransformerNet
+
+    def __init__(self, cfg: TrainFastConfig, place: Dist, device: torch.device) -> None:
+        from ..examples import resolve_image_argument
+
+        super().__init__(cfg, place, device)
+        self.files = list_images(cfg.data)
+        torch.manual_seed(cfg.seed)
+        self.net = TransformerNet(cfg.width, cfg.blocks).to(device)
+        self.optimiser = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
+        layers = tuple(dict.fromkeys(cfg.content_layers + cfg.style_layers))
+        self.objective = PerceptualLoss(
+            VGG19Features(layers).to(device), dict.fromkeys(cfg.content_layers, 1.0),
+            dict.fromkeys(cfg.style_layers, 1.0), content_weight=cfg.content_weight,
+            style_weight=cfg.style_weight, tv_weight=cfg.tv_weight,
+        )
+        self.objective.set_style([style_tensor(resolve_image_argument(cfg.style),
+                                               cfg.style_size).to(device)])
+        self.objective.style_weight = effective_style_weight(self.objective, self.files, cfg,
+                                                             device)
+        self.samples = fixed_samples(self.files, 4, cfg.crop).to(device) if place.main else None
+
+    def start(self, start_step: int, generator: torch.Generator) -> None:
+        self.crops = RandomCrops(self.files, self.cfg.crop, generator)
+
+    def loss(self, step: int, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        if step == 1 and self.cfg.warmup_steps:
+            self._identity_warmup(model)
+        batch = self.crops.batch(self.cfg.batch).to(self.device)
+        self.objective.set_content(batch)
+        return self.objective(model(batch))
+
+    def _identity_warmup(self, model: torch.nn.Module) -> None:
+        """Teach the network the identity with an L1 pixel loss: a few seconds per hundred
+        steps (no VGG), after which content is preserved from the first style step on."""
+        for _ in range(self.cfg.warmup_steps):
+            batch = self.crops.batch(self.cfg.batch).to(self.device)
+            loss = (model(batch) - batch).abs().mean()
+            self.optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimiser.step()
+
+    def save_samples(self, path: Path) -> None:
+        assert self.samples is not None  # rank 0's
+        save_grid([self.samples, self.net(self.samples)], path)
+
+    def export(self, record: StepRecord, history: list[list[Any]]) -> None:
+        cfg = self.cfg
+        style = Path(cfg.style.removeprefix("example:")).stem
+        export_safetensors(self.net.state_dict(), self.out / "model.safetensors", {
+            **self.net.spec.to_metadata(), "style": style, "steps": str(record.step)})
+        window = history[-50:]
+        mean = {k: sum(h[i] for h in window) / len(window)
+                for i, k in enumerate(self.history_terms, start=2)}
+        write_json(self.out / "config.json", {
+            "method": "fast",
+            "architecture": "johnson-transformer",
+            "width": cfg.width,
+            "blocks": cfg.blocks,
+            "style": style,
+            "training": cfg.to_dict(),
+            "effective_style_weight": self.objective.style_weight,
+            "steps_done": record.step,
+            "wall_seconds": round(record.seconds, 1),
+            "hardware": describe_hardware(self.device, self.place),
+            "final_losses_last_step": record.losses,
+            "final_losses_mean_of_last_50_steps": mean,
+        })
+        write_card(self.out)
 
 
 def train_fast(cfg: TrainFastConfig) -> Iterator[StepRecord]:
-    """Run (or resume) a training; yields a record per step and writes the output folder."""
-    from ..examples import resolve_image_argument
-
-    place = common.init_distributed(resolve_device(cfg.device))
-    device = common.training_device(resolve_device(cfg.device), place)
-    out = Path(cfg.out)
-    checkpoint_path = out / "checkpoint.pt"
-    files = common.list_images(cfg.data)
-
-    torch.manual_seed(cfg.seed)
-    net = TransformerNet(cfg.width, cfg.blocks).to(device)
-    optimiser = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    start_step, seconds_before, history = 0, 0.0, []
-    if cfg.resume and checkpoint_path.is_file():
-        state = common.load_checkpoint(checkpoint_path)
-        net.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimizer"])
-        start_step, seconds_before = int(state["step"]), float(state["seconds"])
-        history = list(state.get("history", []))
-    elif cfg.resume and place.main:
-        print(f"no checkpoint at {checkpoint_path}; starting a new run")
-    generator = common.seed_everything(cfg.seed + start_step, place)
-    crops = common.RandomCrops(files, cfg.crop, generator)
-
-    layers = tuple(dict.fromkeys(cfg.content_layers + cfg.style_layers))
-    vgg = VGG19Features(layers).to(device)
-    objective = PerceptualLoss(
-        vgg, dict.fromkeys(cfg.content_layers, 1.0), dict.fromkeys(cfg.style_layers, 1.0),
-        content_weight=cfg.content_weight, style_weight=cfg.style_weight,
-        tv_weight=cfg.tv_weight,
-    )
-    objective.set_style([common.style_tensor(resolve_image_argument(cfg.style), cfg.style_size)
-                         .to(device)])
-    objective.style_weight = effective_style_weight(objective, files, cfg, device)
-    model: torch.nn.Module = net
-    if place.world > 1:
-        model = torch.nn.parallel.DistributedDataParallel(
-            net, device_ids=[device.index] if device.type == "cuda" else None
-        )
-    samples = common.fixed_samples(files, 4, cfg.crop).to(device) if place.main else None
-
-    started = time.perf_counter()
-    net.train()
-    if start_step == 0 and cfg.warmup_steps:
-        _identity_warmup(model, optimiser, crops, cfg, device)
-    for step in range(start_step + 1, cfg.steps + 1):
-        batch = crops.batch(cfg.batch).to(device)
-        objective.set_content(batch)
-        terms = objective(model(batch))
-        optimiser.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        optimiser.step()
-
-        seconds = seconds_before + time.perf_counter() - started
-        losses = {k: float(v.detach()) for k, v in terms.items()}
-        history.append([step, round(seconds, 1)] + [losses[k] for k in
-                                                      ("total", "content", "style", "tv")])
-        # Every rank must stop at the same step (its own clock could say otherwise).
-        out_of_time = common.any_rank(common.out_of_time(cfg.max_minutes, seconds), place)
-        last = step == cfg.steps or out_of_time
-        if place.main:
-            if step % cfg.checkpoint_every == 0 or last:
-                common.save_checkpoint(checkpoint_path, {
-                    "model": net.state_dict(), "optimizer": optimiser.state_dict(),
-                    "step": step, "seconds": seconds, "history": history,
-                })
-            if samples is not None and cfg.sample_every and (step % cfg.sample_every == 0
-                                                             or last):
-                with torch.no_grad():
-                    net.eval()
-                    common.save_grid([samples, net(samples)],
-                                     out / "samples" / f"step_{step:06d}.png")
-                    net.train()
-            if last:
-                _export(net, cfg, out, step, seconds, losses, history, objective.style_weight,
-                        common.describe_hardware(device, place))
-            yield StepRecord(step, cfg.steps, losses, seconds, done=last)
-        if out_of_time:
-            break
-    common.barrier(place)
-    common.shutdown(place)
+    """Run (or resume) the training of a fast network: :func:`.loop.train` with
+    :class:`FastTrainer`; yields a record per step (rank 0)."""
+    return train(cfg, FastTrainer)
 
 
 def effective_style_weight(objective: PerceptualLoss, files: list[Path], cfg: TrainFastConfig,
@@ -191,7 +177,7 @@ def effective_style_weight(objective: PerceptualLoss, files: list[Path], cfg: Tr
     crops against the painting (the same on every rank: the crops come from ``cfg.seed``)."""
     if not cfg.style_reference:
         return cfg.style_weight
-    probe = common.RandomCrops(files, cfg.crop, torch.Generator().manual_seed(cfg.seed))
+    probe = RandomCrops(files, cfg.crop, torch.Generator().manual_seed(cfg.seed))
     distance = 0.0
     with torch.no_grad():
         for _ in range(4):
@@ -199,68 +185,3 @@ def effective_style_weight(objective: PerceptualLoss, files: list[Path], cfg: Tr
             objective.set_content(batch)
             distance += float(objective(batch)["style"]) / objective.style_weight / 4
     return cfg.style_weight * cfg.style_reference / max(distance, 1e-12)
-
-
-def _identity_warmup(model: torch.nn.Module, optimiser: torch.optim.Optimizer,
-                     crops: common.RandomCrops, cfg: TrainFastConfig,
-                     device: torch.device) -> None:
-    """Teach the network the identity with an L1 pixel loss: a few seconds per hundred steps
-    (no VGG), after which content is preserved from the first style step on."""
-    for _ in range(cfg.warmup_steps):
-        batch = crops.batch(cfg.batch).to(device)
-        loss = (model(batch) - batch).abs().mean()
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-
-
-def _export(net: TransformerNet, cfg: TrainFastConfig, out: Path, step: int, seconds: float,
-            losses: dict[str, float], history: list[Any], style_weight: float,
-            hardware: str) -> None:
-    style = Path(cfg.style.removeprefix("example:")).stem
-    meta = {**net.spec.to_metadata(), "style": style, "steps": str(step)}
-    common.export_safetensors(net.state_dict(), out / "model.safetensors", meta)
-    window = history[-50:]
-    mean = {k: sum(h[i] for h in window) / len(window)
-            for i, k in enumerate(("total", "content", "style", "tv"), start=2)}
-    common.write_json(out / "config.json", {
-        "method": "fast",
-        "architecture": "johnson-transformer",
-        "width": cfg.width,
-        "blocks": cfg.blocks,
-        "style": style,
-        "training": cfg.to_dict(),
-        "effective_style_weight": style_weight,
-        "steps_done": step,
-        "wall_seconds": round(seconds, 1),
-        "hardware": hardware,
-        "final_losses_last_step": losses,
-        "final_losses_mean_of_last_50_steps": mean,
-    })
-    write_model_card(out)
-
-
-def write_model_card(folder: Path) -> None:
-    """(Re)write ``folder/README.md`` from ``folder/config.json`` (after training, and after
-    ``bench/quality.py --write-cards`` adds the quality figures)."""
-    import json
-
-    settings = json.loads((folder / "config.json").read_text())["training"]
-    common.write_text(folder / "README.md",
-                      fast_model_card(folder, recipe_notes=_recipe_notes(settings)))
-
-
-#: The fields that make up the recipe the card notes explain (not paths, seeds or schedules).
-_RECIPE_FIELDS = ("width", "blocks", "crop", "batch", "lr", "content_weight", "style_weight",
-                  "tv_weight", "content_layers", "style_layers", "style_size", "warmup_steps")
-
-
-def _recipe_notes(settings: dict[str, Any]) -> str:
-    """The default recipe's rationale, if a run with these settings (``cfg.to_dict()``, as
-    recorded in ``config.json``) used the default recipe."""
-    def plain(value: Any) -> Any:
-        return list(value) if isinstance(value, (list, tuple)) else value
-
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainFastConfig)}
-    same = all(plain(settings[name]) == plain(defaults[name]) for name in _RECIPE_FIELDS)
-    return FAST_RECIPE_NOTES if same else ""

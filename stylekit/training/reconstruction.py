@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,6 @@ import torch
 import torch.nn.functional as F
 
 from ..config import MethodConfig, param
-from ..device import resolve_device
 from ..errors import ConfigError
 from ..nets.reconstruction import (
     LEVELS,
@@ -40,8 +38,11 @@ from ..nets.reconstruction import (
     paper_widths,
 )
 from ..vgg import LAYER_CHANNELS, VGG19Features
-from . import common
-from .fast import StepRecord
+from .cards import write_card
+from .checkpoint import earlier_stages, export_safetensors, save_grid, totals, write_json
+from .data import RandomCrops, fixed_samples, list_images
+from .distributed import Dist, describe_hardware
+from .loop import StepRecord, Trainer, train
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def reconstruction_losses(encoder: VGG19Features, decoded: torch.Tensor, photo: 
 
 
 @torch.no_grad()
-def mean_activations(encoder: VGG19Features, crops: common.RandomCrops, layer: str,
+def mean_activations(encoder: VGG19Features, crops: RandomCrops, layer: str,
                      device: torch.device, batches: int = 8) -> torch.Tensor:
     """Each channel's mean activation at ``layer`` over ``batches`` batches of 8 crops, floored
     at a tenth of the layer's average (a nearly silent channel must not be magnified)."""
@@ -151,7 +152,7 @@ def mean_activations(encoder: VGG19Features, crops: common.RandomCrops, layer: s
 
 @torch.no_grad()
 def fit_linear_decoder(decoder: ReconstructionDecoder, encoder: VGG19Features,
-                       crops: common.RandomCrops, device: torch.device,
+                       crops: RandomCrops, device: torch.device,
                        batches: int = 4) -> float:
     """Set a single-convolution decoder (``relu1_1``) to the least-squares inverse of the
     encoder on ``batches`` batches of 8 crops; returns its pixel MSE on them.
@@ -189,107 +190,107 @@ def _lr_factor(cfg: TrainDecoderConfig, step: int) -> float:
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step / cfg.steps, 1.0)))
 
 
-def train_decoder(cfg: TrainDecoderConfig) -> Iterator[StepRecord]:
-    """Run (or resume) a decoder training; yields a record per step (rank 0)."""
-    place = common.init_distributed(resolve_device(cfg.device))
-    device = common.training_device(resolve_device(cfg.device), place)
-    out = Path(cfg.out)
-    checkpoint_path = out / "checkpoint.pt"
-    files = [f for folder in cfg.data for f in common.list_images(folder)]
-    shallower = LEVELS[max(0, LEVELS.index(cfg.layer) - 1)]
-    encoder = VGG19Features([shallower, cfg.layer]).to(device)
+class DecoderTrainer(Trainer[TrainDecoderConfig]):
+    """A reconstruction decoder for one layer, trained on random photo crops (see the
+    module)."""
 
-    torch.manual_seed(cfg.seed)
-    if cfg.init_from:
-        decoder: ReconstructionDecoder = RECONSTRUCTION_DECODERS.load(cfg.init_from)  # type: ignore[assignment]
-        if decoder.layer != cfg.layer:
-            raise ConfigError(f"--init-from {cfg.init_from} inverts {decoder.layer}, not "
-                              f"{cfg.layer}")
-        decoder = decoder.train().requires_grad_(True).to(device)
-    else:
-        decoder = ReconstructionDecoder(cfg.layer, cfg.widths, cfg.batch_norm).to(device)
-        probe = common.RandomCrops(files, cfg.crop, torch.Generator().manual_seed(cfg.seed),
-                                   short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
-        decoder.input_scale.copy_(mean_activations(encoder, probe, cfg.layer, device))
-        if cfg.layer == LEVELS[0]:
-            fit = fit_linear_decoder(decoder, encoder, probe, device)
-            logger.info("relu1_1 decoder set to the least-squares inverse: pixel MSE %.5f", fit)
-    tail = _attach_tail(decoder, cfg.tail_from) if cfg.tail_from else None
-    decoder.to(memory_format=torch.channels_last)
-    optimiser = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(cfg, s))
-    start_step, seconds_before, history = 0, 0.0, []
-    if cfg.resume and checkpoint_path.is_file():
-        state = common.load_checkpoint(checkpoint_path)
-        decoder.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_step, seconds_before = int(state["step"]), float(state["seconds"])
-        history = list(state.get("history", []))
-    generator = common.seed_everything(cfg.seed + start_step, place)
-    crops = common.RandomCrops(files, cfg.crop, generator,
-                               short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
-    samples = common.fixed_samples(files, 4, cfg.crop).to(device) if place.main else None
-    model: torch.nn.Module = decoder
-    if place.world > 1:
-        model = torch.nn.parallel.DistributedDataParallel(
-            decoder, device_ids=[device.index] if device.type == "cuda" else None)
-    scale = decoder.input_scale.detach().clone()
+    history_terms = ("total", "pixel", "feature")
+    net: ReconstructionDecoder
 
-    started = time.perf_counter()
-    decoder.train()
-    for step in range(start_step + 1, cfg.steps + 1):
-        photo = crops.batch(cfg.batch).to(device)
+    def __init__(self, cfg: TrainDecoderConfig, place: Dist, device: torch.device) -> None:
+        super().__init__(cfg, place, device)
+        self.export_every = cfg.export_every
+        self.files = [f for folder in cfg.data for f in list_images(folder)]
+        self.shallower = LEVELS[max(0, LEVELS.index(cfg.layer) - 1)]
+        self.encoder = VGG19Features([self.shallower, cfg.layer]).to(device)
+        torch.manual_seed(cfg.seed)
+        if cfg.init_from:
+            decoder: ReconstructionDecoder = RECONSTRUCTION_DECODERS.load(cfg.init_from)  # type: ignore[assignment]
+            if decoder.layer != cfg.layer:
+                raise ConfigError(f"--init-from {cfg.init_from} inverts {decoder.layer}, not "
+                                  f"{cfg.layer}")
+            decoder = decoder.train().requires_grad_(True).to(device)
+        else:
+            decoder = ReconstructionDecoder(cfg.layer, cfg.widths, cfg.batch_norm).to(device)
+            probe = RandomCrops(self.files, cfg.crop, torch.Generator().manual_seed(cfg.seed),
+                                short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
+            decoder.input_scale.copy_(mean_activations(self.encoder, probe, cfg.layer, device))
+            if cfg.layer == LEVELS[0]:
+                fit = fit_linear_decoder(decoder, self.encoder, probe, device)
+                logger.info("relu1_1 decoder set to the least-squares inverse: pixel MSE %.5f",
+                            fit)
+        self.tail = _attach_tail(decoder, cfg.tail_from) if cfg.tail_from else None
+        self.net = decoder.to(memory_format=torch.channels_last)
+        self.optimiser = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimiser,
+                                                           lambda s: _lr_factor(cfg, s))
+
+    def start(self, start_step: int, generator: torch.Generator) -> None:
+        cfg = self.cfg
+        self.crops = RandomCrops(self.files, cfg.crop, generator,
+                                 short_side=tuple(cfg.content_scale))  # type: ignore[arg-type]
+        self.samples = (fixed_samples(self.files, 4, cfg.crop).to(self.device)
+                        if self.place.main else None)
+        # The channel divisors of the feature loss: those of the decoder's input, as resumed.
+        self.scale = self.net.input_scale.detach().clone()
+
+    def loss(self, step: int, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        cfg, decoder = self.cfg, self.net
+        photo = self.crops.batch(cfg.batch).to(self.device)
         head_only = step <= cfg.head_steps
         with torch.no_grad():
-            encoded = encoder.encode(photo, [shallower, cfg.layer] if head_only else [cfg.layer])
+            encoded = self.encoder.encode(
+                photo, [self.shallower, cfg.layer] if head_only else [cfg.layer])
             features = encoded[cfg.layer]
         if head_only:
-            assert tail is not None
+            assert self.tail is not None
             # The head alone learns the shallower level's features, as its decoder expects them.
-            head = decoder.body[: len(decoder.body) - tail.length]
+            head = decoder.body[: len(decoder.body) - self.tail.length]
             loss = F.mse_loss(head(features / decoder.input_scale),
-                              encoded[shallower] / tail.input_scale)
-            terms = {"total": loss, "pixel": loss.new_zeros(()), "feature": loss}
-        else:
-            if step == cfg.head_steps + 1 and cfg.head_steps:
-                optimiser.state.clear()  # moments of another loss, on other parameters
-            terms = reconstruction_losses(encoder, model(features), photo, features, scale,
-                                          cfg.layer, cfg.feature_weight)
-        optimiser.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        optimiser.step()
-        scheduler.step()
+                              encoded[self.shallower] / self.tail.input_scale)
+            return {"total": loss, "pixel": loss.new_zeros(()), "feature": loss}
+        if step == cfg.head_steps + 1 and cfg.head_steps:
+            self.optimiser.state.clear()  # moments of another loss, on other parameters
+        return reconstruction_losses(self.encoder, model(features), photo, features, self.scale,
+                                     cfg.layer, cfg.feature_weight)
 
-        seconds = seconds_before + time.perf_counter() - started
-        losses = {k: float(v.detach()) for k, v in terms.items()}
-        history.append([step, round(seconds, 1), losses["total"], losses["pixel"],
-                        losses["feature"]])
-        # Every rank must stop at the same step (its own clock could say otherwise).
-        out_of_time = common.any_rank(common.out_of_time(cfg.max_minutes, seconds), place)
-        last = step == cfg.steps or out_of_time
-        if place.main:
-            if step % cfg.checkpoint_every == 0 or last:
-                common.save_checkpoint(checkpoint_path, {
-                    "model": decoder.state_dict(), "optimizer": optimiser.state_dict(),
-                    "scheduler": scheduler.state_dict(), "step": step, "seconds": seconds,
-                    "history": history,
-                })
-            if samples is not None and cfg.sample_every and (step % cfg.sample_every == 0
-                                                             or last):
-                with torch.no_grad():
-                    decoder.eval()
-                    again = decoder(encoder.encode(samples, [cfg.layer])[cfg.layer])
-                    common.save_grid([samples, again], out / "samples" / f"step_{step:06d}.png")
-                    decoder.train()
-            if last or (cfg.export_every and step % cfg.export_every == 0):
-                _export(decoder, cfg, out, step, seconds, history,
-                        common.describe_hardware(device, place))
-            yield StepRecord(step, cfg.steps, losses, seconds, done=last)
-        if out_of_time:
-            break
-    common.barrier(place)
-    common.shutdown(place)
+    def save_samples(self, path: Path) -> None:
+        assert self.samples is not None  # rank 0's
+        layer = self.cfg.layer
+        again = self.net(self.encoder.encode(self.samples, [layer])[layer])
+        save_grid([self.samples, again], path)
+
+    def export(self, record: StepRecord, history: list[list[Any]]) -> None:
+        cfg = self.cfg
+        decoder = self.net.fused()  # the plain architecture, whatever trained
+        export_safetensors(decoder.state_dict(), self.out / "model.safetensors",
+                           {**decoder.spec.to_metadata(), "steps": str(record.step)})
+        window = history[-50:]
+        stage: dict[str, Any] = {
+            # Starting points by folder name only: committed files hold no machine's paths.
+            "init_from": _name(cfg.init_from), "tail_from": _name(cfg.tail_from),
+            "steps": record.step - (history[0][0] - 1 if history else 0),
+            "wall_seconds": round(record.seconds, 1),
+            "hardware": describe_hardware(self.device, self.place),
+            "settings": {k: v for k, v in cfg.to_dict().items() if k not in (
+                "out", "resume", "init_from", "tail_from", "device", "data")},
+            "data": [_data_name(folder) for folder in cfg.data],
+            "final_losses_mean_of_last_50_steps": {
+                k: sum(h[i] for h in window) / len(window)
+                for i, k in enumerate(self.history_terms, start=2)},
+        }
+        stages = [*earlier_stages(RECONSTRUCTION_DECODERS, cfg.init_from), stage]
+        write_json(self.out / "config.json", {
+            "method": "decoder", **decoder.spec.to_metadata(),
+            "widths": list(decoder.spec.widths), **totals(stages), "stages": stages,
+        })
+        write_card(self.out)
+
+
+def train_decoder(cfg: TrainDecoderConfig) -> Iterator[StepRecord]:
+    """Run (or resume) the training of a reconstruction decoder: :func:`.loop.train` with
+    :class:`DecoderTrainer`; yields a record per step (rank 0)."""
+    return train(cfg, DecoderTrainer)
 
 
 @dataclass(frozen=True)
@@ -319,36 +320,6 @@ def _attach_tail(decoder: ReconstructionDecoder, source: str) -> _Tail:
     return _Tail(length, shallower.input_scale.to(decoder.input_scale.device))
 
 
-def _export(decoder: ReconstructionDecoder, cfg: TrainDecoderConfig, out: Path, step: int,
-            seconds: float, history: list[list[Any]], hardware: str) -> None:
-    from .cards import write_decoder_card
-
-    decoder = decoder.fused()  # the plain architecture, whatever trained
-    common.export_safetensors(decoder.state_dict(), out / "model.safetensors",
-                              {**decoder.spec.to_metadata(), "steps": str(step)})
-    window = history[-50:]
-    stage: dict[str, Any] = {
-        # Starting points by folder name only: committed files hold no machine's paths.
-        "init_from": _name(cfg.init_from), "tail_from": _name(cfg.tail_from),
-        "steps": step - (history[0][0] - 1 if history else 0),
-        "wall_seconds": round(seconds, 1), "hardware": hardware,
-        "settings": {k: v for k, v in cfg.to_dict().items()
-                     if k not in ("out", "resume", "init_from", "tail_from", "device", "data")},
-        "data": [_data_name(folder) for folder in cfg.data],
-        "final_losses_mean_of_last_50_steps": {
-            k: sum(h[i] for h in window) / len(window)
-            for i, k in ((2, "total"), (3, "pixel"), (4, "feature"))},
-    }
-    stages = [*_earlier_stages(cfg.init_from), stage]
-    common.write_json(out / "config.json", {
-        "method": "decoder", **decoder.spec.to_metadata(), "widths": list(decoder.spec.widths),
-        "steps_done": sum(s.get("steps", 0) for s in stages),
-        "wall_seconds": round(sum(s.get("wall_seconds", 0.0) for s in stages), 1),
-        "stages": stages,
-    })
-    write_decoder_card(out)
-
-
 def _name(model: str | None) -> str | None:
     """A decoder a run started from, as its folder's name (``runs/relu3_1`` -> ``relu3_1``)."""
     if model is None:
@@ -361,16 +332,4 @@ def _data_name(folder: str) -> dict[str, Any]:
     """A data folder as committed files may record it: its last two path parts (relative to
     the data root, never a machine's absolute path) and how many images it holds."""
     path = Path(folder).resolve()
-    return {"folder": "/".join(path.parts[-2:]), "images": len(common.list_images(path))}
-
-
-def _earlier_stages(init_from: str | None) -> list[dict[str, Any]]:
-    """The stages recorded in the ``config.json`` next to the decoder a run starts from."""
-    import json
-
-    if not init_from:
-        return []
-    config = RECONSTRUCTION_DECODERS.file(init_from).parent / "config.json"
-    if not config.is_file():
-        return [{"note": f"started from {init_from}, whose training is not recorded"}]
-    return list(json.loads(config.read_text()).get("stages", []))
+    return {"folder": "/".join(path.parts[-2:]), "images": len(list_images(path))}

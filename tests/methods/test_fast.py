@@ -12,7 +12,7 @@ from stylekit import ConfigError, WeightsError, create_stylizer, load_image, to_
 from stylekit.color import rgb_to_yiq
 from stylekit.methods.fast import available_models, load_transformer
 from stylekit.nets.transformer import TransformerNet
-from stylekit.training.common import export_safetensors
+from stylekit.training.checkpoint import export_safetensors
 
 
 def test_loads_a_model_file(tiny_fast_model: Path) -> None:

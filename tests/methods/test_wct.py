@@ -159,6 +159,16 @@ def test_bad_settings_and_files(stylizer, content_path, style_path, tmp_path) ->
         stylizer.stylize(content_path, style_path, decoders=str(tmp_path))
 
 
+def test_level_presets_name_their_orders() -> None:
+    from stylekit.methods.wct import DEFAULT_LEVELS, WCTConfig
+
+    assert WCTConfig(levels="fine_to_coarse").levels == ("relu1_1", "relu2_1", "relu3_1",
+                                                         "relu4_1")
+    assert WCTConfig(levels=("coarse_to_fine",)).levels == DEFAULT_LEVELS  # as the CLI gives it
+    with pytest.raises(ConfigError, match="levels"):
+        WCTConfig(levels="fine_to_coarser")
+
+
 def test_a_paused_run_leaves_the_thread_with_gradients(stylizer, content_path, style_path):
     """A server runs a generator a step at a time, other requests in between on the same
     thread: between two records, gradients must be on as usual."""

@@ -15,7 +15,7 @@ from stylekit.nets.reconstruction import (
     ReconstructionSpec,
     paper_widths,
 )
-from stylekit.training.common import export_safetensors
+from stylekit.training.checkpoint import export_safetensors
 
 
 @pytest.mark.parametrize(("layer", "channels", "stride"), [

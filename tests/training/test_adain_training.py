@@ -24,7 +24,7 @@ from stylekit.training.adain import (
     paper_losses,
     train_adain,
 )
-from stylekit.training.common import load_checkpoint
+from stylekit.training.checkpoint import load_checkpoint
 from stylekit.vgg import VGG19Features
 
 TINY = dict(widths=(4, 4, 4), crop=64, content_scale=(64, 80), style_crop=64,
@@ -115,7 +115,7 @@ def test_other_style_images_are_encoded_afresh(folders, tmp_path: Path) -> None:
 
 
 def test_style_sources_can_be_single_files(folders, tmp_path: Path) -> None:
-    from stylekit.training.common import list_image_sources
+    from stylekit.training.data import list_image_sources
 
     one = folders[1] / "s0.png"
     files = list_image_sources([str(one), str(folders[1])])
@@ -265,18 +265,17 @@ def test_training_conditions_the_decoder_on_its_targets(folders, tmp_path: Path)
     assert torch.equal(raw, torch.ones_like(raw))
 
 
-def test_model_card_names_paintings_and_counts_other_single_images(tmp_path: Path) -> None:
-    from stylekit.training.cards import adain_model_card
+def test_model_card_names_paintings_and_counts_other_single_images() -> None:
+    from stylekit.training.cards import render_card
 
     settings = {"crop": 128, "batch": 8, "lr": 1e-4, "style_data": [
         "/data/styles_extra", "/data/styles/udnie.jpg", "/data/photos/coco128/a.jpg",
         "/data/photos/coco128/b.jpg", "/data/photos/bsds500/c.jpg"]}
     stage = {"init_from": None, "steps": 10, "warmup_steps": 0, "wall_seconds": 60.0,
              "settings": settings}
-    (tmp_path / "config.json").write_text(json.dumps({
-        "widths": [8, 8, 8], "steps_done": 20, "wall_seconds": 120.0,
-        "stages": [stage, {**stage, "init_from": "x"}]}))
-    card = adain_model_card(tmp_path)
+    card = render_card({
+        "method": "adain", "widths": [8, 8, 8], "steps_done": 20, "wall_seconds": 120.0,
+        "stages": [stage, {**stage, "init_from": "x"}]})
     styles = next(line for line in card.splitlines() if line.startswith("- Styles:"))
     assert "128 public-domain artworks" in styles and "*Udnie*" in styles
     assert "2 images of the folder coco128; 1 image of the folder bsds500." in styles

@@ -11,7 +11,7 @@ from PIL import Image
 
 from stylekit import ConfigError
 from stylekit.nets.reconstruction import RECONSTRUCTION_DECODERS
-from stylekit.training.common import load_checkpoint
+from stylekit.training.checkpoint import load_checkpoint
 from stylekit.training.reconstruction import TrainDecoderConfig, train_decoder
 
 TINY = dict(layer="relu2_1", widths=(8,), crop=32, content_scale=(32, 48), batch=2,
@@ -102,7 +102,7 @@ def test_bad_settings(photos: Path, tmp_path: Path) -> None:
 
 
 def test_records_name_the_data_not_the_machine() -> None:
-    from stylekit.training.common import portable
+    from stylekit.training.checkpoint import portable
 
     record = {"data": "/home/me/shared/data/photos/coco128", "out": "/tmp/runs/a",
               "styles": ["/x/styles/udnie.jpg", "relative/kept"], "steps": 3}

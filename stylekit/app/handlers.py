@@ -1,0 +1,580 @@
+"""What the buttons do: each handler turns widget values into a library call and its results
+into widget updates. The work itself is in the library (the stylizers, :mod:`stylekit.lessons`,
+:mod:`stylekit.visualize`, :mod:`stylekit.video`, imported only when a video is made)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import math
+import queue
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gradio as gr
+import numpy as np
+from PIL import Image, ImageDraw
+
+import stylekit
+from stylekit import examples, lessons, visualize
+from stylekit.config import ParamSpec, describe
+from stylekit.errors import ImageTooLargeError
+from stylekit.lessons import is_iterative
+
+from .plots import loss_plot, loss_rows
+from .profile import LEARN_RUN, MAX_SIDE, MAX_UPLOAD_PIXELS, PROFILE, VIDEO_LIMITS
+from .stop import STOPPED, run_key, stoppable, track
+from .widgets import example_paths, params_from, user_error, visible_params
+
+T = TypeVar("T")
+
+# --- common -------------------------------------------------------------------------------------
+
+
+def readable_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show the library's errors (bad image, bad parameter, missing weights) in the page."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except stylekit.StylekitError as exc:
+                raise user_error(str(exc)) from None
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except stylekit.StylekitError as exc:
+            raise user_error(str(exc)) from None
+    return wrapper
+
+
+def upload(path: str | None, what: str) -> tuple[Image.Image, str]:
+    """An uploaded file as an RGB image no larger than ``MAX_SIDE``, and a note if shrunk."""
+    if path is None:
+        raise user_error(f"Please add a {what}.")
+    try:
+        image = stylekit.load_image(path, max_pixels=MAX_UPLOAD_PIXELS, what=what)
+    except ImageTooLargeError as exc:  # the library's message names a path and a setting
+        raise user_error(                # that mean nothing in the page
+            f"The {what} is {exc.width}x{exc.height} pixels ({exc.width * exc.height / 1e6:.0f} "
+            f"megapixels); this page takes up to {exc.limit / 1e6:.0f} megapixels. Downscale "
+            "it and upload it again.") from None
+    if max(image.size) <= MAX_SIDE:
+        return image, ""
+    width, height = image.size
+    image = stylekit.resize_long_side(image, MAX_SIDE)
+    return image, f"The {what} ({width}x{height}) was resized to {image.width}x{image.height}. "
+
+
+def upload_pair(content: str | None, style: str | None) -> tuple[Image.Image, Image.Image, str]:
+    """The photo and the style image uploaded, with the notes of any shrinking."""
+    photo, notes = upload(content, "photo")
+    painting, note = upload(style, "style image")
+    return photo, painting, notes + note
+
+
+@functools.cache
+def stylizer(method: str) -> stylekit.Stylizer:
+    """One stylizer per method for the whole app, so networks and style encodings stay loaded."""
+    return stylekit.create_stylizer(method)
+
+
+def methods_with_models() -> list[str]:
+    """The methods with a model picker (the order of the Compare tab's model inputs)."""
+    return [m for m in stylekit.list_stylizers()
+            if stylekit.get_stylizer_class(m).model_kind is not None]
+
+
+# --- the method tabs ----------------------------------------------------------------------------
+
+
+def named(fn: Callable[..., Iterator[Any]], names: list[str]) -> Callable[..., Iterator[Any]]:
+    """``fn(*inputs, progress=...)`` with one named parameter per input: Gradio names the API's
+    parameters after the handler's signature (``param_4`` otherwise)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, progress: gr.Progress = gr.Progress()) -> Iterator[Any]:
+        *inputs, request = args  # Gradio puts the request after the inputs (see below)
+        yield from fn(*inputs, progress=progress, request=request)
+
+    parameters = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                  for n in [*names, "request"]]
+    parameters.append(inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY,
+                                        default=gr.Progress()))
+    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    # Gradio fills in a positional parameter annotated gr.Request (the browser session, for
+    # Stop), found from evaluated annotations (this module's are strings); not an API input.
+    wrapper.__annotations__ = {"progress": gr.Progress, "request": gr.Request}
+    return wrapper
+
+
+def run_method(method: str, content: str | None, style: str | None, style2: str | None,
+               mask: str | None, *values: Any, progress: gr.Progress = gr.Progress(),
+               request: Any = None) -> Iterator[tuple[Any, ...]]:
+    """Stream one method's run: (current image, gallery, loss curve, status) as it goes."""
+    with stoppable(run_key(request, method)) as stop:
+        yield from _run_method(method, content, style, style2, mask, *values,
+                               progress=progress, stop=stop)
+
+
+def _run_method(method: str, content: str | None, style: str | None, style2: str | None,
+                mask: str | None, *values: Any, progress: gr.Progress,
+                stop: threading.Event) -> Iterator[tuple[Any, ...]]:
+    if stop.is_set():  # Stop was pressed while the run waited in the queue
+        yield gr.skip(), gr.skip(), gr.skip(), STOPPED
+        return
+    photo, notes = upload(content, "photo")
+    cls = stylekit.get_stylizer_class(method)
+    styles: list[Image.Image] = []
+    given = ((style, "style image"), (style2, "second style image")) if cls.needs_style else ()
+    for path, what in given:
+        if path is not None or not styles:  # the second style is optional
+            image, note = upload(path, what)
+            styles.append(image)
+            notes += note
+    params = params_from(method, values)
+    if mask is not None:
+        params["mask"] = mask
+    gallery: list[tuple[Image.Image, str]] = []
+    curve: list[dict[str, Any]] = []
+    scales: list[int] = []
+    # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
+    # yielded, and closes it between two yields, so a stopped run ends within one step.
+    yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting"
+    runner = stylizer(method)
+    for record in runner.iterate(photo, styles or None, **params):
+        if stop.is_set():
+            yield gr.skip(), gr.skip(), gr.skip(), notes + STOPPED
+            return
+        total = record.losses.get("total")
+        if record.losses:
+            curve += loss_rows(record.step, record.losses)
+        eta = f" · about {record.eta:.0f} s left" if record.eta else ""
+        progress((record.step, record.total_steps), desc=f"step {record.step}{eta}")
+        status = (f"{notes}**{method}**: step {record.step} of {record.total_steps}, "
+                  f"{record.elapsed:.1f} s" + (f", loss {total:.4g}" if total else ""))
+        if record.image is not None and not record.done:
+            gallery.append((record.image, f"step {record.step}"
+                            + (f" · loss {total:.3g}" if total else "")))
+        shown = record.image
+        if shown is not None and params.get("size") and max(shown.size) < params["size"]:
+            # The coarse scales' pictures are small: shown at the final size, not as a stamp
+            # in the middle of the box.
+            shown = shown.resize(stylekit.images.shape_for_long_side(
+                shown.height, shown.width, int(params["size"]))[::-1],
+                Image.Resampling.LANCZOS)
+        if record.scale and record.scale not in scales:
+            scales.append(record.scale)
+        caption = (f"log10 of each weighted loss term, step {record.step} of "
+                   f"{record.total_steps}" + (
+                       f". Coarse to fine ({', '.join(f'{s} px' for s in scales)}): the loss "
+                       "jumps where the picture grows, since a larger picture has more detail "
+                       "to match; within a size it falls." if len(scales) > 1 else "."))
+        if record.done:
+            status = (f"{notes}**{method}**: done in {record.elapsed:.2f} s "
+                      f"({record.image.width}x{record.image.height})"  # type: ignore[union-attr]
+                      + (f", final loss {total:.4g}" if total else ""))
+            yield shown, gallery, loss_plot(curve, caption), status
+        elif record.image is not None:
+            yield shown, gallery, loss_plot(curve, caption), status
+        else:  # the plot is redrawn every few steps only: cheaper for the browser
+            yield (gr.skip(), gr.skip(),
+                   loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
+
+
+@functools.cache
+def model_thumbnails(method: str) -> list[tuple[Image.Image, str]]:
+    """Each local model of ``method`` applied to an example photo: what picking it gives.
+
+    Made on first use (a page's first visit), then cached: building the page does no model
+    work."""
+    kind = stylekit.get_stylizer_class(method).model_kind
+    photos = example_paths("photo")
+    if kind is None or not photos:
+        return []
+    thumbs = []
+    for name in kind.names():
+        if not kind.is_local(name):  # not downloaded here just for a thumbnail
+            thumbs.append((placeholder(name, "on the Hub: downloads when used"), name))
+            continue
+        try:
+            thumbs.append((stylizer(method).stylize(photos[0], model=name, size=192), name))
+        except stylekit.StylekitError as exc:  # a broken file shows as such, the app goes on
+            thumbs.append((placeholder(name, f"cannot load: {exc}"[:60]), name))
+    return thumbs
+
+
+def placeholder(title: str, note: str) -> Image.Image:
+    """A grey 192x128 card standing in for a picture that is not available."""
+    card = Image.new("RGB", (192, 128), (90, 90, 100))
+    draw = ImageDraw.Draw(card)
+    draw.text((10, 45), title, fill=(255, 255, 255))
+    draw.text((10, 70), note, fill=(220, 220, 220))
+    return card
+
+
+# --- Compare ------------------------------------------------------------------------------------
+
+
+@readable_errors
+@track("compare")
+def compare(content: str | None, style: str | None, *models: str | None,
+            progress: gr.Progress = gr.Progress(), request: gr.Request | None = None
+            ) -> Iterator[tuple[Any, str]]:
+    """The same photo and style through every method, one-pass first, with times."""
+    with stoppable(run_key(request, "compare")) as stop:
+        if stop.is_set():
+            yield gr.skip(), STOPPED
+            return
+        photo, painting, notes = upload_pair(content, style)
+        settings = {m: {**p, "save_every": 0} if "save_every" in p else p  # final images only
+                    for m, p in PROFILE.items()}
+        results: list[tuple[Image.Image, str]] = []
+        lines: list[str] = []
+        yield [], notes + "starting"  # from here on, Stop can end the run
+        for attempt in lessons.compare(photo, painting, settings=settings,
+                                       models=dict(zip(methods_with_models(), models,
+                                                       strict=True)),
+                                       stylizer_for=stylizer):
+            record = attempt.record
+            if stop.is_set():
+                yield results, notes + "\n".join([*lines, STOPPED])
+                return
+            if record is None:
+                lines.append(f"- **{attempt.label}**: {attempt.problem}")
+                yield gr.skip(), notes + "\n".join(lines)
+            elif record.done and record.image is not None:
+                results.append((record.image, f"{attempt.label} · {record.elapsed:.2f} s"))
+                lines.append(f"- **{attempt.label}**: {record.elapsed:.2f} s")
+                yield results, notes + "\n".join(lines)
+            else:
+                progress((record.step, record.total_steps), desc=attempt.label)
+                yield gr.skip(), notes + "\n".join([*lines, f"- {attempt.label}: step "
+                                                             f"{record.step}"])
+        yield results, notes + "\n".join(lines)
+
+
+# --- Learn --------------------------------------------------------------------------------------
+
+
+def until_stopped(tab: str, request: Any, records: Iterator[T]) -> Iterator[T]:
+    """``records`` (a lazy experiment) until the page's Stop of ``tab`` is pressed; the run
+    then ends normally, its pictures so far kept."""
+    with stoppable(run_key(request, tab)) as stop:
+        for record in records:
+            if stop.is_set():
+                return
+            yield record
+
+
+@readable_errors
+def show_features(image: str | None, layer: str, count: float) -> tuple[Image.Image, str]:
+    photo, note = upload(image, "image")
+    grid = visualize.feature_maps(photo, layer, count=int(count))
+    return grid, note + visualize.layer_summary(layer)
+
+
+@readable_errors
+def show_grams(image: str | None, layers: list[str]) -> list[tuple[Image.Image, str]]:
+    picture, _ = upload(image, "style image")
+    return lessons.gram_gallery(picture, layers)
+
+
+@readable_errors
+def show_whitening(content: str | None, style: str | None, layer: str
+                   ) -> list[tuple[Image.Image, str]]:
+    photo, painting, _ = upload_pair(content, style)
+    return visualize.whitening_and_colouring(photo, painting, layer)
+
+
+@readable_errors
+@track("learn")
+def layer_grid(content: str | None, style: str | None, progress: gr.Progress = gr.Progress(),
+               request: gr.Request | None = None) -> Iterator[Any]:
+    """The same pair with each content preset x style preset: what each layer set brings."""
+    photo, painting, _ = upload_pair(content, style)
+    cells: list[tuple[Image.Image, str]] = []
+    yield cells
+    count = len(lessons.content_layer_presets()) * len(lessons.style_layer_presets())
+    for content_set, style_set, record in until_stopped("layer_grid", request, lessons.layer_grid(
+            photo, painting, **LEARN_RUN, stylizer=stylizer("gatys"))):
+        desc = f"content {content_set}, style {style_set} ({len(cells) + 1} of {count})"
+        progress((record.step, record.total_steps), desc=desc)
+        if record.done:
+            cells.append((record.image,  # type: ignore[arg-type]
+                          f"content {content_set} · style {style_set}"))
+        yield cells if record.done else gr.skip()
+
+
+@readable_errors
+@track("learn")
+def init_race(content: str | None, style: str | None, progress: gr.Progress = gr.Progress(),
+              request: gr.Request | None = None) -> Iterator[Any]:
+    """Gatys from noise and from the photo, same steps: where the optimiser starts matters."""
+    photo, painting, _ = upload_pair(content, style)
+    cells: list[tuple[Image.Image, str]] = []
+    rows: list[dict[str, Any]] = []
+    yield cells, gr.skip()  # an empty first frame would leave the plot without lines
+    for init, record in until_stopped("init_race", request, lessons.init_race(
+            photo, painting, **LEARN_RUN, stylizer=stylizer("gatys"))):
+        rows += loss_rows(record.step, {"total": record.losses.get("total", 0.0)},
+                          f"from {init}: ")
+        progress((record.step, record.total_steps), desc=f"init {init}")
+        if record.image is not None:
+            cells.append((record.image, f"from {init}, step {record.step}"))
+            yield cells, loss_plot(rows, f"log10 of the total loss; from {init}: step "
+                                         f"{record.step} of {record.total_steps}")
+        else:
+            yield gr.skip(), gr.skip()
+
+
+# --- Video --------------------------------------------------------------------------------------
+
+#: :class:`~stylekit.video.VideoConfig` fields the page sets itself (from the hardware profile
+#: and its own widgets) or leaves at the library's default, and those under "More settings".
+VIDEO_SET_BY_PAGE = {"max_frames", "max_side", "side_by_side", "crf"}
+VIDEO_MORE = {"change_tolerance", "flow_preset", "temporal_weight", "frame_steps", "drop_audio"}
+#: Example clips: a window moving over an example photo with known motion, made on first use.
+#: Each: (photo, zoom factor per frame, pan in pixels per frame).
+EXAMPLE_CLIPS: dict[str, tuple[str, float, tuple[float, float]]] = {
+    "slow pan over Chelsea the cat": ("chelsea", 1.0, (1.5, 0.5)),
+    "slow zoom into a cup of coffee": ("coffee", 1.012, (0.0, 0.0)),
+    "slow pan over The Great Wave": ("great_wave", 1.0, (1.5, 0.0)),
+}
+#: The example clips' frame size, frame rate and length: 3 s, small enough for any CPU.
+CLIP_SIZE, CLIP_FPS, CLIP_FRAMES = (256, 160), 12, 36
+
+
+def video_settings() -> list[ParamSpec]:
+    """The :class:`~stylekit.video.VideoConfig` fields the Video tab offers, in order."""
+    from stylekit.video import VideoConfig
+
+    return [s for s in describe(VideoConfig) if s.name not in VIDEO_SET_BY_PAGE]
+
+
+def video_method_settings(method: str) -> list[ParamSpec]:
+    """``method``'s fields in the Video tab: its tab's, but ``size`` (one slider for all)."""
+    return [s for s in visible_params(method) if s.name != "size"]
+
+
+def example_clip_names() -> list[str]:
+    """The example clips whose photo is installed here (scikit-image's photos may not be)."""
+    names = []
+    for name, (photo, _, _) in EXAMPLE_CLIPS.items():
+        with contextlib.suppress(stylekit.StylekitError):
+            examples.example_path(photo)
+            names.append(name)
+    return names
+
+
+def moving_window(photo: Image.Image, size: tuple[int, int], frames: int, zoom: float,
+                  pan: tuple[float, float]) -> Iterator[np.ndarray]:
+    """Frames of ``size`` seen through a window over ``photo``: each frame ``zoom`` times
+    closer than the one before and moved by ``pan`` pixels, so the motion is known.
+
+    The first window covers 80% of the photo as it fits the frames (room to pan); a larger
+    photo is shrunk to it first, with antialiasing, so the clip itself does not shimmer.
+
+    Args:
+        photo: the still picture.
+        size: ``(width, height)`` of the frames.
+        frames: how many.
+        zoom: magnification from one frame to the next (1: none).
+        pan: ``(dx, dy)`` move of the window per frame, in pixels of the first frame.
+
+    Returns:
+        An iterator of RGB uint8 arrays ``(height, width, 3)``.
+
+    Example:
+        >>> photo = Image.linear_gradient("L")  # 256x256: row y has the value y
+        >>> clip = list(moving_window(photo, (256, 128), 3, 1.0, (0.0, 10.0)))
+        >>> clip[0].shape  # 0.8 photo rows a pixel: rows 77 to 179 seen, then 8 rows lower
+        (128, 256, 3)
+        >>> [int(f.mean()) for f in clip]
+        [119, 127, 135]
+    """
+    width, height = size
+    start = 0.8 * min(photo.width / width, photo.height / height)  # photo px per frame px
+    photo = photo.convert("RGB")
+    if start > 1:
+        photo = photo.resize((round(photo.width / start), round(photo.height / start)),
+                             Image.Resampling.LANCZOS)
+        start = 1.0
+    for t in range(frames):
+        scale = start / zoom**t
+        middle = t - (frames - 1) / 2  # the pan is centred on the photo's middle
+        x = photo.width / 2 + pan[0] * start * middle - scale * width / 2
+        y = photo.height / 2 + pan[1] * start * middle - scale * height / 2
+        frame = photo.transform(size, Image.Transform.AFFINE, (scale, 0, x, 0, scale, y),
+                                resample=Image.Resampling.BICUBIC)
+        yield np.asarray(frame)
+
+
+def example_clip(name: str | None) -> Any:
+    """The example clip ``name`` as an MP4 file, made on first use and then kept (in the
+    temporary folder); no choice leaves the upload box as it is."""
+    if not name:
+        return gr.skip()
+    if name not in EXAMPLE_CLIPS:
+        raise user_error(f"No example clip {name!r}; pick one of {', '.join(EXAMPLE_CLIPS)}.")
+    from stylekit.video import write_video
+
+    photo, zoom, pan = EXAMPLE_CLIPS[name]
+    folder = Path(tempfile.gettempdir()) / "stylekit-clips"
+    path = folder / f"{photo}-x{zoom}-{pan[0]}-{pan[1]}-{CLIP_SIZE[0]}-{CLIP_FRAMES}.mp4"
+    if not path.is_file():  # written atomically: a run that sees it sees it whole
+        folder.mkdir(parents=True, exist_ok=True)
+        picture = stylekit.load_image(examples.example_path(photo))
+        write_video(path, moving_window(picture, CLIP_SIZE, CLIP_FRAMES, zoom, pan),
+                    fps=CLIP_FPS, crf=20)
+    return str(path)
+
+
+class _Stopped(Exception):
+    """Raised by a video run's progress callback when its Stop is pressed."""
+
+
+def _video_request(clip: str | None, method: str, style: str | None, long_side: float,
+                   side_by_side: bool, values: tuple[Any, ...]
+                   ) -> tuple[dict[str, Any], list[Image.Image], str]:
+    """The stylize_video keyword arguments for the page's inputs, the style images and notes
+    (the limits applied)."""
+    from stylekit.video import VideoError, probe
+
+    if clip is None:
+        raise user_error("Please add a video: upload a clip or pick an example clip.")
+    try:
+        info = probe(clip)
+    except VideoError:  # the library's message names a server-side path
+        raise user_error(
+            f"The video: {Path(clip).name} is not a video file that can be read. Upload an "
+            "MP4, MOV, AVI, MKV or WebM clip.") from None
+    settings = video_settings()
+    video = dict(zip((s.name for s in settings), values, strict=False))
+    given = values[len(settings):]
+    for name in stylekit.list_stylizers():  # each method's widgets, in the tab's order
+        names = [s.name for s in video_method_settings(name)]
+        if name == method:
+            chosen = {**dict(zip(names, given, strict=False)), "size": int(long_side)}
+        given = given[len(names):]
+    params = params_from(method, tuple(chosen[s.name] for s in visible_params(method)))
+    notes = ""
+    seconds, side = VIDEO_LIMITS["seconds"], int(VIDEO_LIMITS["side"])
+    max_frames = max(1, math.floor(seconds * info.fps))
+    if info.frames is None or info.frames > max_frames:
+        notes += f"Only the first {seconds:g} s ({max_frames} frames) are painted here. "
+    if max(info.width, info.height) > side:
+        notes += f"Frames are painted at most {side} px on the long side. "
+    if side_by_side and is_iterative(method):
+        side_by_side = False  # Gatys with flow never paints a frame alone
+        notes += ("Side by side is for the one-pass methods; for Gatys, run the clip with "
+                  "consistency none, then flow. ")
+    styles: list[Image.Image] = []
+    if stylekit.get_stylizer_class(method).needs_style:
+        image, note = upload(style, "style image")
+        styles, notes = [image], notes + note
+    video.update(max_frames=max_frames, max_side=side, side_by_side=side_by_side)
+    return {**params, **video}, styles, notes
+
+
+@readable_errors
+@track("video")
+def run_video(clip: str | None, method: str, style: str | None, long_side: float,
+              side_by_side: bool, *values: Any, progress: gr.Progress = gr.Progress(),
+              request: Any = None) -> Iterator[tuple[Any, Any, str]]:
+    """Stream a video run: (result video, the frame just painted, status) as it goes.
+
+    ``values``: the tab's :func:`video_settings`, then every method's
+    :func:`video_method_settings` (only ``method``'s are used)."""
+    with stoppable(run_key(request, "video")) as stop:
+        if stop.is_set():
+            yield gr.skip(), gr.skip(), STOPPED
+            return
+        params, styles, notes = _video_request(clip, method, style, long_side, side_by_side,
+                                               values)
+        yield None, None, f"{notes}**{method}**: starting"
+        yield from _watch_video(clip, method, styles, params, notes, stop,  # type: ignore[arg-type]
+                                progress)
+
+
+def _watch_video(clip: str, method: str, styles: list[Image.Image], params: dict[str, Any],
+                 notes: str, stop: threading.Event, progress: gr.Progress
+                 ) -> Iterator[tuple[Any, Any, str]]:
+    """Run stylize_video in a thread and stream its progress; Stop (or a closed run) ends it
+    at its next frame."""
+    from stylekit.video import VideoProgress, VideoResult, stylize_video
+
+    updates: queue.Queue[Any] = queue.Queue()
+
+    def report(record: VideoProgress) -> None:
+        if stop.is_set():
+            raise _Stopped  # stylize_video then writes nothing
+        updates.put(record)
+
+    def work() -> None:
+        try:
+            updates.put(stylize_video(clip, video_output(method), stylizer(method),
+                                      styles or None, progress=report, **params))
+        except BaseException as exc:  # noqa: BLE001 -- handed to the page's thread
+            updates.put(exc)
+
+    threading.Thread(target=work, name="stylekit-video", daemon=True).start()
+    shown, last = None, 0.0
+    try:
+        while not isinstance(item := updates.get(), VideoResult):
+            if isinstance(item, _Stopped):
+                yield gr.skip(), gr.skip(), notes + STOPPED
+                return
+            if isinstance(item, BaseException):
+                raise item
+            of = f" of {item.total}" if item.total else ""
+            left = (f", about {(item.total - item.frame) / item.fps:.0f} s left"
+                    if item.total and item.fps else "")
+            progress((item.frame, item.total), desc=f"frame {item.frame}{of}")
+            status = (f"{notes}**{method}**: frame {item.frame}{of}, {item.fps:.1f} frames/s, "
+                      f"{item.elapsed:.1f} s{left}")
+            shown = item.image
+            if item.elapsed - last > 0.5:  # at most two pictures a second to the browser
+                last = item.elapsed
+                yield gr.skip(), shown, status
+            else:
+                yield gr.skip(), gr.skip(), status
+        yield str(item.output), shown, notes + video_summary(method, item, params)
+    finally:
+        stop.set()  # a run closed by its client ends at its next frame
+
+
+def video_output(method: str) -> Path:
+    """A new file name for a run's video, in the temporary folder. Gradio serves its own copy,
+    so the files of runs over an hour old are removed here."""
+    folder = Path(tempfile.gettempdir()) / "stylekit-video"
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.mp4"):
+        with contextlib.suppress(OSError):  # another run may have removed it just now
+            if time.time() - old.stat().st_mtime > 3600:
+                old.unlink()
+    return folder / f"{method}-{uuid.uuid4().hex[:12]}.mp4"
+
+
+def video_summary(method: str, result: Any, params: dict[str, Any]) -> str:
+    """The status line of a finished video run: size, speed and the measured flicker."""
+    text = (f"**{method}**: {result.frames} frames of {result.width}x{result.height} at "
+            f"{float(result.fps):g} fps in {result.seconds:.1f} s "
+            f"({result.frames / max(result.seconds, 1e-9):.1f} frames/s).")
+    if params.get("side_by_side"):
+        text += (" **Left:** every frame painted on its own: the strokes boil. **Right:** each "
+                 "frame tied to the one before along the optical flow: they move with the "
+                 "scene.")
+    if result.warping_error is not None:
+        text += (f" Temporal warping error of the consistent video: {result.warping_error:.3g}"
+                 " (mean squared difference between each frame and the one before moved "
+                 "along the optical flow, on pixels the flow is sure of; lower is steadier).")
+    return text

@@ -1,0 +1,79 @@
+"""The hardware profile: where the app departs from the configs' defaults, and its limits.
+
+Everything else in the app comes from the library's configs. On a CPU (a free Space has two
+slow cores) runs start small; with CUDA, larger. Uploads, queues and the Learn tab's runs are
+sized here too, so a deployment tunes one file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+ON_GPU = torch.cuda.is_available()
+#: Per-method defaults for this hardware. A CPU Space has 2 slow cores: a Gatys run at the
+#: library's 384 px / 200 steps takes minutes there, so the app starts smaller.
+PROFILE: dict[str, dict[str, Any]] = (
+    {"gatys": {"size": 512, "steps": 300}, "fast": {"size": 1024}, "adain": {"size": 1024},
+     "wct": {"size": 1024}}
+    if ON_GPU else
+    {"gatys": {"size": 256, "steps": 100, "save_every": 5},
+     "fast": {"size": 512}, "adain": {"size": 512}, "wct": {"size": 512}}
+)
+#: Uploads: at most this many bytes, and shrunk to this long side before any work.
+MAX_UPLOAD = "20mb"
+MAX_SIDE = 2048 if ON_GPU else 1024
+#: Refused outright (before decoding): protects the server from decompression bombs. Below
+#: this a photo is decoded and shrunk to MAX_SIDE (100 MP: about 300 MB while it is decoded).
+MAX_UPLOAD_PIXELS = 100_000_000
+#: Slider ends for parameters whose config range is open or far wider than a demo needs.
+SLIDER_SPANS: dict[str, tuple[float, float, float]] = {
+    "size": (64, MAX_SIDE, 32), "steps": (10, 1000, 10), "style_size": (128, 1024, 32),
+    "content_weight": (0, 50, 0.5), "style_weight": (0, 2000, 10), "tv_weight": (0, 50, 0.5),
+    "lr": (0.001, 0.2, 0.001), "style_scale": (0.25, 2.0, 0.05),
+}
+#: The Learn tab's side-by-side Gatys runs: small, so a class waits seconds, not minutes.
+#: On a CPU the six-cell layer grid must take well under 30 s: 112 px, 20 L-BFGS steps from the
+#: photo (the cells differ clearly by then).
+LEARN_RUN: dict[str, Any] = {"size": 256, "steps": 150} if ON_GPU else {"size": 112, "steps": 20}
+
+#: The Video tab: clips are cut to their first ``seconds`` and painted at most ``side`` px on
+#: the long side (one CPU core paints 360x240 frames with the fast method and their optical
+#: flow at 6 to 7 a second: a 4 s clip at 25 fps takes about 15 s). Read at each run, so a
+#: deployment (or a test) can change it.
+VIDEO_LIMITS: dict[str, float] = (
+    {"seconds": 20, "side": 720} if ON_GPU else {"seconds": 4, "side": 360})
+
+#: Runs at once per kind of work: optimisation (Gatys, Compare, the Learn grids) is long and
+#: heavy, one-pass methods are quick; separate queues keep a Gatys run from blocking them.
+#: A video (many frames) is long whatever the method: its own queue, one at a time.
+CONCURRENCY = {"optimise": 1, "one_pass": 2, "video": 1}
+
+
+def queue_slot(kind: str) -> dict[str, Any]:
+    """The queue settings of an event doing ``kind`` of work (``optimise``, ``one_pass`` or
+    ``video``)."""
+    return {"concurrency_id": kind, "concurrency_limit": CONCURRENCY[kind]}
+
+
+def set_concurrency(blocks: gr.Blocks, **limits: int) -> None:
+    """Change the per-kind limits before launch (Gradio reads them at the first request)."""
+    CONCURRENCY.update(limits)
+    for fn in blocks.fns.values():
+        if fn.concurrency_id in limits:
+            fn.concurrency_limit = limits[fn.concurrency_id]
+
+
+def on_zero_gpu(duration: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@spaces.GPU`` on a ZeroGPU Space (the GPU is lent per call); a no-op elsewhere."""
+    if os.environ.get("SPACES_ZERO_GPU"):
+        import spaces
+
+        return spaces.GPU(duration=duration)
+    return lambda fn: fn

@@ -1,0 +1,89 @@
+"""A method's tab: inputs, settings and outputs, all derived from its class and config."""
+
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+
+import stylekit
+from stylekit.config import describe
+from stylekit.lessons import is_iterative
+
+from ..handlers import model_thumbnails, named, readable_errors, run_method
+from ..plots import LOSS_COLOURS
+from ..profile import on_zero_gpu, queue_slot
+from ..stop import track, wire_stop
+from ..widgets import control, example_pairs, example_paths, image_input, visible_params
+
+
+def method_tab(method: str, page: gr.Blocks) -> None:
+    """Fill the current tab with ``method``'s page; ``page`` gets the thumbnails' load event."""
+    cls = stylekit.get_stylizer_class(method)
+    specs = visible_params(method)
+    iterative = is_iterative(method)
+    has_mask = any(s.name == "mask" for s in describe(cls.config_class))
+    gr.Markdown(f"**{cls.description}**")
+    with gr.Row():
+        with gr.Column():
+            content = image_input("Photo", elem_id=f"{method}-content")
+            # Every tab takes the same four images (hidden where unused): one API shape.
+            style = image_input("Style image", visible=cls.needs_style,
+                                elem_id=f"{method}-style")
+            with gr.Accordion("Blend a second style", open=False, visible=cls.needs_style):
+                style2 = image_input("Second style image (optional)")
+                mask = image_input("Mask: white takes the first style, black the second",
+                                   visible=has_mask)
+            widgets = {s.name: control(method, s) for s in specs if not s.advanced}
+            if cls.model_kind is not None and not cls.needs_style and "model" in widgets:
+                model_picker(method, page, widgets["model"])
+            with gr.Accordion("More settings", open=False):
+                widgets.update({s.name: control(method, s) for s in specs if s.advanced})
+            with gr.Row():
+                run = gr.Button("Stylize", variant="primary", elem_id=f"{method}-run")
+                stop = gr.Button("Stop", variant="stop", visible=iterative)
+        with gr.Column():
+            result = gr.Image(label="Result", type="pil", interactive=False, format="png",
+                              elem_id=f"{method}-result", height=420)
+            status = gr.Markdown(elem_id=f"{method}-status")
+            gallery = gr.Gallery(label="Intermediate iterations", columns=5, height=240,
+                                 visible=iterative, elem_id=f"{method}-gallery")
+            # The colours are named up front: a plot that starts empty would otherwise fix its
+            # colour scale (and legend) before the first term arrives.
+            # No fixed height: the legend and the caption below the plot must stay in view.
+            curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="Loss curve",
+                                color_map=LOSS_COLOURS, visible=iterative,
+                                elem_id=f"{method}-curve")
+    gr.Examples(example_pairs() if cls.needs_style else [[p] for p in example_paths("photo")],
+                [content, style] if cls.needs_style else [content])
+    ordered = [widgets[s.name] for s in specs]
+    handler = on_zero_gpu(120 if iterative else 30)(readable_errors(track(method)(named(
+        functools.partial(run_method, method),
+        ["photo", "style_image", "second_style_image", "mask", *(s.name for s in specs)]))))
+    run.click(handler, [content, style, style2, mask, *ordered],
+              [result, gallery, curve, status], api_name=method,
+              **queue_slot("optimise" if iterative else "one_pass"),
+              # Not on the status line, which it would cover.
+              show_progress_on=[gallery] if iterative else [result])
+    # Stop asks the page's own run to end (see stop.request_stop); API clients cancel their job.
+    wire_stop(method, run, stop, status)
+
+
+def model_picker(method: str, page: gr.Blocks, model: gr.components.Component) -> None:
+    """Thumbnails of the models on an example photo; clicking one picks it in ``model``.
+
+    The thumbnails are made when a page first opens (then cached), not when the app is built.
+    """
+    picker = gr.Gallery(label="The models on an example photo: click one to pick it",
+                        columns=4, height=170, allow_preview=False, fit_columns=False,
+                        object_fit="cover", elem_id=f"{method}-models")
+
+    def thumbnails() -> list:
+        return model_thumbnails(method)
+
+    def pick(evt: gr.SelectData) -> str:
+        """The model name of the clicked thumbnail."""
+        return model_thumbnails(method)[evt.index][1]
+
+    page.load(thumbnails, None, picker, api_visibility="private", **queue_slot("one_pass"))
+    picker.select(pick, None, model)

@@ -1,0 +1,214 @@
+"""Config fields to widgets, and widgets whose refusals read well.
+
+Every setting widget is made from a :class:`~stylekit.config.ParamSpec`: its type, choices,
+range, presets and help text pick the widget, and its ``advanced`` and ``hidden`` flags where it
+goes. A new method's config gives it a tab with no change here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gradio as gr
+from PIL import Image
+
+import stylekit
+from stylekit import examples
+from stylekit.config import ParamSpec, describe
+
+from .profile import PROFILE, SLIDER_SPANS
+
+logger = logging.getLogger("stylekit.app")
+
+
+# --- refusals -----------------------------------------------------------------------------------
+
+
+def user_error(message: str) -> gr.Error:
+    """A mistake of the user's, shown in the page; the server logs one line for it, not a
+    traceback (those are for the server's own faults)."""
+    logger.info("refused a request: %s", message)
+    return gr.Error(message, print_exception=False)
+
+
+def checked(preprocess: Callable[[Any], Any], label: object, payload: Any) -> Any:
+    """Gradio's own checks of a sent value (out of a slider's range, not one of the choices)
+    are user mistakes: the message names the field, the log gets one line, not a traceback."""
+    try:
+        return preprocess(payload)
+    except gr.Error as error:
+        raise user_error(f"{label}: {error.message}") from None
+
+
+#: Any component: :func:`quiet` and :func:`readable_upload` return what they are given.
+C = TypeVar("C", bound=gr.components.Component)
+
+
+def quiet(component: C) -> C:
+    """``component`` (a slider, number box or dropdown) whose refusals of a sent value are
+    :func:`checked`: a message naming the field and one log line, not a traceback."""
+    # Wrapped on the instance, not in a subclass: Gradio writes a .pyi stub next to the
+    # module of every component subclass it meets (in site-packages, for an installed app).
+    component.preprocess = functools.partial(  # type: ignore[method-assign]
+        checked, component.preprocess, component.label)
+    return component
+
+
+def readable_upload(image: gr.Image) -> gr.Image:
+    """``image`` whose unreadable uploads become a readable message in the page.
+
+    Gradio opens every upload with Pillow before the handler runs; a text file renamed
+    ``.png`` would otherwise end as a bare "Error". Sizes and pixel counts are checked later,
+    by the library (:func:`stylekit.app.handlers.upload`).
+    """
+    preprocess = image.preprocess
+
+    def readable(payload: Any) -> Any:
+        try:
+            return preprocess(payload)
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            name = getattr(payload, "orig_name", None) or "the upload"
+            raise user_error(
+                f"{image.label}: {name} is not an image that can be read "
+                f"({exc.__class__.__name__}). Upload a PNG, JPEG or WebP picture.") from None
+
+    image.preprocess = readable  # type: ignore[method-assign]
+    return image
+
+
+def image_input(label: str, visible: bool = True, elem_id: str | None = None) -> gr.Image:
+    """An upload box for a photo, a painting or a mask; the handler gets the file's path."""
+    # image_mode=None: the handler gets the uploaded file itself, not Gradio's RGB conversion
+    # of it, so the library's loader decides (transparency composited on white, 16-bit greys
+    # scaled, not clipped, the pixel cap applied to every mode).
+    return readable_upload(gr.Image(type="filepath", image_mode=None, label=label,
+                                    sources=["upload", "clipboard"], height=260,
+                                    visible=visible, elem_id=elem_id))
+
+
+# --- settings from config metadata --------------------------------------------------------------
+
+
+def visible_params(method: str) -> list[ParamSpec]:
+    """The fields of ``method``'s config the page offers, in declaration order."""
+    specs = describe(stylekit.get_stylizer_class(method).config_class)
+    return [s for s in specs if not s.hidden]
+
+
+def default_for(method: str, spec: ParamSpec) -> Any:
+    """The field's default on this hardware (:data:`~stylekit.app.profile.PROFILE`)."""
+    return PROFILE.get(method, {}).get(spec.name, spec.default)
+
+
+def _is_model(method: str, spec: ParamSpec) -> bool:
+    return spec.name == "model" and stylekit.get_stylizer_class(method).model_kind is not None
+
+
+def widget_value(method: str, spec: ParamSpec) -> Any:
+    """The starting value of a field's widget (what :func:`params_from` turns back)."""
+    default = default_for(method, spec)
+    if _is_model(method, spec):
+        kind = stylekit.get_stylizer_class(method).model_kind
+        return default if default in kind.names() else None  # type: ignore[union-attr]
+    if spec.choices and spec.is_sequence:
+        return [] if default is None else [str(v) for v in default]
+    if spec.choices:
+        return None if default is None else str(default)
+    if spec.presets:
+        return spec.preset_name(tuple(default)) or ",".join(default)
+    if spec.is_sequence:
+        return "" if default is None else ",".join(str(v) for v in default)
+    return default
+
+
+def control(method: str, spec: ParamSpec, tab: str = "") -> gr.components.Component:
+    """The widget for one config field: slider, dropdown, checkbox, number or text.
+
+    ``method`` owns the config: a method's name, or another config's (``video`` for
+    :class:`~stylekit.video.VideoConfig`); ``tab`` prefixes the element id where a second
+    tab shows the same field (the Video tab)."""
+    value = widget_value(method, spec)
+    # elem_id: for the browser tests and custom CSS
+    common: dict[str, Any] = {"label": spec.name.replace("_", " "), "info": spec.help,
+                              "elem_id": f"{tab}{method}-{spec.name}"}
+    if _is_model(method, spec):
+        names = stylekit.get_stylizer_class(method).model_kind.names()  # type: ignore[union-attr]
+        return quiet(gr.Dropdown(names, value=value, **common))
+    if spec.presets:
+        common["info"] += " Or type layer names, comma-separated."
+        return quiet(gr.Dropdown(list(spec.presets), value=value, allow_custom_value=True,
+                                 **common))
+    if spec.choices:
+        # As strings: the API advertises the choices as strings, and the config turns "2"
+        # back into 2 (numbers here would make Gradio refuse the "2" it advertises).
+        if spec.is_sequence:
+            common["info"] += " Several may be picked; none: the default."
+        return quiet(gr.Dropdown([str(c) for c in spec.choices], value=value,
+                                 multiselect=spec.is_sequence, **common))
+    if spec.base_type is bool:
+        return gr.Checkbox(value=value, **common)
+    if spec.is_sequence:
+        common["info"] += " Comma-separated; empty: default."
+        return gr.Textbox(value, **common)
+    if spec.base_type in (int, float):
+        low, high, step = SLIDER_SPANS.get(spec.name, (spec.min, spec.max, None))
+        if low is not None and high is not None and value is not None:
+            step = step or (1 if spec.base_type is int else 0.01)
+            return quiet(gr.Slider(low, high, value=value, step=step, **common))
+        return quiet(gr.Number(value, precision=0 if spec.base_type is int else None, **common))
+    return gr.Textbox(value or "", **common)
+
+
+def params_from(method: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    """Widget values back to config fields (the config coerces and checks them)."""
+    specs = visible_params(method)
+    params = {s.name: v for s, v in zip(specs, values, strict=True)}
+    for spec in specs:
+        value = params[spec.name]
+        if isinstance(value, str) and "," in value and spec.presets:
+            params[spec.name] = tuple(v.strip() for v in value.split(",") if v.strip())
+        elif spec.is_sequence and spec.choices and not value:  # nothing picked: the default
+            params[spec.name] = spec.default
+    params.update({k: v for k, v in PROFILE.get(method, {}).items() if k == "save_every"})
+    return params
+
+
+def model_choice(method: str) -> gr.Dropdown:
+    """A model picker for ``method`` on its own (the Compare tab), starting at its default."""
+    spec = next(s for s in visible_params(method) if s.name == "model")
+    names = stylekit.get_stylizer_class(method).model_kind.names()  # type: ignore[union-attr]
+    value = widget_value(method, spec) or (names[0] if names else None)
+    return quiet(gr.Dropdown(names, value=value, label=f"{method} model"))
+
+
+# --- examples -----------------------------------------------------------------------------------
+
+
+def example_paths(kind: str) -> list[str]:
+    """Example images of ``kind`` (``photo`` or ``style``) whose packages are installed here."""
+    paths = []
+    for example in examples.EXAMPLES.values():
+        if example.kind == kind:
+            # e.g. without scikit-image the photos are left out
+            with contextlib.suppress(stylekit.StylekitError):
+                paths.append(str(examples.example_path(example.name)))
+    return paths
+
+
+def example_pairs() -> list[list[str]]:
+    """Photo and painting pairs for a tab's examples, every photo once."""
+    photos, styles = example_paths("photo"), example_paths("style")
+    return [[photo, styles[i % len(styles)]] for i, photo in enumerate(photos)] if styles else []
+
+
+def pair_inputs() -> tuple[gr.Image, gr.Image]:
+    """A photo and a style image side by side (the caller adds the examples after its
+    outputs)."""
+    with gr.Row():
+        content = image_input("Photo")
+        style = image_input("Style image")
+    return content, style

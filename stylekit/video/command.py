@@ -1,0 +1,81 @@
+"""``stylekit video IN --method fast [method options] [video options] -o OUT.mp4``.
+
+The video options come from :class:`~.runner.VideoConfig`, the method's from its config, as
+for ``stylekit stylize``; a tqdm bar shows frames per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..registry import list_stylizers
+
+#: The method when ``--method`` is not given: the fastest.
+DEFAULT_METHOD = "fast"
+#: Arguments the command handles itself (everything else is a config field).
+_OWN = {"command", "input", "method", "style", "output", "quiet"}
+
+
+def add_video_parser(sub: Any) -> argparse.ArgumentParser:
+    """Add the ``video`` sub-command to the ``stylekit`` sub-parsers ``sub``; returns it."""
+    from ..cli import _add_config_options
+    from .runner import VideoConfig
+
+    video = sub.add_parser(
+        "video",
+        help="stylize a video, frames tied together along the optical flow",
+        description="Stylize the video IN (any file FFmpeg reads) into an H.264 MP4/MOV/MKV, "
+        "keeping its frame rate and audio. Needs the video extra: pip install "
+        "\"stylekit[video]\". Method options follow the video options: `stylekit video "
+        "--method adain --help` shows adain's.",
+    )
+    video.add_argument("input", help="input video file")
+    video.add_argument("--method", default=DEFAULT_METHOD, choices=list_stylizers(),
+                       help=f"method (default: {DEFAULT_METHOD})")
+    video.add_argument("--style", action="append", default=[],
+                       help="style image (path or example:NAME); repeat to blend several")
+    video.add_argument("-o", "--output", help="output video (default: IN-METHOD.mp4)")
+    video.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_config_options(video, VideoConfig, "video options")
+    return video
+
+
+def run_video(args: argparse.Namespace) -> int:
+    """Run the parsed ``stylekit video`` command; errors propagate to the CLI's handler."""
+    from tqdm import tqdm
+
+    from .. import examples
+    from ..cli import _sequence_options_as_strings
+    from ..registry import get_stylizer_class
+    from .runner import VideoConfig, VideoProgress, split_params, stylize_video
+
+    params = {k: v for k, v in vars(args).items() if k not in _OWN}
+    video_params, method_params = split_params(params)
+    _sequence_options_as_strings(get_stylizer_class(args.method).config_class, method_params)
+    styles = [examples.resolve_image_argument(s) for s in args.style]
+    source = Path(args.input)
+    output = Path(args.output or f"{source.stem}-{args.method}.mp4")
+    bar: Any = None
+
+    def progress(record: VideoProgress) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=record.total, disable=args.quiet, unit="frame", dynamic_ncols=True)
+        bar.update(record.frame - bar.n)
+
+    try:
+        result = stylize_video(source, output, args.method, styles or None,
+                               config=VideoConfig(**video_params), progress=progress,
+                               **method_params)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        error = "" if result.warping_error is None else \
+            f", warping error {result.warping_error:.5f}"
+        print(f"wrote {result.output} ({result.frames} frames, {result.width}x{result.height} "
+              f"at {float(result.fps):.3g} fps, {result.seconds:.1f} s, "
+              f"{result.frames / result.seconds:.2f} frames/s{error})")
+    return 0

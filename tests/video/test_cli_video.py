@@ -1,0 +1,75 @@
+"""``stylekit video`` end to end: a synthetic clip with audio, a real clip, bad files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from stylekit.cli import main
+from stylekit.video import probe
+
+
+def test_cli_writes_a_consistent_video_with_its_audio(tmp_path: Path, pan_clip: Path,
+                                                      capsys) -> None:
+    out = tmp_path / "styled.mp4"
+    code = main(["video", str(pan_clip), "--method", "fast", "--model", "the_scream",
+                 "--max-frames", "4", "--crf", "23", "-o", str(out)])
+    assert code == 0
+    info = probe(out)
+    assert (info.width, info.height, info.fps, info.frames, info.audio) == (
+        96, 64, Fraction(12), 4, "aac")
+    said = capsys.readouterr().out
+    assert "wrote" in said and "4 frames" in said and "warping error" in said
+
+
+def test_cli_on_a_real_clip_copies_its_ac3_audio(tmp_path: Path, real_clip: Path) -> None:
+    out = tmp_path / "megamind.mkv"
+    code = main(["video", str(real_clip), "--method", "adain", "--style",
+                 "example:starry_night", "--size", "128", "--max-frames", "5", "-q",
+                 "-o", str(out)])
+    assert code == 0
+    info = probe(out)
+    assert (info.width, info.height, info.fps, info.audio) == (128, 94, Fraction(2997, 125),
+                                                               "ac3")
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist; check the path"),
+    (b"\x00\x01 definitely not a video " * 100, "is not a video file FFmpeg can read"),
+])
+def test_cli_explains_a_missing_or_corrupt_file(tmp_path: Path, capsys, content: bytes | None,
+                                                message: str) -> None:
+    source = tmp_path / "in.mp4"
+    if content is not None:
+        source.write_bytes(content)
+    out = tmp_path / "out.mp4"
+    assert main(["video", str(source), "-q", "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stylekit: error:") and message in err and "\n" not in err
+    assert not out.exists()
+
+
+def test_cli_rejects_a_bad_output_name_and_a_missing_style(tmp_path: Path, pan_clip: Path,
+                                                           capsys) -> None:
+    assert main(["video", str(pan_clip), "-q", "-o", str(tmp_path / "out.gif")]) == 1
+    assert "end its name with .mp4" in capsys.readouterr().err
+    assert main(["video", str(pan_clip), "--method", "wct", "-q",
+                 "-o", str(tmp_path / "out.mp4")]) == 1
+    assert "needs a style image" in capsys.readouterr().err
+
+
+def test_method_and_video_options_in_help() -> None:
+    result = subprocess.run([sys.executable, "-m", "stylekit", "video", "--method", "wct",
+                             "--help"], capture_output=True, text=True, check=True)
+    for option in ("--flow-blend", "--max-frames", "--side-by-side", "--alpha", "--levels"):
+        assert option in result.stdout
+
+
+def test_import_stylekit_needs_no_video_package() -> None:
+    code = ("import sys, stylekit; assert 'av' not in sys.modules and 'cv2' not in sys.modules;"
+            " stylekit.stylize_video; assert 'stylekit.video' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
