@@ -74,7 +74,9 @@ def run_video(args: argparse.Namespace) -> int:
             bar.close()
     if not args.quiet:
         error = "" if result.warping_error is None else \
-            f", warping error {result.warping_error:.5f}"
+            f", warping error {result.warping_error:.2g}"
+        if result.frame_by_frame_warping_error is not None:
+            error += f" (frame by frame {result.frame_by_frame_warping_error:.2g})"
         print(f"wrote {result.output} ({result.frames} frames, {result.width}x{result.height} "
               f"at {float(result.fps):.3g} fps, {result.seconds:.1f} s, "
               f"{result.frames / result.seconds:.2f} frames/s{error})")

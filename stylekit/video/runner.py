@@ -30,7 +30,7 @@ from ..config import MethodConfig, param
 from ..errors import ConfigError
 from ..images import load_image, shape_for_long_side
 from ..registry import create_stylizer, get_stylizer_class
-from .consistency import TemporalLoss, blend, masked_mse
+from .consistency import TemporalLoss, blend, masked_mse, warping_error
 from .deps import require
 from .flow import FLOW_PRESETS, FlowEstimator, Motion
 from .io import output_format, probe, transcode
@@ -92,6 +92,8 @@ class StylizedFrame:
         motion: flow back to the previous frame and where it holds (``None`` for the first
             frame and without flow).
         warping_error: of ``output`` against the previous output (with ``motion``), or None.
+        alone_warping_error: the same for ``alone`` against the previous ``alone``: what
+            frame-by-frame stylization would flicker here (None for Gatys with flow).
     """
 
     index: int
@@ -100,6 +102,7 @@ class StylizedFrame:
     output: np.ndarray
     motion: Motion | None = None
     warping_error: float | None = None
+    alone_warping_error: float | None = None
 
 
 @dataclass
@@ -132,7 +135,11 @@ class VideoResult:
         width, height: its frame size.
         seconds: wall time of the run.
         warping_error: mean temporal warping error of the frames written, with the estimated
-            flow (``None`` without flow).
+            flow (``None`` without flow). The one-pass methods keep the previous frame on the
+            pixels this flow trusts, so along the same flow it is near 0 by construction
+            (``bench/video.py`` measures it along an independent flow).
+        frame_by_frame_warping_error: the same for each frame stylized on its own (the
+            flicker that consistency removes; ``None`` without flow or for Gatys).
     """
 
     output: Path
@@ -142,6 +149,7 @@ class VideoResult:
     height: int
     seconds: float
     warping_error: float | None
+    frame_by_frame_warping_error: float | None = None
 
 
 def split_params(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -258,7 +266,10 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, style: Styl
                 output = blend(alone, warped, motion.reliable, cfg.flow_blend)
         error = (masked_mse(output, warped, motion.reliable)
                  if motion is not None and warped is not None else None)
-        previous = StylizedFrame(index, frame, alone, output, motion, error)
+        alone_error = None
+        if motion is not None and previous is not None and not gatys:
+            alone_error = warping_error(alone, previous.alone, motion.backward, motion.reliable)
+        previous = StylizedFrame(index, frame, alone, output, motion, error, alone_error)
         yield previous
 
 
@@ -332,6 +343,7 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     total = min(info.frames, cfg.max_frames or info.frames) if info.frames else cfg.max_frames
     start = time.perf_counter()
     errors: list[float] = []
+    alone_errors: list[float] = []
     shape: list[int] = []
 
     def process(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
@@ -341,6 +353,8 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
                 picture = np.concatenate([_as_uint8(result.alone), picture], axis=1)
             if result.warping_error is not None:
                 errors.append(result.warping_error)
+            if result.alone_warping_error is not None:
+                alone_errors.append(result.alone_warping_error)
             shape[:] = picture.shape[:2]
             yield picture
             if progress is not None:
@@ -352,4 +366,5 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
                        audio_from=None if cfg.drop_audio else source, max_frames=cfg.max_frames)
     return VideoResult(Path(output), frames, info.fps, shape[1], shape[0],
                        time.perf_counter() - start,
-                       float(np.nanmean(errors)) if errors else None)
+                       float(np.nanmean(errors)) if errors else None,
+                       float(np.nanmean(alone_errors)) if alone_errors else None)
