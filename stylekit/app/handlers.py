@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
-import numpy as np
 from PIL import Image, ImageDraw
 
 import stylekit
-from stylekit import examples, lessons, visualize
+from stylekit import lessons, visualize
 from stylekit.config import ParamSpec, describe
 from stylekit.errors import ImageTooLargeError
 from stylekit.lessons import is_iterative
@@ -342,17 +341,6 @@ def init_race(content: str | None, style: str | None, progress: gr.Progress = gr
 #: and its own widgets) or leaves at the library's default, and those under "More settings".
 VIDEO_SET_BY_PAGE = {"max_frames", "max_side", "side_by_side", "crf"}
 VIDEO_MORE = {"change_tolerance", "flow_preset", "temporal_weight", "frame_steps", "drop_audio"}
-#: Example clips: a window moving over an example photo with known motion, made on first use.
-#: Each: (photo, zoom factor per frame, pan in pixels per frame).
-EXAMPLE_CLIPS: dict[str, tuple[str, float, tuple[float, float]]] = {
-    "slow pan over Chelsea the cat": ("chelsea", 1.0, (1.5, 0.5)),
-    "slow zoom into a cup of coffee": ("coffee", 1.012, (0.0, 0.0)),
-    "slow pan over The Great Wave": ("great_wave", 1.0, (1.5, 0.0)),
-}
-#: The example clips' frame size, frame rate and length: 3 s, small enough for any CPU.
-CLIP_SIZE, CLIP_FPS, CLIP_FRAMES = (256, 160), 12, 36
-
-
 def video_settings() -> list[ParamSpec]:
     """The :class:`~stylekit.video.VideoConfig` fields the Video tab offers, in order."""
     from stylekit.video import VideoConfig
@@ -365,77 +353,16 @@ def video_method_settings(method: str) -> list[ParamSpec]:
     return [s for s in visible_params(method) if s.name != "size"]
 
 
-def example_clip_names() -> list[str]:
-    """The example clips whose photo is installed here (scikit-image's photos may not be)."""
-    names = []
-    for name, (photo, _, _) in EXAMPLE_CLIPS.items():
-        with contextlib.suppress(stylekit.StylekitError):
-            examples.example_path(photo)
-            names.append(name)
-    return names
-
-
-def moving_window(photo: Image.Image, size: tuple[int, int], frames: int, zoom: float,
-                  pan: tuple[float, float]) -> Iterator[np.ndarray]:
-    """Frames of ``size`` seen through a window over ``photo``: each frame ``zoom`` times
-    closer than the one before and moved by ``pan`` pixels, so the motion is known.
-
-    The first window covers 80% of the photo as it fits the frames (room to pan); a larger
-    photo is shrunk to it first, with antialiasing, so the clip itself does not shimmer.
-
-    Args:
-        photo: the still picture.
-        size: ``(width, height)`` of the frames.
-        frames: how many.
-        zoom: magnification from one frame to the next (1: none).
-        pan: ``(dx, dy)`` move of the window per frame, in pixels of the first frame.
-
-    Returns:
-        An iterator of RGB uint8 arrays ``(height, width, 3)``.
-
-    Example:
-        >>> photo = Image.linear_gradient("L")  # 256x256: row y has the value y
-        >>> clip = list(moving_window(photo, (256, 128), 3, 1.0, (0.0, 10.0)))
-        >>> clip[0].shape  # 0.8 photo rows a pixel: rows 77 to 179 seen, then 8 rows lower
-        (128, 256, 3)
-        >>> [int(f.mean()) for f in clip]
-        [119, 127, 135]
-    """
-    width, height = size
-    start = 0.8 * min(photo.width / width, photo.height / height)  # photo px per frame px
-    photo = photo.convert("RGB")
-    if start > 1:
-        photo = photo.resize((round(photo.width / start), round(photo.height / start)),
-                             Image.Resampling.LANCZOS)
-        start = 1.0
-    for t in range(frames):
-        scale = start / zoom**t
-        middle = t - (frames - 1) / 2  # the pan is centred on the photo's middle
-        x = photo.width / 2 + pan[0] * start * middle - scale * width / 2
-        y = photo.height / 2 + pan[1] * start * middle - scale * height / 2
-        frame = photo.transform(size, Image.Transform.AFFINE, (scale, 0, x, 0, scale, y),
-                                resample=Image.Resampling.BICUBIC)
-        yield np.asarray(frame)
-
-
 def example_clip(name: str | None) -> Any:
-    """The example clip ``name`` as an MP4 file, made on first use and then kept (in the
-    temporary folder); no choice leaves the upload box as it is."""
+    """The example clip ``name`` as a file (made on first use); no choice leaves the upload
+    box as it is."""
     if not name:
         return gr.skip()
+    from stylekit.video.examples import EXAMPLE_CLIPS, example_clip_path
+
     if name not in EXAMPLE_CLIPS:
         raise user_error(f"No example clip {name!r}; pick one of {', '.join(EXAMPLE_CLIPS)}.")
-    from stylekit.video import write_video
-
-    photo, zoom, pan = EXAMPLE_CLIPS[name]
-    folder = Path(tempfile.gettempdir()) / "stylekit-clips"
-    path = folder / f"{photo}-x{zoom}-{pan[0]}-{pan[1]}-{CLIP_SIZE[0]}-{CLIP_FRAMES}.mp4"
-    if not path.is_file():  # written atomically: a run that sees it sees it whole
-        folder.mkdir(parents=True, exist_ok=True)
-        picture = stylekit.load_image(examples.example_path(photo))
-        write_video(path, moving_window(picture, CLIP_SIZE, CLIP_FRAMES, zoom, pan),
-                    fps=CLIP_FPS, crf=20)
-    return str(path)
+    return str(example_clip_path(name))
 
 
 class _Stopped(Exception):

@@ -25,6 +25,7 @@ import stylekit  # noqa: E402
 from stylekit.app import handlers, profile  # noqa: E402
 from stylekit.app.stop import ACTIVE, RUNNING, STOPPED, request_stop  # noqa: E402
 from stylekit.app.widgets import widget_value  # noqa: E402
+from stylekit.video import examples as clips  # noqa: E402
 from stylekit.video import probe, read_frames, write_video  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +41,7 @@ def tiny_clip(tmp_path_factory, content_path) -> Path:
     """12 frames of 128x80 at 12 fps: a window panning over the cat, 3 px a frame."""
     path = tmp_path_factory.mktemp("clips") / "pan.mp4"
     photo = Image.open(content_path)
-    write_video(path, handlers.moving_window(photo, (128, 80), 12, 1.0, (3.0, 0.0)), fps=12)
+    write_video(path, clips.moving_window(photo, (128, 80), 12, 1.0, (3.0, 0.0)), fps=12)
     return path
 
 
@@ -119,11 +120,11 @@ def test_a_method_that_needs_a_style_image_asks_for_one(client, tiny_clip) -> No
 
 def test_the_example_clips_are_made_from_example_photos(client) -> None:
     name = "slow pan over The Great Wave"  # a shipped painting: there without scikit-image
-    assert name in handlers.example_clip_names()
+    assert name in clips.example_clip_names()
     clip = client.predict(name, api_name="/video_example")
     info = probe(video_path(clip))
-    assert (info.width, info.height, info.frames) == (*handlers.CLIP_SIZE, handlers.CLIP_FRAMES)
-    assert info.fps == handlers.CLIP_FPS
+    assert (info.width, info.height, info.frames) == (*clips.CLIP_SIZE, clips.CLIP_FRAMES)
+    assert info.fps == clips.CLIP_FPS
     first, second = list(read_frames(video_path(clip), max_frames=2))
     assert np.abs(first.astype(int) - second.astype(int)).mean() > 1  # it moves
 
@@ -135,8 +136,8 @@ def test_stop_ends_a_video_run_at_its_next_frame(live_app, tmp_path, content_pat
         session_hash = "video-stop-test"
 
     clip = tmp_path / "long.mp4"  # 20 s: far longer than the test waits
-    write_video(clip, handlers.moving_window(Image.open(content_path), (128, 80), 240, 1.0,
-                                             (0.5, 0.0)), fps=12)
+    write_video(clip, clips.moving_window(Image.open(content_path), (128, 80), 240, 1.0,
+                                          (0.5, 0.0)), fps=12)
     args = video_args(None, long_side=128, fast_model="tiny_test")
     args[0] = str(clip)  # the handler gets the uploaded file's path
     monkeypatch.setitem(profile.VIDEO_LIMITS, "seconds", 60)

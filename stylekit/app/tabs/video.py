@@ -9,11 +9,11 @@ import gradio as gr
 
 import stylekit
 from stylekit.video.deps import MissingDependencyError, require
+from stylekit.video.examples import example_clip_names
 
 from ..handlers import (
     VIDEO_MORE,
     example_clip,
-    example_clip_names,
     named,
     readable_errors,
     run_video,
