@@ -114,12 +114,12 @@ def widget_value(method: str, spec: ParamSpec) -> Any:
     if _is_model(method, spec):
         kind = stylekit.get_stylizer_class(method).model_kind
         return default if default in kind.names() else None  # type: ignore[union-attr]
+    if spec.presets:  # before choices: a field may have both (wct's levels), as control()
+        return spec.preset_name(tuple(default)) or ",".join(default)
     if spec.choices and spec.is_sequence:
         return [] if default is None else [str(v) for v in default]
     if spec.choices:
         return None if default is None else str(default)
-    if spec.presets:
-        return spec.preset_name(tuple(default)) or ",".join(default)
     if spec.is_sequence:
         return "" if default is None else ",".join(str(v) for v in default)
     return default

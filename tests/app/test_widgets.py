@@ -44,6 +44,16 @@ def test_gatys_layer_presets_are_offered_by_name_and_typed_layers_pass() -> None
     assert stylekit.methods.gatys.GatysConfig(**params).style_layers == ("relu1_1", "relu3_1")
 
 
+@pytest.mark.parametrize("method", stylekit.list_stylizers())
+def test_preset_fields_start_on_a_name_their_dropdown_offers(method: str) -> None:
+    """wct's levels have choices and presets: the widget shows the preset's name, not a list
+    a single-choice dropdown cannot show."""
+    for spec in [s for s in visible_params(method) if s.presets]:
+        widget = control(method, spec)
+        assert isinstance(widget, gr.Dropdown) and not widget.multiselect
+        assert widget.value in [c[0] for c in widget.choices], (spec.name, widget.value)
+
+
 @dataclasses.dataclass(frozen=True)
 class BlurConfig(MethodConfig):
     radius: int = param(2, "Blur radius in pixels.", min=0, max=20)
