@@ -11,6 +11,8 @@ and photo: 0 is a perfect match; the photo itself scores content 0 and some styl
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
 from PIL import Image
 
@@ -48,8 +50,10 @@ class Metric:
 
     @torch.no_grad()
     def painting_grams(self, painting: Image.Image, long_side: int) -> dict[str, torch.Tensor]:
-        """Gram matrices of the painting resized to ``long_side`` (cached)."""
-        key = (id(painting), long_side)
+        """Gram matrices of the painting resized to ``long_side`` (cached by content: an
+        ``id()`` key was reused by the next painting once the last one was freed, which
+        scored a whole painting of bench/quality.py against the one before)."""
+        key = (hashlib.sha256(painting.tobytes()).hexdigest(), painting.size, long_side)
         if key not in self._paintings:
             features = self.features(resize_long_side(painting, long_side))
             self._paintings[key] = {layer: gram(features[layer]) for layer in STYLE_LAYERS}
