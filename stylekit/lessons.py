@@ -18,7 +18,7 @@ from . import visualize
 from .base import Progress, Stylizer
 from .config import describe
 from .errors import ConfigError, StylekitError
-from .images import ImageInput
+from .images import ImageInput, load_image
 from .methods.gatys import GatysConfig
 from .registry import create_stylizer, get_stylizer_class, list_stylizers
 
@@ -129,6 +129,8 @@ def compare(
         [('fast', 'skipped (no model picked)'), ('wct', (64, 43))]
     """
     models = models or {}
+    # Decoded once here, not once per method.
+    photo, painting = load_image(photo, what="photo"), load_image(painting, what="painting")
     for method in one_pass_first(methods):
         cls = get_stylizer_class(method)
         params = dict((settings or {}).get(method, {}))
@@ -178,6 +180,7 @@ def layer_grid(
         [('relu4_2', 'gatys'), ('relu4_2', 'shallow'), ('relu4_2', 'deep'), ('relu5_2', 'gatys')]
     """
     runner = stylizer or create_stylizer("gatys")
+    photo, painting = load_image(photo, what="photo"), load_image(painting, what="painting")
     for content_set in content_layer_presets():
         for style_set in style_layer_presets():
             for record in runner.iterate(photo, painting, size=size, steps=steps, save_every=0,
@@ -216,6 +219,7 @@ def init_race(
         [('noise', 2), ('noise', 4), ('content', 2), ('content', 4)]
     """
     runner = stylizer or create_stylizer("gatys")
+    photo, painting = load_image(photo, what="photo"), load_image(painting, what="painting")
     for init in RACE_INITS:
         for record in runner.iterate(photo, painting, init=init, size=size, steps=steps,
                                      scales=(size,), save_every=max(1, steps // snapshots)):
@@ -239,5 +243,6 @@ def gram_gallery(picture: ImageInput, layers: Sequence[str]) -> list[tuple[Image
     """
     if not layers:
         raise ConfigError("pick at least one layer to show its Gram matrix")
+    picture = load_image(picture, what="painting")
     return [(visualize.gram_heatmap(picture, layer), visualize.layer_summary(layer))
             for layer in layers]

@@ -341,6 +341,8 @@ def init_race(content: str | None, style: str | None, progress: gr.Progress = gr
 #: and its own widgets) or leaves at the library's default, and those under "More settings".
 VIDEO_SET_BY_PAGE = {"max_frames", "max_side", "side_by_side", "crf"}
 VIDEO_MORE = {"change_tolerance", "flow_preset", "temporal_weight", "frame_steps", "drop_audio"}
+
+
 def video_settings() -> list[ParamSpec]:
     """The :class:`~stylekit.video.VideoConfig` fields the Video tab offers, in order."""
     from stylekit.video import VideoConfig

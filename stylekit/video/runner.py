@@ -285,7 +285,7 @@ def _gatys_step(stylizer: Stylizer, frame: np.ndarray, style: StyleInput, warped
     steps = cfg.frame_steps or max(10, stylizer.config.replace(**params).steps // 4)
     call = {**params, "scales": (max(shape),), "steps": steps}
     image = stylizer.stylize(Image.fromarray(frame), style, **call,
-                             start_image=Image.fromarray(_as_uint8(warped)), extra_loss=loss)
+                             start_image=warped, extra_loss=loss)
     return _as_float(image, shape)
 
 
