@@ -3,6 +3,7 @@ training data (../shared/data) is only used by tests that skip cleanly without i
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,12 @@ def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder):
             os.environ.pop("STYLEKIT_WEIGHTS_DIR", None)
         else:
             os.environ["STYLEKIT_WEIGHTS_DIR"] = saved_env
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port nothing listens on now: torchrun's rendezvous (a fixed one may still be
+    held by an earlier run)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

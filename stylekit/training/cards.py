@@ -196,6 +196,24 @@ def _adain(config: dict[str, Any], text: dict[str, Any]) -> dict[str, Any]:
             "sections": sections}
 
 
+def _decoder_start(stage: dict[str, Any]) -> str:
+    """What a decoder stage started from: a model, a shallower decoder as its tail, or nothing.
+
+    Example:
+        >>> _decoder_start({"init_from": None, "tail_from": "relu3_1",
+        ...                 "settings": {"head_steps": 600}})
+        'the relu3_1 decoder as its tail (new layers alone for the first 600 steps)'
+    """
+    if stage.get("init_from"):
+        return str(stage["init_from"])
+    tail = stage.get("tail_from")
+    if not tail:
+        return "scratch"
+    head_steps = stage.get("settings", {}).get("head_steps", 0)
+    alone = f" (new layers alone for the first {head_steps} steps)" if head_steps else ""
+    return f"the {tail} decoder as its tail{alone}"
+
+
 def _decoder(config: dict[str, Any], text: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for number, stage in enumerate(config["stages"], start=1):
@@ -205,7 +223,7 @@ def _decoder(config: dict[str, Any], text: dict[str, Any]) -> dict[str, Any]:
         s, losses = stage["settings"], stage["final_losses_mean_of_last_50_steps"]
         data = ", ".join(f"{d['folder']} ({d['images']})" for d in stage.get("data", []))
         rows.append(
-            f"| {number} | {stage['init_from'] or 'scratch'} | {stage['steps']} | "
+            f"| {number} | {_decoder_start(stage)} | {stage['steps']} | "
             f"{stage['wall_seconds'] / 60:.0f} | {s['crop']} px of {data} | {s['batch']} | "
             f"{s['lr']:g} to {s['lr_final']:g} | {s['feature_weight']:g} | "
             f"{losses['pixel']:.4g} | {losses['feature']:.4g} | {stage['hardware']} |")

@@ -6,7 +6,8 @@ wheel); importing this package does not import them, using it does.
 - :func:`stylize_video`: a file in, a stylized file out (streaming, audio copied, atomic);
 - :func:`stylize_frames`: the same on frames in memory;
 - :mod:`.flow`, :mod:`.warp`, :mod:`.consistency`: optical flow and its reliable pixels,
-  warping, blending, the temporal loss and the warping error;
+  warping, blending, the change of scale, the temporal loss and the warping error;
+- :mod:`.canvas`: the one-pass methods' strokes carried along the flow, resampled once;
 - :mod:`.io`: reading and writing video files.
 """
 

@@ -32,8 +32,7 @@ def reliable_pixels(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
     """Pixels of frame t whose flow to frame t-1 can be trusted: ``(H, W)`` bool.
 
     Ruder et al.'s tests, with their constants: forward-backward consistency
-    ``|b + f~|² <= 0.01 (|b|² + |f~|²) + 0.5`` where ``f~`` is the forward flow read at
-    ``p + b(p)``; no motion boundary, ``|∇b_x|² + |∇b_y|² <= 0.01 |b|² + 0.002``; and the
+    (:func:`consistent_pixels`); no motion boundary (:func:`motion_boundaries`); and the
     target inside the frame.
 
     Args:
@@ -50,15 +49,44 @@ def reliable_pixels(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
         >>> reliable_pixels(backward, forward)[0].astype(int).tolist()  # first 2 came in
         [0, 0, 1, 1, 1, 1]
     """
+    return (consistent_pixels(backward, forward) & ~motion_boundaries(backward)
+            & inside(backward))
+
+
+def consistent_pixels(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Where the flow back and the flow forward from there agree, ``|b + f~|² <= 0.01 (|b|² +
+    |f~|²) + 0.5`` with ``f~`` the forward flow read at ``p + b(p)`` (Ruder et al.):
+    elsewhere the pixel was hidden in frame t-1. ``(H, W)`` bool.
+
+    Example:
+        >>> import numpy as np
+        >>> backward = np.zeros((2, 3, 2), np.float32); backward[..., 0] = -1
+        >>> bool(consistent_pixels(backward, -backward).all())
+        True
+        >>> bool(consistent_pixels(backward, backward).any())  # both say "from the right"
+        False
+    """
     forward_there = warp(forward, backward)
     mismatch = _squared_norm(backward + forward_there)
-    consistent = mismatch <= 0.01 * (_squared_norm(backward) + _squared_norm(forward_there)) + 0.5
+    return mismatch <= 0.01 * (_squared_norm(backward) + _squared_norm(forward_there)) + 0.5
+
+
+def motion_boundaries(backward: np.ndarray) -> np.ndarray:
+    """Where the flow changes steeply, ``|∇b_x|² + |∇b_y|² > 0.01 |b|² + 0.002`` (Ruder et
+    al.): the edges of things that move differently from what is behind them. ``(H, W)``
+    bool.
+
+    Example:
+        >>> import numpy as np
+        >>> backward = np.zeros((2, 6, 2), np.float32); backward[:, 3:, 0] = -2  # right half moved
+        >>> motion_boundaries(backward)[0].astype(int).tolist()
+        [0, 0, 1, 1, 0, 0]
+    """
     # np.gradient: central differences inside, one-sided at the edges.
     gy_x, gx_x = np.gradient(backward[..., 0])
     gy_y, gx_y = np.gradient(backward[..., 1])
     gradient = gx_x**2 + gy_x**2 + gx_y**2 + gy_y**2
-    smooth = gradient <= 0.01 * _squared_norm(backward) + 0.002
-    return consistent & smooth & inside(backward)
+    return gradient > 0.01 * _squared_norm(backward) + 0.002
 
 
 def unchanged_pixels(previous: np.ndarray, current: np.ndarray, backward: np.ndarray,
@@ -96,10 +124,13 @@ class Motion:
     Attributes:
         backward: flow ``(H, W, 2)`` from frame t to frame t-1.
         reliable: ``(H, W)`` bool, see :func:`reliable_pixels`.
+        edges: ``(H, W)`` bool, the pixels that fail only the motion-boundary test: the flow
+            there is roughly right, the previous frame only partly (``None``: not known).
     """
 
     backward: np.ndarray
     reliable: np.ndarray
+    edges: np.ndarray | None = None
 
 
 class FlowEstimator:
@@ -143,6 +174,7 @@ class FlowEstimator:
         grey_previous, grey_current = self.grey(previous), self.grey(current)
         backward = self(grey_current, grey_previous)
         forward = self(grey_previous, grey_current)
-        reliable = reliable_pixels(backward, forward)
-        reliable &= unchanged_pixels(previous, current, backward, self.tolerance)
-        return Motion(backward, reliable)
+        plausible = (consistent_pixels(backward, forward) & inside(backward)
+                     & unchanged_pixels(previous, current, backward, self.tolerance))
+        boundaries = motion_boundaries(backward)
+        return Motion(backward, plausible & ~boundaries, plausible & boundaries)

@@ -163,8 +163,8 @@ def test_level_presets_name_their_orders() -> None:
     from stylekit.methods.wct import DEFAULT_LEVELS, WCTConfig
 
     assert WCTConfig(levels="fine_to_coarse").levels == ("relu1_1", "relu2_1", "relu3_1",
-                                                         "relu4_1")
-    assert WCTConfig(levels=("coarse_to_fine",)).levels == DEFAULT_LEVELS  # as the CLI gives it
+                                                         "relu4_1") == DEFAULT_LEVELS
+    assert WCTConfig(levels=("coarse_to_fine",)).levels == ("relu4_1", "relu3_1")  # as the CLI
     with pytest.raises(ConfigError, match="levels"):
         WCTConfig(levels="fine_to_coarser")
 

@@ -169,12 +169,12 @@ def test_bad_settings(folders, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_torchrun_two_cpu_processes(folders, tmp_path: Path) -> None:
+def test_torchrun_two_cpu_processes(folders, tmp_path: Path, free_port: int) -> None:
     """The same DistributedDataParallel path as the fast trainer: gloo, two processes."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-         "--master_port", "29518", "-m", "stylekit", "train", "adain", "--content-data",
+         "--master_port", str(free_port), "-m", "stylekit", "train", "adain", "--content-data",
          str(folders[0]), "--style-data", str(folders[1]), "--out", str(tmp_path),
          "--steps", "3", "--widths", "4,4,4", "--crop", "64", "--content-scale", "64", "80",
          "--style-crop", "64", "--style-scale", "64", "80", "--content-crops", "8",

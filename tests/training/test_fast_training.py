@@ -109,12 +109,12 @@ def test_cli_train(photos: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_torchrun_two_cpu_processes(photos: Path, tmp_path: Path) -> None:
+def test_torchrun_two_cpu_processes(photos: Path, tmp_path: Path, free_port: int) -> None:
     """Distributed data parallel with the gloo backend: two processes, one model."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-         "--master_port", "29517", "-m", "stylekit", "train", "fast", "--style",
+         "--master_port", str(free_port), "-m", "stylekit", "train", "fast", "--style",
          "example:hubble", "--data", str(photos), "--out", str(tmp_path), "--steps", "3",
          "--width", "4", "--blocks", "1", "--crop", "32", "--batch", "1", "--style-size", "64",
          "--device", "cpu", "--warmup-steps", "1", "-q"],

@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from video_clips import pan_frames, texture
+from video_clips import affine_flow, pan_frames, texture
 
-from stylekit.video.consistency import TemporalLoss, blend, warping_error
-from stylekit.video.flow import FlowEstimator, reliable_pixels
+from stylekit.video.consistency import TemporalLoss, blend, magnification, warping_error
+from stylekit.video.flow import (
+    FlowEstimator,
+    consistent_pixels,
+    motion_boundaries,
+    reliable_pixels,
+)
 from stylekit.video.warp import inside, warp
 
 
@@ -61,6 +66,11 @@ def test_a_moving_square_marks_the_uncovered_background_and_its_edges() -> None:
     # the square's left and right edges are motion boundaries
     assert not reliable[top + 5, left + step - 1:left + step + 1].any()
     assert not reliable[top + 5, left + step + 9:left + step + 11].any()
+    # the right edge is a boundary whose flow holds (an edge: half carried); where the
+    # background was uncovered nothing holds
+    edges = consistent_pixels(backward, forward) & motion_boundaries(backward)
+    assert edges[top + 5, left + step + 9:left + step + 11].all()
+    assert not edges[top + 2:top + 8, left:left + step - 1].any()
 
 
 def test_inconsistent_flows_are_not_trusted() -> None:
@@ -77,6 +87,7 @@ def test_dis_recovers_a_known_motion_and_trusts_it() -> None:
     assert abs(float(np.median(motion.backward[core][..., 1]))) < 0.1
     assert motion.reliable[core].mean() > 0.95
     assert not motion.reliable[:, :2].any()  # the 2 new columns on the left
+    assert motion.edges is not None and not (motion.edges & motion.reliable).any()
 
 
 def test_blend() -> None:
@@ -129,3 +140,21 @@ def test_a_cut_or_a_light_is_not_carried_over() -> None:
     brighter = np.clip(scene.astype(int) + 60, 0, 255).astype(np.uint8)
     assert not FlowEstimator("medium").motion(scene, brighter).reliable.any()
     assert FlowEstimator("medium").motion(scene, scene).reliable.all()
+
+
+@pytest.mark.parametrize(("scale", "degrees"), [(1.0, 0.0), (1.05, 0.0), (0.9, 0.0),
+                                                (1.0, 3.0), (1.02, -2.0)])
+def test_magnification_of_a_zoom_is_the_zoom_everywhere(scale: float, degrees: float) -> None:
+    """A turn changes no stroke's size; a zoom by s makes every stroke s times larger, up to
+    the frame's edges (the blur of the area must not bend it there)."""
+    factor = magnification(affine_flow(40, 60, scale, degrees))
+    np.testing.assert_allclose(factor, scale, rtol=1e-4)
+
+
+def test_magnification_of_a_pan_is_one_and_noise_is_smoothed() -> None:
+    flow = np.zeros((50, 50, 2), np.float32)
+    flow[..., 0] = 3.0
+    assert np.allclose(magnification(flow), 1.0)
+    noisy = flow + np.random.default_rng(0).normal(0, 0.2, flow.shape).astype(np.float32)
+    assert abs(float(np.log(magnification(noisy)).mean())) < 0.01
+    assert float(np.abs(np.log(magnification(noisy))).max()) < 0.1

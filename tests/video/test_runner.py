@@ -13,6 +13,7 @@ import stylekit
 from stylekit import ConfigError
 from stylekit.video import VideoConfig, VideoProgress, probe, read_frames, stylize_frames
 from stylekit.video.consistency import warping_error
+from stylekit.video.examples import moving_window
 from stylekit.video.warp import inside
 
 
@@ -40,6 +41,27 @@ def test_flow_makes_the_fast_method_consistent() -> None:
     # the frame-by-frame result is kept beside the consistent one, and is the same picture
     np.testing.assert_allclose(tied[3].alone, alone[3].output, atol=1e-6)
     assert tied[0].output.shape == (96, 128, 3) and tied[0].output.dtype == np.float32
+
+
+def test_zoomed_strokes_are_repainted_when_they_grew_too_much() -> None:
+    """A 5% zoom a frame: carried strokes grow with it (as far as DIS sees the zoom), and once
+    past max_stroke_scale (1.1) the frame is painted anew and its scale starts again at 1."""
+    photo = stylekit.load_image(stylekit.examples.example_path("coffee"))
+    frames = list(moving_window(photo, (160, 120), 8, 1.05, (0.0, 0.0)))
+    fast = stylekit.create_stylizer("fast", model="starry_night")
+    tied = list(stylize_frames(frames, fast))
+    centre = [float(np.median(f.stroke_scale[40:80, 50:110])) for f in tied]
+    assert centre[0] == 1.0 and 1.03 < centre[1] < 1.06
+    first_repaint = next(t for t in range(1, 8) if centre[t] == 1.0)
+    assert 2 <= first_repaint <= 5
+    assert all(1.0 < c <= 1.1 for c in centre[1:first_repaint])
+    assert sorted(centre[1:first_repaint]) == centre[1:first_repaint]
+    for f in tied[1:]:  # scale 1: painted in this frame (half on motion edges); else carried
+        fresh = (f.stroke_scale == 1.0) & ~f.motion.edges
+        np.testing.assert_allclose(f.output[fresh], f.alone[fresh], atol=1e-6)
+        assert np.mean(np.abs(f.output - f.alone)[~fresh] > 1e-3) > 0.5
+    never = list(stylize_frames(frames, fast, config=VideoConfig(max_stroke_scale=10.0)))
+    assert float(np.median(never[7].stroke_scale[40:80, 50:110])) > 1.2
 
 
 def test_method_size_caps_and_even_sides() -> None:
