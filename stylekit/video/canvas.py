@@ -47,6 +47,7 @@ class StrokeCanvas:
         self.sources: dict[int, np.ndarray] = {}
         self.source = np.zeros((0, 0), np.int32)  # which picture each pixel comes from
         self.coords = np.zeros((0, 0, 2), np.float32)  # where in it (x, y)
+        self.grid = np.zeros((0, 0, 2), np.float32)  # each pixel's own place (x, y)
         self._next = 0
 
     def paint(self, picture: np.ndarray) -> np.ndarray:
@@ -54,7 +55,8 @@ class StrokeCanvas:
         height, width = picture.shape[:2]
         self.sources = {}
         self.source = np.zeros((height, width), np.int32)
-        self.coords = np.stack(sample_grid(np.zeros((height, width, 2), np.float32)), axis=-1)
+        self.grid = np.stack(sample_grid(np.zeros((height, width, 2), np.float32)), axis=-1)
+        self.coords = self.grid.copy()
         self._add(picture, np.ones((height, width), bool))
         return self.draw()
 
@@ -75,13 +77,12 @@ class StrokeCanvas:
         cv2 = require("cv2")
         height, width = self.source.shape
         map_x, map_y = sample_grid(backward)
-        grid = np.stack(sample_grid(np.zeros_like(backward)), axis=-1)
         # Each pixel takes the position its strokes had where it was in the previous frame.
         # Interpolated as an offset from the pixel: the offsets vary slowly, so OpenCV's 1/32
         # pixel rounding of remap weights costs far less than on the positions themselves
         # (which would drift from frame to frame), and a zoom or a turn keeps its scale and
         # angle exactly.
-        offsets = cv2.remap(self.coords - grid, map_x, map_y, cv2.INTER_LINEAR,
+        offsets = cv2.remap(self.coords - self.grid, map_x, map_y, cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_REPLICATE)
         coords = np.stack([map_x, map_y], axis=-1) + offsets
         near_x = np.clip(np.rint(map_x), 0, width - 1).astype(np.intp)
@@ -124,8 +125,7 @@ class StrokeCanvas:
         index, self._next = self._next, self._next + 1
         self.sources[index] = picture.astype(np.float32, copy=False)
         self.source[where] = index
-        grid = np.stack(sample_grid(np.zeros((*where.shape, 2), np.float32)), axis=-1)
-        self.coords[where] = grid[where]
+        self.coords[where] = self.grid[where]
 
     def _forget(self) -> None:
         """Drop pictures no pixel uses; flatten the least used when too many are left."""
