@@ -125,11 +125,13 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
 def _trainers() -> dict[str, tuple[type[MethodConfig], Any]]:
     """Trainer name -> (config class, function yielding step records)."""
     from .training.adain import TrainAdaINConfig, train_adain
+    from .training.arbitrary import TrainArbitraryConfig, train_arbitrary
     from .training.fast import TrainFastConfig, train_fast
     from .training.reconstruction import TrainDecoderConfig, train_decoder
 
     return {"fast": (TrainFastConfig, train_fast), "adain": (TrainAdaINConfig, train_adain),
-            "decoder": (TrainDecoderConfig, train_decoder)}
+            "decoder": (TrainDecoderConfig, train_decoder),
+            "arbitrary": (TrainArbitraryConfig, train_arbitrary)}
 
 
 def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:

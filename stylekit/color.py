@@ -153,11 +153,67 @@ def _sqrtm(cov: torch.Tensor, inverse: bool = False) -> torch.Tensor:
     return vectors @ torch.diag(scale) @ vectors.T
 
 
-def match_color_histogram(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """Recolour ``style`` so its colour mean and covariance equal ``content``'s.
+def palette(images: list[torch.Tensor], weights: list[float] | None = None
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The colour mean ``(3, 1)`` and covariance ``(3, 3)`` of one or more images, as a
+    mixture weighted by ``weights`` (default equal), in float64.
 
-    ``x' = C_c^(1/2) C_s^(-1/2) (x - mu_s) + mu_c`` (the symmetric "image analogies" colour
-    transfer of Gatys et al. 2016, section 2.1). Computed in float64 for stability.
+    Args:
+        images: RGB ``(1, 3, H, W)`` each.
+        weights: one per image, summing to 1.
+
+    Returns:
+        ``(mean, cov)``, float64 on a device that has it.
+
+    Example:
+        Half the pixels black, half white: mean 0.5, variance 0.25 in every channel.
+
+        >>> mean, cov = palette([torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1)])
+        >>> mean.flatten().tolist(), cov.diagonal().tolist()
+        ([0.5, 0.5, 0.5], [0.25, 0.25, 0.25])
+    """
+    weights = weights or [1.0 / len(images)] * len(images)
+    where = float64_device(images[0].device)  # MPS has no float64
+    mean = torch.zeros(3, 1, dtype=torch.float64, device=where)
+    second = torch.zeros(3, 3, dtype=torch.float64, device=where)
+    for image, weight in zip(images, weights, strict=True):
+        x = image.to(where, torch.float64).reshape(3, -1)
+        mu = x.mean(1, keepdim=True)
+        mean += weight * mu
+        second += weight * (torch.cov(x, correction=0) + mu @ mu.T)
+    return mean, second - mean @ mean.T
+
+
+def match_palette(image: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
+    """Recolour ``image`` so its colour mean and covariance are ``mean`` and ``cov`` (from
+    :func:`palette`): ``x' = C^(1/2) C_x^(-1/2) (x - mu_x) + mu``, the symmetric "image
+    analogies" colour transfer of Gatys et al. 2016, section 2.1. Computed in float64.
+
+    Args:
+        image: ``(1, 3, H, W)`` RGB.
+        mean, cov: the target's ``(3, 1)`` and ``(3, 3)``.
+
+    Returns:
+        ``(1, 3, H, W)`` RGB (not clamped), the dtype and device of ``image``.
+
+    Example:
+        >>> image = torch.rand(1, 3, 8, 8)
+        >>> target = palette([torch.rand(1, 3, 6, 6) * 0.5])
+        >>> moved = match_palette(image, *target)
+        >>> torch.allclose(palette([moved])[0], target[0], atol=1e-5)
+        True
+    """
+    own_mean, own_cov = palette([image])
+    x = image.to(own_mean.device, torch.float64).reshape(3, -1)
+    # _sqrtm clamps eigenvalues, so a flat (singular) channel does not blow up.
+    transform = _sqrtm(cov.to(x.device)) @ _sqrtm(own_cov, inverse=True)
+    out = transform @ (x - own_mean) + mean.to(x.device)
+    return out.reshape(image.shape).to(image.device, image.dtype)
+
+
+def match_color_histogram(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """Recolour ``style`` so its colour mean and covariance equal ``content``'s
+    (:func:`match_palette` with ``content``'s :func:`palette`).
 
     Args:
         style: ``(1, 3, H, W)`` RGB.
@@ -172,14 +228,7 @@ def match_color_histogram(style: torch.Tensor, content: torch.Tensor) -> torch.T
         >>> torch.allclose(moved.mean((2, 3)), content.mean((2, 3)), atol=1e-5)
         True
     """
-    where = float64_device(style.device)  # MPS has no float64
-    s = style.to(where, torch.float64).reshape(3, -1)
-    c = content.to(where, torch.float64).reshape(3, -1)
-    mu_s, mu_c = s.mean(1, keepdim=True), c.mean(1, keepdim=True)
-    # _sqrtm clamps eigenvalues, so a flat (singular) style channel does not blow up.
-    transform = _sqrtm(torch.cov(c)) @ _sqrtm(torch.cov(s), inverse=True)
-    out = transform @ (s - mu_s) + mu_c
-    return out.reshape(style.shape).to(style.device, style.dtype)
+    return match_palette(style, *palette([content]))
 
 
 def finish(result: torch.Tensor, photo: torch.Tensor, preserve_color: str = "none",

@@ -68,11 +68,13 @@ class ModelKind:
     #: The ``stylekit train`` command that makes files of this kind (default: ``prefix``).
     trainer: str = ""
 
-    def register_shipped(self, shipped: dict[str, str | None]) -> None:
-        """Add ``{name: sha256}`` of files in ``weights/<prefix>/<name>/`` to the table."""
+    def register_shipped(self, shipped: dict[str, str | None], name_prefix: str = "") -> None:
+        """Add ``{name: sha256}`` of files in ``weights/<prefix>/<name>/`` to the table, each
+        known as ``name_prefix + name`` (the fast method's per-style networks are
+        ``johnson:<name>``: the plain names are its built-in styles)."""
         for name, sha256 in shipped.items():
             register_weights(WeightSpec(
-                name=f"{self.prefix}/{name}", repo_id=STYLEKIT_HUB_REPO,
+                name=f"{self.prefix}/{name_prefix}{name}", repo_id=STYLEKIT_HUB_REPO,
                 filename=f"{self.prefix}/{name}/model.safetensors", sha256=sha256,
                 revision=STYLEKIT_HUB_REVISION,
                 license=TRAINED_LICENSE, local_path=f"{self.prefix}/{name}/model.safetensors",

@@ -1,3 +1,3 @@
 """One module per method; importing this package registers them all."""
 
-from . import adain, fast, gatys, wct  # noqa: F401
+from . import adain, arbitrary, fast, gatys, wct  # noqa: F401

@@ -103,6 +103,10 @@ class WCTConfig(MethodConfig):
         "none", "Keep the photo's colours: luminance (style on brightness only) or histogram "
         "(recolour the style images to the photo's colour statistics first).",
         choices=color.COLOR_MODES)
+    match_palette: bool = param(
+        True, "Give the picture the painting's colour mean and covariance at the end (a "
+        "blind panel preferred it on 12 of 12 answers). Not with preserve_color or a mask.",
+        advanced=True)
     decoders: str = param(
         "default", "Reconstruction decoders: 'default' (shipped) or a folder holding "
         "<layer>/model.safetensors for each level (what `stylekit train decoder` writes).",
@@ -254,6 +258,11 @@ class CascadeStylizer(Stylizer[Any]):
                 image = image.clamp(0, 1)
                 done = index == len(levels) - 1
                 if done:
+                    if cfg.match_palette and cfg.preserve_color == "none" and mask is None:
+                        # The painting's colours as far as alpha asks for style.
+                        target = color.palette([*style_tensors, x], [
+                            *(cfg.alpha * w for w in weights), 1 - cfg.alpha])
+                        image = color.match_palette(image, *target).clamp(0, 1)
                     image = color.finish(image, x, "luminance" if cfg.preserve_color == "luminance"
                                    else "none", 1.0)
                 picture = to_pil(image)

@@ -21,7 +21,7 @@ so tiles do not differ in colour or contrast and no seams appear.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -69,16 +69,32 @@ class InstanceNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        frozen = _FROZEN.get()
-        if frozen is None:
+        if _FROZEN.get() is None:
             return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
-        if frozen.recording:  # statistics pooled over the whole batch of reference crops
-            var, mean = torch.var_mean(x, dim=(0, 2, 3), keepdim=True, unbiased=False)
-            frozen.stats[id(self)] = (mean.detach(), var.detach())
-        else:
-            mean, var = frozen.stats[id(self)]
-        scale = self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
-        return (x - mean) * scale + self.bias.view(1, -1, 1, 1)
+        return normalise(self, x, self.eps) * self.weight.view(1, -1, 1, 1) \
+            + self.bias.view(1, -1, 1, 1)
+
+
+def normalise(module: nn.Module, x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """``x`` ``(B, C, H, W)`` with each channel of each image at zero mean and unit variance,
+    or, within :func:`frozen_statistics`, with the statistics ``module`` recorded there.
+
+    The normalisation of every instance norm layer (:class:`InstanceNorm` and the conditional
+    one of :mod:`stylekit.nets.conditional`), without their scale and shift.
+
+    Example:
+        >>> normalise(nn.Identity(), torch.tensor([[[[1.0, 3.0]]]]), eps=0.0).tolist()
+        [[[[-1.0, 1.0]]]]
+    """
+    frozen = _FROZEN.get()
+    if frozen is None:
+        return F.instance_norm(x, eps=eps)
+    if frozen.recording:  # statistics pooled over the whole batch of reference crops
+        var, mean = torch.var_mean(x, dim=(0, 2, 3), keepdim=True, unbiased=False)
+        frozen.stats[id(module)] = (mean.detach(), var.detach())
+    else:
+        mean, var = frozen.stats[id(module)]
+    return (x - mean) * torch.rsqrt(var + eps)
 
 
 def _conv(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
@@ -228,7 +244,8 @@ class TransformerNet(nn.Module):
 
 
 @contextlib.contextmanager
-def frozen_statistics(net: nn.Module, reference: torch.Tensor) -> Iterator[None]:
+def frozen_statistics(net: Callable[[torch.Tensor], torch.Tensor], reference: torch.Tensor
+                      ) -> Iterator[None]:
     """Within the block, every :class:`InstanceNorm` of ``net`` uses the statistics it saw on
     ``reference``: ``(N, 3, h, w)``, crops of one large image whose statistics are pooled over
     all N crops, so they stand for the whole image at its own resolution.
@@ -237,7 +254,8 @@ def frozen_statistics(net: nn.Module, reference: torch.Tensor) -> Iterator[None]
     modules: other threads running the same network at the same time are unaffected.
 
     Args:
-        net: a network with :class:`InstanceNorm` layers.
+        net: a network with :class:`InstanceNorm` layers (or a function that runs one, e.g.
+            with its style).
         reference: its input for measuring the statistics.
 
     Returns:

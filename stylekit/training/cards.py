@@ -234,6 +234,30 @@ def _decoder(config: dict[str, Any], text: dict[str, Any]) -> dict[str, Any]:
             "sections": sections}
 
 
+def _arbitrary(config: dict[str, Any], text: dict[str, Any]) -> dict[str, Any]:
+    training = config["training"]
+    sources = [text["style_sources"].get(Path(e).name, f"the images of {Path(e).name}")
+               for e in training["style_data"]]
+    seen = {Path(e).stem for e in training["style_data"]}
+    final = config.get("final_losses_mean_of_last_50_steps") or {}
+    sections = ([quality_section(config["quality"], "arbitrary")]
+                if config.get("quality") else [])
+    return {
+        "style_source_text": "; ".join(sources), "excluded": ", ".join(
+            f"`{p}`" for p in training["exclude"]) or "none",
+        "style_low": training["style_size"][0], "style_high": training["style_size"][1],
+        "hue_percent": 100 * training["hue_views"], "blur": training["blur"],
+        "unseen": "; ".join(c for n, c in text["style_credits"].items() if n not in seen),
+        "content_low": training["content_scale"][0],
+        "content_high": training["content_scale"][1],
+        **{k: training[k] for k in ("content_weight", "style_weight", "tv_weight", "crop",
+                                    "batch", "lr", "warmup_steps", "seed")},
+        "hours": config["wall_seconds"] / 3600,
+        "hardware": config.get("hardware", text["first_machine"]),
+        "final_losses": ", ".join(f"{k} {v:.4g}" for k, v in final.items()) or "-",
+        "sections": sections}
+
+
 #: How each kind of model's ``config.json`` becomes the fields of its template.
 _FIELDS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
-    "fast": _fast, "adain": _adain, "decoder": _decoder}
+    "fast": _fast, "adain": _adain, "decoder": _decoder, "arbitrary": _arbitrary}

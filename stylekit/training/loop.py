@@ -94,6 +94,9 @@ class Trainer(Generic[C]):
     setup_seconds: float = 0.0
     #: Steps between exports of the model so far (0: only at the end).
     export_every: int = 0
+    #: Largest gradient norm a step may apply (``None``: unclipped); rarer steps with huge
+    #: gradients are scaled down instead of throwing the network off.
+    clip_grad_norm: float | None = None
 
     def __init__(self, cfg: C, place: Dist, device: torch.device) -> None:
         self.cfg, self.place, self.device = cfg, place, device
@@ -206,6 +209,8 @@ def _steps(trainer: Trainer[Any], model: torch.nn.Module, start_step: int,
         terms = trainer.loss(step, model)
         trainer.optimiser.zero_grad(set_to_none=True)
         terms["total"].backward()
+        if trainer.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(trainer.net.parameters(), trainer.clip_grad_norm)
         trainer.optimiser.step()
         if trainer.scheduler is not None:
             trainer.scheduler.step()

@@ -1,0 +1,84 @@
+"""Training the arbitrary-style network: tiny real runs, the caches, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import stylekit
+from stylekit import ConfigError
+from stylekit.examples import example_path
+from stylekit.training.arbitrary import TrainArbitraryConfig, train_arbitrary
+from stylekit.training.checkpoint import load_checkpoint
+
+TINY = dict(width=4, blocks=1, style_dim=4, hidden=8, crop=32, content_scale=(40, 64),
+            content_crops=8, views=2, style_size=(64, 96), batch=2, sample_every=0,
+            export_every=0, checkpoint_every=2, warmup_steps=1, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> tuple[Path, Path]:
+    """Four synthetic photos (one of them held out by name) and three paintings."""
+    photos = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        y, x = np.mgrid[0:60, 0:80]
+        base = np.stack([x * 3 + i * 20, y * 4, (x + y) * 2], -1) % 256
+        noisy = np.clip(base + rng.normal(0, 20, base.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy).save(photos / f"{'test' if i == 3 else 'train'}_{i}.png")
+    paintings = tmp_path_factory.mktemp("paintings")
+    for name in ("hubble", "ihc", "udnie"):
+        shutil.copy(example_path(name), paintings / f"{name}{example_path(name).suffix}")
+    return photos, paintings
+
+
+def _train(data: tuple[Path, Path], out: Path, **changes) -> list:
+    photos, paintings = data
+    cfg = TrainArbitraryConfig(style_data=(str(paintings),), content_data=(str(photos),),
+                               out=str(out), **{**TINY, **changes})
+    return list(train_arbitrary(cfg))
+
+
+def test_tiny_run_writes_a_model_the_method_uses(data, tmp_path):
+    records = _train(data, tmp_path, steps=6, sample_every=3,
+                     exclude=("test_*", "udnie.*"), samples=(str(example_path("udnie")),))
+    assert [r.step for r in records] == list(range(1, 7)) and records[-1].done
+    assert records[0].losses["style"] == 0.0 < records[-1].losses["style"]  # warm-up first
+    config = json.loads((tmp_path / "config.json").read_text())
+    # The held-out painting and photo were left out of both caches.
+    assert config["paintings"] == 2 and config["style_views"] == 4 and config["photos"] == 3
+    card = (tmp_path / "README.md").read_text()
+    assert "6 steps" in card and "Francis Picabia, *Udnie* (1913)" in card.split(
+        "Never seen in training")[1]
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
+        "step_000003.png", "step_000006.png"]
+    # Two caches, reused by the next run with the same settings.
+    caches = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert [c.split("_")[0] for c in caches] == ["photos", "styles"]
+    out = stylekit.create_stylizer("arbitrary", model=str(tmp_path / "model.safetensors"),
+                                   size=64).stylize(example_path("chelsea"),
+                                                    example_path("udnie"))
+    assert out.size == (64, 43)
+
+
+def test_resume_continues_where_it_stopped(data, tmp_path):
+    _train(data, tmp_path, steps=4)
+    resumed = _train(data, tmp_path, steps=6, resume=True)
+    assert [r.step for r in resumed] == [5, 6]
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["step"] == 6 and len(state["history"]) == 6
+
+
+def test_bad_settings(data, tmp_path):
+    with pytest.raises(ConfigError, match="needs --style-data"):
+        TrainArbitraryConfig(content_data=("x",), out="y")
+    with pytest.raises(ConfigError, match="content_scale needs two sizes"):
+        TrainArbitraryConfig(style_data=("x",), content_data=("x",), out="y", crop=128,
+                             content_scale=(64, 256))
+    with pytest.raises(ConfigError, match="no images left"):
+        _train(data, tmp_path, steps=1, exclude=("*.png", "*.jpg"))
