@@ -21,10 +21,11 @@ ON_GPU = torch.cuda.is_available()
 #: library's 384 px / 200 steps takes minutes there, so the app starts smaller.
 PROFILE: dict[str, dict[str, Any]] = (
     {"gatys": {"size": 512, "steps": 300}, "fast": {"size": 1024}, "adain": {"size": 1024},
-     "wct": {"size": 1024}}
+     "wct": {"size": 1024}, "arbitrary": {"size": 1024}}
     if ON_GPU else
     {"gatys": {"size": 256, "steps": 100, "save_every": 5},
-     "fast": {"size": 512}, "adain": {"size": 512}, "wct": {"size": 512}}
+     "fast": {"size": 512}, "adain": {"size": 512}, "wct": {"size": 512},
+     "arbitrary": {"size": 512}}
 )
 #: Uploads: at most this many bytes, and shrunk to this long side before any work.
 MAX_UPLOAD = "20mb"

@@ -40,6 +40,7 @@ from ..images import (
 from ..nets.conditional import (
     ARBITRARY_MODELS,
     STATS_LAYERS,
+    STYLE_SIZE,
     ConditionalTransformerNet,
     painting_statistics,
 )
@@ -65,7 +66,8 @@ class ArbitraryConfig(MethodConfig):
     strength: float = param(
         1.0, "How much style: 1 is the network's output, 0 the photo.", min=0.0, max=1.0)
     style_size: int = param(
-        384, "Long side at which the painting is measured: smaller paints larger strokes.",
+        STYLE_SIZE, "Long side at which the painting is measured: smaller paints larger "
+        "strokes.",
         min=128, max=1024, advanced=True)
     style_blend_weights: tuple[float, ...] | None = param(
         None, "One weight per style image when several are given (default equal).", min=0.0,

@@ -1,8 +1,15 @@
-"""Fast feed-forward style transfer: one network per style, one forward pass per photo.
+"""Fast feed-forward style transfer: one forward pass per photo, in a style chosen by name.
 
-Johnson, Alahi & Fei-Fei, "Perceptual Losses for Real-Time Style Transfer and
-Super-Resolution" (ECCV 2016), with instance normalisation (Ulyanov et al. 2016). The network
-is in :mod:`stylekit.nets.transformer`, its training in :mod:`stylekit.training.fast`.
+Two kinds of network paint it:
+
+* the **built-in styles** (every painting shipped in ``example_images/``): one network for
+  all of them, the arbitrary-style network of :mod:`stylekit.methods.arbitrary` (Ghiasi et
+  al. 2017), with each painting's style vector stored in its file. Styles blend by mixing
+  their vectors (``blend_with``, ``blend``), or by region with a mask;
+* **per-style networks** (``johnson:NAME``, or a ``model.safetensors`` path): Johnson, Alahi &
+  Fei-Fei, "Perceptual Losses for Real-Time Style Transfer and Super-Resolution" (ECCV 2016),
+  with instance normalisation (Ulyanov et al. 2016), one trained network per painting
+  (:mod:`stylekit.nets.transformer`, trained by :mod:`stylekit.training.fast`).
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from .. import color
 from ..base import Progress, StyleInput, Stylizer
 from ..config import MethodConfig, param
 from ..device import CompiledModule, resolve_device
-from ..errors import ConfigError
+from ..errors import ConfigError, WeightsError
+from ..examples import PAINTINGS
 from ..images import (
     DEFAULT_MIN_SIDE,
     ImageInput,
@@ -27,24 +35,45 @@ from ..images import (
     to_pil,
     to_tensor,
 )
+from ..nets.conditional import ARBITRARY_MODELS, ConditionalTransformerNet
 from ..nets.transformer import (  # noqa: F401  (SHIPPED_MODELS: part of this module's API)
     FAST_MODELS,
     SHIPPED_MODELS,
+    SHIPPED_PREFIX,
     TransformerNet,
     frozen_statistics,
 )
 from ..registry import register_stylizer
 from ..tiling import reference_crops, run_tiled
+from .arbitrary import DEFAULT_MODEL, paint
+from .wct import load_mask
+
+#: The built-in styles: the shipped paintings, painted by the shipped arbitrary network with
+#: the style vectors stored in its file.
+BUILTIN_STYLES = tuple(PAINTINGS)
+
+
+def _builtin_source() -> str:
+    """Where a built-in style comes from: the arbitrary network's file."""
+    return f"{ARBITRARY_MODELS.source(DEFAULT_MODEL)} (a built-in style of it)"
+
+
+for _name in BUILTIN_STYLES:
+    FAST_MODELS.virtual[_name] = _builtin_source
 
 
 def available_models() -> list[str]:
-    """Names of the fast models stylekit knows (shipped or on the Hub)."""
+    """Names of the fast models stylekit knows: the built-in styles and the per-style
+    networks (shipped or on the Hub)."""
     return FAST_MODELS.names()
 
 
 def load_transformer(model: str) -> TransformerNet:
-    """A :class:`TransformerNet` with the weights of ``model`` (name or path), in eval mode;
-    width and depth come from the file's metadata."""
+    """A per-style :class:`TransformerNet` with the weights of ``model`` (``johnson:NAME`` or
+    a path), in eval mode; width and depth come from the file's metadata."""
+    if model in BUILTIN_STYLES:
+        raise ConfigError(f"{model!r} is a built-in style of the arbitrary network, not a "
+                          f"per-style network (those are {SHIPPED_PREFIX}NAME)")
     return FAST_MODELS.load(model)  # type: ignore[return-value]
 
 
@@ -53,8 +82,18 @@ class FastConfig(MethodConfig):
     """Parameters of the fast method."""
 
     model: str = param(
-        "starry_night", "Style model: a shipped name (see `stylekit list`) or a model path."
-    )
+        "starry_night", "Style: a built-in style (one network for all), a per-style network "
+        f"({SHIPPED_PREFIX}NAME) or a model path.")
+    blend_with: str | None = param(
+        None, "A second built-in style to mix in (their style vectors are mixed).",
+        choices=BUILTIN_STYLES, advanced=True)
+    blend: float = param(
+        0.5, "Share of blend_with in the mix: 0 is the first style alone, 1 the second.",
+        min=0.0, max=1.0, advanced=True)
+    mask: str | None = param(
+        None, "Spatial control: a mask image; the style paints where the mask is light and "
+        "blend_with where it is dark.",
+        hidden=True)  # the app has an image input for it
     size: int | None = param(
         None, "Long side of the output in pixels (default: the photo's own size).",
         min=32, max=16384,
@@ -86,24 +125,31 @@ class FastConfig(MethodConfig):
 
 @register_stylizer("fast")
 class FastStylizer(Stylizer[FastConfig]):
-    """Stylizes with a network trained for one style: a single forward pass."""
+    """Stylizes in a style chosen by name: a single forward pass."""
 
-    description = "Johnson et al. 2016: a trained network per style (instant, fixed styles)"
+    description = "Johnson et al. 2016, Ghiasi et al. 2017: trained styles by name (instant)"
     config_class = FastConfig
     needs_style = False
     model_kind = FAST_MODELS
 
     def __init__(self, config: FastConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
-        self._nets: dict[tuple[str, str], TransformerNet] = {}
+        self._nets: dict[tuple[str, str], torch.nn.Module] = {}
         self._compiled: dict[tuple[str, str], CompiledModule] = {}
 
     def network(self, model: str, device: torch.device) -> TransformerNet:
-        """The network of ``model`` on ``device``, loaded once per stylizer."""
+        """The per-style network of ``model`` on ``device``, loaded once per stylizer."""
         key = (model, str(device))
         if key not in self._nets:
             self._nets[key] = load_transformer(model).to(device)
-        return self._nets[key]
+        return self._nets[key]  # type: ignore[return-value]
+
+    def builtin_network(self, device: torch.device) -> ConditionalTransformerNet:
+        """The network of the built-in styles on ``device``, loaded once per stylizer."""
+        key = (f"arbitrary/{DEFAULT_MODEL}", str(device))
+        if key not in self._nets:
+            self._nets[key] = ARBITRARY_MODELS.load(DEFAULT_MODEL).to(device)
+        return self._nets[key]  # type: ignore[return-value]
 
     def compiled_network(self, model: str, device: torch.device) -> CompiledModule:
         """:meth:`network` compiled, once per stylizer (the compiler runs at its first call)."""
@@ -119,22 +165,52 @@ class FastStylizer(Stylizer[FastConfig]):
         start = time.perf_counter()
         if style is not None:
             raise ConfigError(
-                "the fast method paints the style its model was trained on; choose it with "
-                "model=NAME (or use the gatys method for an arbitrary style image)"
+                "the fast method paints a style chosen by name; choose it with model=NAME "
+                "(--model NAME), or use the arbitrary method for any style image"
             )
+        builtin = cfg.model in BUILTIN_STYLES
+        if (cfg.blend_with or cfg.mask) and not builtin:
+            raise ConfigError(f"blending and masks take built-in styles "
+                              f"({', '.join(BUILTIN_STYLES)}), not {cfg.model!r}")
+        if cfg.mask and not cfg.blend_with:
+            raise ConfigError("a mask needs a second style: give blend_with (--blend-with)")
         device = resolve_device(cfg.device)
-        net = self.network(cfg.model, device)
-        whole = self.compiled_network(cfg.model, device) if cfg.compile else None
         image = load_image(content, what="content image")
         if cfg.size is not None:
             image = resize_long_side(image, cfg.size, min_side=DEFAULT_MIN_SIDE,
                                      what="content image")
         x = to_tensor(image, device)
+        if builtin:
+            net = self.builtin_network(device)
+            vectors = [self._stored(net, cfg.model)]
+            if cfg.blend_with:
+                vectors.append(self._stored(net, cfg.blend_with))
+        else:
+            legacy = self.network(cfg.model, device)
+            whole = self.compiled_network(cfg.model, device) if cfg.compile else None
         with torch.inference_mode():
-            y = stylize_tensor(net, x, cfg.max_tile_pixels, cfg.tile_overlap, whole).clamp(0, 1)
-            y = color.finish(y, x, cfg.preserve_color, cfg.strength)
-        yield Progress(step=1, total_steps=1, image=to_pil(y), elapsed=time.perf_counter() - start,
+            if not builtin:
+                y = stylize_tensor(legacy, x, cfg.max_tile_pixels, cfg.tile_overlap, whole)
+            elif cfg.mask:
+                region = load_mask(cfg.mask, image.size, device)
+                y = paint(net, x, torch.cat(vectors), torch.cat([region, 1 - region], dim=1),
+                          cfg.max_tile_pixels, cfg.tile_overlap)
+            else:
+                mixed = vectors[0] if len(vectors) == 1 else \
+                    (1 - cfg.blend) * vectors[0] + cfg.blend * vectors[1]
+                y = paint(net, x, mixed, None, cfg.max_tile_pixels, cfg.tile_overlap)
+            y = color.finish(y.clamp(0, 1), x, cfg.preserve_color, cfg.strength)
+            picture = to_pil(y)
+        yield Progress(step=1, total_steps=1, image=picture, elapsed=time.perf_counter() - start,
                        scale=max(image.size), eta=0.0, done=True)
+
+    @staticmethod
+    def _stored(net: ConditionalTransformerNet, name: str) -> torch.Tensor:
+        try:
+            return net.stored_style(name)
+        except KeyError as exc:
+            raise WeightsError(f"the arbitrary network's file has no stored style {name!r} "
+                               f"({exc.args[0]}); use the shipped weights") from None
 
 
 def stylize_tensor(

@@ -35,6 +35,9 @@ from .transformer import normalise
 
 #: The VGG-19 layers whose channel statistics describe a painting.
 STATS_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+#: The long side, in pixels, at which a painting is measured unless told otherwise (the middle
+#: of the sizes the shipped network was trained with).
+STYLE_SIZE = 384
 #: The length of :func:`painting_statistics`' vector: a mean and a deviation per channel.
 STATS_DIM = 2 * sum(LAYER_CHANNELS[layer] for layer in STATS_LAYERS)
 
@@ -162,16 +165,55 @@ class ConditionalTransformerNet(nn.Module):
         torch.Size([2, 3, 30, 45])
     """
 
+    stats_center: torch.Tensor
+    stats_scale: torch.Tensor
+    stored_styles: torch.Tensor
+
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> ConditionalTransformerNet:
-        """An untrained network of the architecture a file's metadata records."""
+        """An untrained network of the architecture a file's metadata records (with room
+        for the style vectors it names)."""
         spec = ConditionalSpec.from_metadata(meta)
-        return cls(spec.width, spec.blocks, spec.style_dim, spec.hidden)
+        styles = tuple(n for n in meta.get("styles", "").split(",") if n)
+        return cls(spec.width, spec.blocks, spec.style_dim, spec.hidden, styles)
+
+    def metadata(self) -> dict[str, str]:
+        """What a file of this network records: its spec and the names of its stored
+        styles."""
+        return {**self.spec.to_metadata(), "styles": ",".join(self.styles)}
+
+    def store_styles(self, vectors: dict[str, torch.Tensor]) -> None:
+        """Keep ``{name: (style_dim,) or (1, style_dim)}`` style vectors with the weights,
+        instead of any stored before (they are saved and loaded with the network)."""
+        self.styles = tuple(vectors)
+        self.stored_styles = torch.stack([v.detach().reshape(-1) for v in vectors.values()]
+                                         ).to(self.stored_styles)
+
+    def stored_style(self, name: str) -> torch.Tensor:
+        """The stored style vector ``(1, style_dim)`` called ``name``.
+
+        Example:
+            >>> net = ConditionalTransformerNet(width=4, blocks=1, style_dim=3, hidden=4)
+            >>> net.store_styles({"ochre": torch.tensor([1.0, 2.0, 3.0])})
+            >>> net.stored_style("ochre")
+            tensor([[1., 2., 3.]])
+            >>> net.stored_style("teal")
+            Traceback (most recent call last):
+            ...
+            KeyError: "no stored style 'teal'; this network has: ochre"
+        """
+        if name not in self.styles:
+            raise KeyError(f"no stored style {name!r}; this network has: "
+                           f"{', '.join(self.styles) or 'none'}")
+        return self.stored_styles[self.styles.index(name)][None]
 
     def __init__(self, width: int = 32, blocks: int = 5, style_dim: int = 100,
-                 hidden: int = 256) -> None:
+                 hidden: int = 256, styles: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.spec = ConditionalSpec(width, blocks, style_dim, hidden)
+        #: The names of the style vectors stored with the weights (built-in styles).
+        self.styles = tuple(styles)
+        self.register_buffer("stored_styles", torch.zeros(len(styles), style_dim))
         w = width
         self.encoder = nn.ModuleList([_conv(3, w, 9), _conv(w, 2 * w, 3, 2),
                                       _conv(2 * w, 4 * w, 3, 2)])

@@ -290,7 +290,11 @@ SHIPPED_MODELS: dict[str, str | None] = {
     "composition_vii": "3b1cdb8d3196c8e68bbdd65622144006210b79f117dda40310d409b830b68630",
 }
 
+#: How the shipped per-style networks are named: the plain names are the fast method's built-in
+#: styles (:mod:`stylekit.methods.fast`), painted by one network for every painting.
+SHIPPED_PREFIX = "johnson:"
+
 #: The model files of this network: a shipped style name or a ``model.safetensors`` path.
 FAST_MODELS = ModelKind(prefix="fast", architecture=ARCHITECTURE, what="fast model",
                         build=TransformerNet.from_metadata)
-FAST_MODELS.register_shipped(SHIPPED_MODELS)
+FAST_MODELS.register_shipped(SHIPPED_MODELS, name_prefix=SHIPPED_PREFIX)

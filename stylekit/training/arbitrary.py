@@ -50,7 +50,12 @@ from ..errors import ConfigError, ImageError
 from ..fileio import atomic_write
 from ..images import load_image, to_tensor
 from ..losses import gram_matrix, total_variation
-from ..nets.conditional import STATS_LAYERS, ConditionalTransformerNet, painting_statistics
+from ..nets.conditional import (
+    STATS_LAYERS,
+    STYLE_SIZE,
+    ConditionalTransformerNet,
+    painting_statistics,
+)
 from ..vgg import VGG19Features
 from .cards import write_card
 from .checkpoint import export_safetensors, save_grid, write_json
@@ -86,8 +91,8 @@ class TrainArbitraryConfig(MethodConfig):
     content_crops: int = param(8000, "Content crops precomputed (pixels and relu4_2).", min=8)
     views: int = param(8, "Views of each painting in the style bank.", min=1, max=256)
     style_size: tuple[int, ...] = param(
-        (256, 512), "Long side range of the painting views (the app encodes paintings at "
-        "384).", min=64)
+        (256, 512), "Long side range of the painting views (the method measures paintings "
+        f"at {STYLE_SIZE} unless told otherwise).", min=64)
     blur: float = param(1.0, "Gaussian blur (pixels, at the painting's own resolution) "
                         "before a painting is measured.", min=0.0, max=16.0)
     hue_views: float = param(0.5, "Share of the views whose hues are turned by a random "
@@ -96,7 +101,8 @@ class TrainArbitraryConfig(MethodConfig):
     steps: int = param(30000, "Optimiser steps, warm-up included.", min=1, max=10_000_000)
     warmup_steps: int = param(300, "First steps that teach the network to give the photo "
                               "back (L1 pixel loss, no VGG).", min=0)
-    lr: float = param(5e-4, "Adam learning rate.", min=0.0)
+    lr: float = param(5e-4, "Adam learning rate (a resumed run takes the one given).",
+                      min=0.0)
     clip_grad_norm: float | None = param(
         10.0, "Largest gradient norm of a step (none: unclipped; typical steps measured 5-15, "
         "the first ones up to 70).", min=0.0)
@@ -104,6 +110,9 @@ class TrainArbitraryConfig(MethodConfig):
     style_weight: float = param(4.0, "Weight of the relative style distance.", min=0.0)
     tv_weight: float = param(0.0, "Weight of total variation (L1, on [0, 1] pixels).",
                              min=0.0)
+    stored_styles: tuple[str, ...] = param(
+        (), "Paintings (paths) whose style vectors are stored with the exported model, as its "
+        "built-in styles (named after their files; measured, not trained on).")
     samples: tuple[str, ...] = param(
         (), "Paintings (paths) the sample grids show, besides two of the training ones.")
     checkpoint_every: int = param(50, "Steps between checkpoints.", min=1)
@@ -311,18 +320,36 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
         self.sample_stats = self._sample_stats(device) if place.main else None
 
     def _sample_stats(self, device: torch.device) -> torch.Tensor:
-        """Statistics of the paintings the sample grids show: the given ones, whole at 384 px,
+        """Statistics of the paintings the sample grids show: the given ones, whole at STYLE_SIZE,
         and the first view of two training paintings."""
         from ..images import resize_long_side
 
         rows = []
         for path in self.cfg.samples:
-            image = resize_long_side(load_image(path, what="sample painting"), 384)
+            image = resize_long_side(load_image(path, what="sample painting"), STYLE_SIZE)
             with torch.no_grad():
                 rows.append(painting_statistics(self.vgg.encode(to_tensor(image, device),
                                                                 STATS_LAYERS)))
         first = self.bank["stats"][:: self.cfg.views * max(1, len(self.paintings) // 2)][:2]
         return torch.cat([*rows, first.to(device)])
+
+    def _stored_vectors(self) -> dict[str, torch.Tensor]:
+        """The style vectors of ``stored_styles``, measured as the method measures a
+        painting (at STYLE_SIZE on its long side), named after their files."""
+        from ..images import resize_long_side
+
+        vectors = {}
+        with torch.no_grad():
+            for path in self.cfg.stored_styles:
+                image = resize_long_side(load_image(path, what="stored style"), STYLE_SIZE)
+                features = self.vgg.encode(to_tensor(image, self.device), STATS_LAYERS)
+                vectors[Path(path).stem] = self.net.embed(painting_statistics(features))[0]
+        return vectors
+
+    def restore(self, state: dict[str, Any]) -> None:
+        super().restore(state)
+        for group in self.optimiser.param_groups:  # a resumed run may lower the rate
+            group["lr"] = self.cfg.lr
 
     def start(self, start_step: int, generator: torch.Generator) -> None:
         self.generator = generator
@@ -369,8 +396,10 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
 
     def export(self, record: StepRecord, history: list[list[Any]]) -> None:
         cfg = self.cfg
+        if cfg.stored_styles:
+            self.net.store_styles(self._stored_vectors())
         export_safetensors(self.net.state_dict(), self.out / "model.safetensors", {
-            **self.net.spec.to_metadata(), "steps": str(record.step)})
+            **self.net.metadata(), "steps": str(record.step)})
         window = [h for h in history[-50:] if h[3] is not None]
         mean = {k: sum(h[i] for h in window) / len(window)
                 for i, k in enumerate(self.history_terms, start=2)} if window else {}

@@ -1,4 +1,5 @@
-"""The fast-style networks shipped in weights/fast/: files, checksums, and real stylizations."""
+"""The per-style networks shipped in weights/fast/ (``johnson:NAME``): files, checksums, and
+real stylizations."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import stylekit
 from stylekit.examples import example_path
 from stylekit.hub import SHIPPED_WEIGHTS_DIR, WEIGHTS, sha256_of
 from stylekit.images import load_image, resize_long_side, to_tensor
-from stylekit.methods.fast import SHIPPED_MODELS, load_transformer
+from stylekit.methods.fast import SHIPPED_MODELS, SHIPPED_PREFIX, load_transformer
 from stylekit.vgg import VGG19Features
 
 SHIPPED = sorted(SHIPPED_MODELS)
@@ -25,7 +26,8 @@ def test_shipped_files_are_complete_small_and_pinned(name: str) -> None:
     folder = SHIPPED_WEIGHTS_DIR / "fast" / name
     model = folder / "model.safetensors"
     assert model.stat().st_size < MAX_BYTES
-    assert sha256_of(model) == SHIPPED_MODELS[name] == WEIGHTS[f"fast/{name}"].sha256
+    assert sha256_of(model) == SHIPPED_MODELS[name] == \
+        WEIGHTS[f"fast/{SHIPPED_PREFIX}{name}"].sha256
     config = json.loads((folder / "config.json").read_text())
     assert config["steps_done"] > 0 and config["wall_seconds"] <= 2 * 3600
     card = (folder / "README.md").read_text()
@@ -35,7 +37,7 @@ def test_shipped_files_are_complete_small_and_pinned(name: str) -> None:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_model_loads_with_its_architecture(name: str) -> None:
-    net = load_transformer(name)
+    net = load_transformer(SHIPPED_PREFIX + name)
     assert not net.training
     assert all(p.dtype == torch.float32 for p in net.parameters())
 
@@ -56,7 +58,7 @@ def content_features():
 def test_shipped_model_paints_a_recognisable_photo(name: str, content_path, content_features
                                                    ) -> None:
     photo = resize_long_side(load_image(content_path), 256)
-    out = stylekit.create_stylizer("fast", model=name).stylize(photo)
+    out = stylekit.create_stylizer("fast", model=SHIPPED_PREFIX + name).stylize(photo)
     assert out.size == photo.size
     x, y = to_tensor(photo), to_tensor(out)
     assert (x - y).abs().mean() > 0.05, "the output is (nearly) the photo: no style"
@@ -95,7 +97,7 @@ def test_shipped_model_moves_the_photo_toward_its_painting(name: str, content_pa
     network was trained on than the photo's are: it paints in that style, not just any."""
     painting = load_image(example_path(name))  # the same painting ships as an example
     photo = resize_long_side(load_image(content_path), 256)
-    out = stylekit.create_stylizer("fast", model=name).stylize(photo)
+    out = stylekit.create_stylizer("fast", model=SHIPPED_PREFIX + name).stylize(photo)
     before, after = gram_distance(photo, painting), gram_distance(out, painting)
     # Measured on Chelsea at 256 px: 0.09-0.17 after, against 0.42-0.75 for the photo.
     assert after < 0.5 * before, (name, before, after)
@@ -112,7 +114,8 @@ def test_a_4096_px_photo_is_tiled_without_seams() -> None:
 
     photo = load_image(example_path("astronaut")).resize((4096, 4096))
     cfg = FastConfig()
-    out = to_tensor(stylekit.create_stylizer("fast", model=SHIPPED[0]).stylize(photo))[0]
+    out = to_tensor(stylekit.create_stylizer("fast", model=SHIPPED_PREFIX + SHIPPED[0])
+                    .stylize(photo))[0]
     side = tile_size(cfg.max_tile_pixels)
     edges = sorted({e for s in _starts(4096, side, cfg.tile_overlap) for e in (s, s + side)}
                    - {0, 4096})
