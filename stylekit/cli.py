@@ -160,8 +160,9 @@ def _print_list() -> None:
         if kind is None:
             continue
         print(f"\n{kind.what}s (use as --method {name} --model NAME):")
+        width = max((len(m) for m in kind.names()), default=0)
         for model in kind.names():
-            print(f"  {model:14s} {kind.source(model)}")
+            print(f"  {model:{width}s}  {kind.source(model)}")
         if not kind.names():
             print("  (none yet)")
     print("\nexample images (use as example:NAME):")

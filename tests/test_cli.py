@@ -152,7 +152,8 @@ def test_help_points_to_the_other_methods_and_says_defaults_once(capsys) -> None
         main(["stylize", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "stylekit stylize --method fast --help" in text
-    assert "gatys parameters (for adain, fast, wct: add --method NAME before --help)" in text
+    assert "gatys parameters (for adain, arbitrary, fast, wct: add --method NAME before --help)" \
+        in text
     with pytest.raises(SystemExit):
         main(["stylize", "--method", "fast", "--help"])
     text = " ".join(capsys.readouterr().out.split())

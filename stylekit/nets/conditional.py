@@ -186,8 +186,9 @@ class ConditionalTransformerNet(nn.Module):
         """Keep ``{name: (style_dim,) or (1, style_dim)}`` style vectors with the weights,
         instead of any stored before (they are saved and loaded with the network)."""
         self.styles = tuple(vectors)
-        self.stored_styles = torch.stack([v.detach().reshape(-1) for v in vectors.values()]
-                                         ).to(self.stored_styles)
+        self.register_buffer("stored_styles", torch.stack(
+            [v.detach().reshape(-1) for v in vectors.values()]).to(self.stored_styles),
+            persistent=bool(vectors))
 
     def stored_style(self, name: str) -> torch.Tensor:
         """The stored style vector ``(1, style_dim)`` called ``name``.
@@ -213,7 +214,10 @@ class ConditionalTransformerNet(nn.Module):
         self.spec = ConditionalSpec(width, blocks, style_dim, hidden)
         #: The names of the style vectors stored with the weights (built-in styles).
         self.styles = tuple(styles)
-        self.register_buffer("stored_styles", torch.zeros(len(styles), style_dim))
+        # Saved with the weights only when there are some (a file without stored styles has
+        # no such tensor).
+        self.register_buffer("stored_styles", torch.zeros(len(styles), style_dim),
+                             persistent=bool(styles))
         w = width
         self.encoder = nn.ModuleList([_conv(3, w, 9), _conv(w, 2 * w, 3, 2),
                                       _conv(2 * w, 4 * w, 3, 2)])
@@ -301,7 +305,9 @@ class ConditionalTransformerNet(nn.Module):
 
 #: The networks trained for this project (weights/arbitrary/<name>/), with the sha256 of
 #: each file.
-SHIPPED_MODELS: dict[str, str | None] = {}
+SHIPPED_MODELS: dict[str, str | None] = {
+    "default": "fb87c79ebd4a19796f88b608316be2f2a01b03243f1cc2e611250b4c940ac682",
+}
 
 #: The model files of this network: a shipped name or a ``model.safetensors`` path.
 ARBITRARY_MODELS = ModelKind(prefix="arbitrary", architecture=ARCHITECTURE,

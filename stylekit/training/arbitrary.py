@@ -291,6 +291,39 @@ def style_error(gram: torch.Tensor, target: torch.Tensor, floor: float) -> torch
         (1, 2)).sqrt().clamp_min(floor)
 
 
+def style_vectors(net: ConditionalTransformerNet, vgg: VGG19Features,
+                  paintings: tuple[str, ...] | list[str]) -> dict[str, torch.Tensor]:
+    """The style vectors ``{name: (style_dim,)}`` of paintings (paths), measured as the
+    arbitrary method measures a painting (whole, STYLE_SIZE on its long side), named after
+    their files: what :meth:`ConditionalTransformerNet.store_styles` keeps as built-in
+    styles."""
+    from ..images import resize_long_side
+
+    device = net.stats_center.device
+    vectors = {}
+    with torch.no_grad():
+        for path in paintings:
+            image = resize_long_side(load_image(path, what="stored style"), STYLE_SIZE)
+            features = vgg.encode(to_tensor(image, device), STATS_LAYERS)
+            vectors[Path(path).stem] = net.embed(painting_statistics(features))[0]
+    return vectors
+
+
+def store_styles(model: str | Path, paintings: list[str], out: str | Path) -> None:
+    """Write ``model`` (a model file) to ``out`` with the style vectors of ``paintings``
+    stored in it (see :func:`style_vectors`), e.g. to ship a run's network with the example
+    paintings as its built-in styles."""
+    from safetensors import safe_open
+
+    from ..nets.conditional import ARBITRARY_MODELS
+
+    net: ConditionalTransformerNet = ARBITRARY_MODELS.load(str(model))  # type: ignore[assignment]
+    net.store_styles(style_vectors(net, VGG19Features(STATS_LAYERS), paintings))
+    with safe_open(str(ARBITRARY_MODELS.file(str(model))), framework="pt") as handle:
+        meta = handle.metadata() or {}
+    export_safetensors(net.state_dict(), Path(out), {**meta, **net.metadata()})
+
+
 class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
     """The arbitrary-style network, trained on the precomputed bank and crops."""
 
@@ -332,19 +365,6 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
                                                                 STATS_LAYERS)))
         first = self.bank["stats"][:: self.cfg.views * max(1, len(self.paintings) // 2)][:2]
         return torch.cat([*rows, first.to(device)])
-
-    def _stored_vectors(self) -> dict[str, torch.Tensor]:
-        """The style vectors of ``stored_styles``, measured as the method measures a
-        painting (at STYLE_SIZE on its long side), named after their files."""
-        from ..images import resize_long_side
-
-        vectors = {}
-        with torch.no_grad():
-            for path in self.cfg.stored_styles:
-                image = resize_long_side(load_image(path, what="stored style"), STYLE_SIZE)
-                features = self.vgg.encode(to_tensor(image, self.device), STATS_LAYERS)
-                vectors[Path(path).stem] = self.net.embed(painting_statistics(features))[0]
-        return vectors
 
     def restore(self, state: dict[str, Any]) -> None:
         super().restore(state)
@@ -397,7 +417,7 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
     def export(self, record: StepRecord, history: list[list[Any]]) -> None:
         cfg = self.cfg
         if cfg.stored_styles:
-            self.net.store_styles(self._stored_vectors())
+            self.net.store_styles(style_vectors(self.net, self.vgg, cfg.stored_styles))
         export_safetensors(self.net.state_dict(), self.out / "model.safetensors", {
             **self.net.metadata(), "steps": str(record.step)})
         window = [h for h in history[-50:] if h[3] is not None]
