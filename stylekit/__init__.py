@@ -2,7 +2,7 @@
 
 >>> import stylekit
 >>> stylekit.list_stylizers()
-['adain', 'fast', 'gatys', 'wct']
+['adain', 'arbitrary', 'fast', 'gatys', 'wct']
 >>> from stylekit.examples import example_path
 >>> wct = stylekit.create_stylizer("wct", size=128)
 >>> wct.stylize(example_path("chelsea"), example_path("starry_night")).size

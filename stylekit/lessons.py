@@ -67,7 +67,7 @@ def one_pass_first(methods: Sequence[str] | None = None) -> list[str]:
 
     Example:
         >>> one_pass_first()
-        ['adain', 'fast', 'wct', 'gatys']
+        ['adain', 'arbitrary', 'fast', 'wct', 'gatys']
     """
     return sorted(list_stylizers() if methods is None else methods,
                   key=lambda m: (is_iterative(m), m))

@@ -49,9 +49,9 @@ class ModelKind:
 
     Example:
         >>> from stylekit.nets.transformer import FAST_MODELS
-        >>> {"starry_night", "the_scream"} <= set(FAST_MODELS.names())  # among the shipped
+        >>> {"johnson:starry_night", "johnson:the_scream"} <= set(FAST_MODELS.names())
         True
-        >>> net = FAST_MODELS.load("starry_night")  # the shipped file, no download
+        >>> net = FAST_MODELS.load("johnson:starry_night")  # the shipped file, no download
         >>> type(net).__name__, net.training
         ('TransformerNet', False)
     """

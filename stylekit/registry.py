@@ -65,7 +65,7 @@ def get_stylizer_class(name: str) -> type[Stylizer]:
         Traceback (most recent call last):
         ...
         stylekit.errors.ConfigError: unknown style-transfer method 'van_gogh'; available: \
-adain, fast, gatys, wct
+adain, arbitrary, fast, gatys, wct
     """
     try:
         return _REGISTRY[name]
@@ -108,6 +108,6 @@ def list_stylizers() -> list[str]:
     Example:
         >>> import stylekit
         >>> stylekit.list_stylizers()
-        ['adain', 'fast', 'gatys', 'wct']
+        ['adain', 'arbitrary', 'fast', 'gatys', 'wct']
     """
     return sorted(_REGISTRY)

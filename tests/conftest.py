@@ -79,6 +79,24 @@ def tiny_decoder(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_arbitrary_model(tmp_path_factory) -> Path:
+    """A randomly initialised, very small arbitrary-style network saved as a stylekit model
+    file, with the shipped paintings as stored styles."""
+    import torch
+
+    from stylekit.examples import PAINTINGS
+    from stylekit.nets.conditional import ConditionalTransformerNet
+    from stylekit.training.checkpoint import export_safetensors
+
+    torch.manual_seed(0)
+    net = ConditionalTransformerNet(width=4, blocks=1, style_dim=4, hidden=8)
+    net.store_styles({name: torch.randn(4) for name in PAINTINGS})
+    path = tmp_path_factory.mktemp("arbitrary") / "model.safetensors"
+    export_safetensors(net.state_dict(), path, net.metadata())
+    return path
+
+
+@pytest.fixture(scope="session")
 def tiny_decoder_set(tmp_path_factory) -> Path:
     """Randomly initialised, narrow reconstruction decoders for every level, in one folder
     (``<layer>/model.safetensors``, what ``stylekit train decoder`` writes per level)."""
@@ -97,7 +115,7 @@ def tiny_decoder_set(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder):
+def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder, tiny_arbitrary_model):
     """The Gradio app (``stylekit.app``) served in-process on a free port, with tiny test models.
 
     The tiny networks are put in a local weights folder (``STYLEKIT_WEIGHTS_DIR``) and
@@ -111,9 +129,12 @@ def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder):
     from stylekit.hub import WEIGHTS
     from stylekit.methods.adain import DECODERS
     from stylekit.methods.fast import FAST_MODELS
+    from stylekit.nets.conditional import ARBITRARY_MODELS
 
+    kinds = ((FAST_MODELS, tiny_fast_model), (DECODERS, tiny_decoder),
+             (ARBITRARY_MODELS, tiny_arbitrary_model))
     weights = tmp_path_factory.mktemp("weights")
-    for kind, model in ((FAST_MODELS, tiny_fast_model), (DECODERS, tiny_decoder)):
+    for kind, model in kinds:
         (weights / kind.prefix / "tiny_test").mkdir(parents=True)
         shutil.copy(model, weights / kind.prefix / "tiny_test" / "model.safetensors")
         kind.register_shipped({"tiny_test": None})
@@ -137,7 +158,7 @@ def live_app(tmp_path_factory, tiny_fast_model, tiny_decoder):
         yield app, f"http://127.0.0.1:{port}/"
     finally:
         page.close()
-        for kind in (FAST_MODELS, DECODERS):
+        for kind, _ in kinds:
             WEIGHTS.pop(f"{kind.prefix}/tiny_test", None)
         if saved_env is None:
             os.environ.pop("STYLEKIT_WEIGHTS_DIR", None)

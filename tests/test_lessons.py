@@ -16,16 +16,19 @@ from stylekit.lessons import (
 
 
 def test_compare_runs_every_method_one_pass_first_with_times(
-        content_path, style_path, tiny_fast_model, tiny_decoder) -> None:
+        content_path, style_path, tiny_fast_model, tiny_decoder, tiny_arbitrary_model) -> None:
     attempts = list(compare(
         content_path, style_path,
-        models={"fast": str(tiny_fast_model), "adain": str(tiny_decoder)},
+        models={"fast": str(tiny_fast_model), "adain": str(tiny_decoder),
+                "arbitrary": str(tiny_arbitrary_model)},
         settings={"gatys": {"size": 48, "steps": 4}, "fast": {"size": 48},
-                  "adain": {"size": 64, "style_size": 64}, "wct": {"size": 64, "style_size": 64}}))
+                  "adain": {"size": 64, "style_size": 64}, "wct": {"size": 64, "style_size": 64},
+                  "arbitrary": {"size": 64, "style_size": 128}}))
     finals = [a for a in attempts if a.record is not None and a.record.done]
-    assert [a.method for a in finals] == one_pass_first() == ["adain", "fast", "wct", "gatys"]
+    assert [a.method for a in finals] == one_pass_first() == [
+        "adain", "arbitrary", "fast", "wct", "gatys"]
     assert all(a.record.image is not None and a.record.elapsed > 0 for a in finals)
-    assert finals[1].label == f"fast ({tiny_fast_model})"
+    assert finals[2].label == f"fast ({tiny_fast_model})"
     # Gatys reports its steps on the way.
     assert [a.record.step for a in attempts if a.method == "gatys"][-1] == 4
 

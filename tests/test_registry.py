@@ -30,6 +30,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "fast": {"size": 48},  # plus the tiny model below
     "adain": {"size": 64, "style_size": 64},  # plus the tiny decoder below
     "wct": {"size": 64, "style_size": 64},  # plus the tiny decoders below
+    "arbitrary": {"size": 64, "style_size": 128},  # plus the tiny network below
 }
 
 
@@ -86,10 +87,11 @@ def test_config_is_frozen_documented_data(name: str) -> None:
 
 @pytest.mark.parametrize("name", list_stylizers())
 def test_contract_quick_run(name: str, content_path, style_path, tiny_fast_model,
-                            tiny_decoder, tiny_decoder_set) -> None:
+                            tiny_decoder, tiny_decoder_set, tiny_arbitrary_model) -> None:
     params = dict(QUICK[name])
     params.update({"fast": {"model": str(tiny_fast_model)},
                    "adain": {"model": str(tiny_decoder)},
+                   "arbitrary": {"model": str(tiny_arbitrary_model)},
                    "wct": {"decoders": str(tiny_decoder_set)}}.get(name, {}))
     stylizer = create_stylizer(name, device="cpu", **params)
     records = list(stylizer.iterate(content_path, style_path if stylizer.needs_style else None))

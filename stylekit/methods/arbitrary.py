@@ -59,7 +59,7 @@ class ArbitraryConfig(MethodConfig):
 
     model: str = param(
         DEFAULT_MODEL, "Network: 'default' (shipped) or the path of a model.safetensors "
-        "from `stylekit train arbitrary`.", hidden=True)
+        "from `stylekit train arbitrary`.", advanced=True)
     size: int | None = param(
         512, "Long side of the output in pixels (none: the photo's own size).",
         min=64, max=16384)
@@ -79,6 +79,9 @@ class ArbitraryConfig(MethodConfig):
     preserve_color: str = param(
         "none", "Keep the photo's colours: luminance (style on brightness only) or histogram "
         "(match the result's colour statistics to the photo).", choices=color.COLOR_MODES)
+    match_palette: bool = param(
+        False, "Give the picture the painting's colour mean and covariance at the end. Not "
+        "with preserve_color or a mask.", advanced=True)
     max_tile_pixels: int = param(
         1024 * 1024, "Largest area stylized in one pass; larger images are tiled.",
         min=64 * 64, max=64 * 1024 * 1024, hidden=True)
@@ -144,14 +147,14 @@ class ArbitraryStylizer(Stylizer[ArbitraryConfig]):
                 self.style_cache.popitem(last=False)
         return vector
 
-    def style_vectors(self, styles: Sequence[ImageInput], cfg: ArbitraryConfig,
-                      device: torch.device) -> torch.Tensor:
-        """Style vectors ``(K, style_dim)`` of the paintings given."""
+    @staticmethod
+    def paintings(styles: Sequence[ImageInput], cfg: ArbitraryConfig) -> list[torch.Tensor]:
+        """The paintings given, ``(1, 3, h, w)`` each, at ``style_size`` on the long side."""
         names = [f"style image {i + 1}" if len(styles) > 1 else "style image"
                  for i in range(len(styles))]
-        return torch.cat([self.style_vector(to_tensor(resize_long_side(
-            load_image(s, what=name), cfg.style_size, min_side=DEFAULT_MIN_SIDE, what=name)),
-            cfg.model, device) for s, name in zip(styles, names, strict=True)])
+        return [to_tensor(resize_long_side(load_image(s, what=name), cfg.style_size,
+                                           min_side=DEFAULT_MIN_SIDE, what=name))
+                for s, name in zip(styles, names, strict=True)]
 
     def iterate(self, content: ImageInput, style: StyleInput = None, **params: Any
                 ) -> Iterator[Progress]:
@@ -169,7 +172,8 @@ class ArbitraryStylizer(Stylizer[ArbitraryConfig]):
             photo = resize_long_side(photo, cfg.size, min_side=DEFAULT_MIN_SIDE,
                                      what="content image")
         x = to_tensor(photo, device)
-        vectors = self.style_vectors(styles, cfg, device)
+        paintings = self.paintings(styles, cfg)
+        vectors = torch.cat([self.style_vector(p, cfg.model, device) for p in paintings])
         with torch.inference_mode():
             if cfg.mask is not None:
                 region = load_mask(cfg.mask, photo.size, device)
@@ -178,7 +182,11 @@ class ArbitraryStylizer(Stylizer[ArbitraryConfig]):
             else:
                 mixed = (torch.tensor(weights, device=device)[:, None] * vectors).sum(0, True)
                 y = paint(net, x, mixed, None, cfg.max_tile_pixels, cfg.tile_overlap)
-            y = color.finish(y.clamp(0, 1), x, cfg.preserve_color, cfg.strength)
+            y = y.clamp(0, 1)
+            if cfg.match_palette and cfg.preserve_color == "none" and cfg.mask is None:
+                target = color.palette([p.to(device) for p in paintings], weights)
+                y = color.match_palette(y, *target).clamp(0, 1)
+            y = color.finish(y, x, cfg.preserve_color, cfg.strength)
             picture = to_pil(y)
         yield Progress(step=1, total_steps=1, image=picture, elapsed=time.perf_counter() - start,
                        scale=max(photo.size), eta=0.0, done=True)

@@ -76,11 +76,19 @@ class InstanceNorm(nn.Module):
 
 
 def normalise(module: nn.Module, x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """``x`` ``(B, C, H, W)`` with each channel of each image at zero mean and unit variance,
-    or, within :func:`frozen_statistics`, with the statistics ``module`` recorded there.
+    """Each channel of each image at zero mean and unit variance, or, within
+    :func:`frozen_statistics`, normalised with the statistics ``module`` recorded there.
 
     The normalisation of every instance norm layer (:class:`InstanceNorm` and the conditional
     one of :mod:`stylekit.nets.conditional`), without their scale and shift.
+
+    Args:
+        module: the norm layer (the key of its frozen statistics).
+        x: ``(B, C, H, W)`` features.
+        eps: added to the variance.
+
+    Returns:
+        ``(B, C, H, W)``.
 
     Example:
         >>> normalise(nn.Identity(), torch.tensor([[[[1.0, 3.0]]]]), eps=0.0).tolist()
