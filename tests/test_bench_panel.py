@@ -1,0 +1,44 @@
+"""The blind panel's bench script (bench/panel.py): tallies, settings per painting, levers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import panel  # noqa: E402
+
+from stylekit.examples import example_path  # noqa: E402
+from stylekit.images import load_image, resize_long_side  # noqa: E402
+
+
+def test_tally_counts_each_judge_line_against_the_key() -> None:
+    key = {"01": "left", "02": "right", "03": "left"}
+    text = "01 left\n02 LEFT\n3 tie\nthe left ones were cleaner\n04 left\n"
+    assert panel.tally(key, text) == (1, 1, 1)
+
+
+def test_a_setting_can_name_the_case_painting(tiny_fast_model, tmp_path) -> None:
+    """``{painting}`` in a setting becomes the case's painting: how the built-in styles are
+    put against the per-style networks, painting by painting."""
+    models = tmp_path / "nets"
+    (models / "johnson_udnie").mkdir(parents=True)
+    (models / "johnson_udnie" / "model.safetensors").write_bytes(tiny_fast_model.read_bytes())
+    render = panel.Renderer("old=fast", {"old": {"model": f"{models}/johnson_{{painting}}",
+                                                 "size": "64"}})
+    photo = resize_long_side(load_image(example_path("chelsea")), 64)
+    picture = render(photo, load_image(example_path("udnie")), "udnie")
+    assert picture.size == photo.size
+    with pytest.raises(Exception, match="does not exist"):
+        render(photo, load_image(example_path("mondrian")), "mondrian")
+
+
+def test_levers_keep_the_size_and_unknown_ones_are_refused() -> None:
+    photo = resize_long_side(load_image(example_path("chelsea")), 64)
+    painting = load_image(example_path("udnie"))
+    render = panel.Renderer("wct+palette+detail", {"wct": {"size": "64", "style_size": "64"}})
+    assert render(photo, painting, "udnie").size == photo.size
+    with pytest.raises(SystemExit, match="unknown lever"):
+        panel.Renderer("wct+sparkle", {})
