@@ -14,6 +14,7 @@ Two kinds of network paint it:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from ..base import Progress, StyleInput, Stylizer
 from ..config import MethodConfig, param
 from ..device import CompiledModule, resolve_device
 from ..errors import ConfigError, WeightsError
-from ..examples import PAINTINGS
+from ..examples import PAINTINGS, example_path
 from ..images import (
     DEFAULT_MIN_SIDE,
     ImageInput,
@@ -35,7 +36,7 @@ from ..images import (
     to_pil,
     to_tensor,
 )
-from ..nets.conditional import ARBITRARY_MODELS, ConditionalTransformerNet
+from ..nets.conditional import ARBITRARY_MODELS, STYLE_SIZE, ConditionalTransformerNet
 from ..nets.transformer import (  # noqa: F401  (SHIPPED_MODELS: part of this module's API)
     FAST_MODELS,
     SHIPPED_MODELS,
@@ -60,6 +61,13 @@ def _builtin_source() -> str:
 
 for _name in BUILTIN_STYLES:
     FAST_MODELS.virtual[_name] = _builtin_source
+
+
+@functools.cache
+def builtin_painting(name: str) -> torch.Tensor:
+    """The shipped painting of a built-in style, ``(1, 3, h, w)`` at ``STYLE_SIZE`` on its
+    long side (read once)."""
+    return to_tensor(resize_long_side(load_image(example_path(name)), STYLE_SIZE))
 
 
 def available_models() -> list[str]:
@@ -94,6 +102,10 @@ class FastConfig(MethodConfig):
         None, "Spatial control: a mask image; the style paints where the mask is light and "
         "blend_with where it is dark.",
         hidden=True)  # the app has an image input for it
+    match_palette: bool = param(
+        True, "Built-in styles: give the picture the painting's colour mean and covariance at "
+        "the end, as the arbitrary method does. Not with preserve_color or a mask.",
+        advanced=True)
     size: int | None = param(
         None, "Long side of the output in pixels (default: the photo's own size).",
         min=32, max=16384,
@@ -196,9 +208,14 @@ class FastStylizer(Stylizer[FastConfig]):
                 y = paint(net, x, torch.cat(vectors), torch.cat([region, 1 - region], dim=1),
                           cfg.max_tile_pixels, cfg.tile_overlap)
             else:
-                mixed = vectors[0] if len(vectors) == 1 else \
-                    (1 - cfg.blend) * vectors[0] + cfg.blend * vectors[1]
+                shares = [1.0] if len(vectors) == 1 else [1 - cfg.blend, cfg.blend]
+                mixed = torch.stack([s * v for s, v in zip(shares, vectors, strict=True)]).sum(0)
                 y = paint(net, x, mixed, None, cfg.max_tile_pixels, cfg.tile_overlap)
+                if cfg.match_palette and cfg.preserve_color == "none":
+                    names = [cfg.model, cfg.blend_with][:len(vectors)]
+                    target = color.palette([builtin_painting(n).to(device) for n in names],
+                                           shares)
+                    y = color.match_palette(y.clamp(0, 1), *target)
             y = color.finish(y.clamp(0, 1), x, cfg.preserve_color, cfg.strength)
             picture = to_pil(y)
         yield Progress(step=1, total_steps=1, image=picture, elapsed=time.perf_counter() - start,
