@@ -57,8 +57,8 @@ def _add_config_options(
             "default": argparse.SUPPRESS,
             "help": spec.help if said else f"{spec.help} (default: {default})",
         }
-        if spec.base_type is bool:
-            kwargs.update(action="store_true")
+        if spec.base_type is bool:  # --name and --no-name: a field on by default can be off
+            kwargs.update(action=argparse.BooleanOptionalAction)
         elif spec.is_sequence:
             kwargs.update(nargs="+", metavar="V")
         elif spec.choices:

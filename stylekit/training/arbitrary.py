@@ -416,7 +416,9 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
         return torch.cat([*rows, first.to(device)])
 
     def restore(self, state: dict[str, Any]) -> None:
-        super().restore(state)
+        # Stored styles are measured afresh at each export (the paintings may have changed).
+        model = {k: v for k, v in state["model"].items() if k != "stored_styles"}
+        super().restore({**state, "model": model})
         for group in self.optimiser.param_groups:  # a resumed run may lower the rate
             group["lr"] = self.cfg.lr
 

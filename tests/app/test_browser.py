@@ -58,6 +58,21 @@ def test_fast_stylization_from_the_ui(page, content_path) -> None:
     page.screenshot(path=str(ARTIFACTS / "app-fast.png"), full_page=True)
 
 
+def test_the_first_tab_paints_any_painting(page, content_path, style_path) -> None:
+    """The arbitrary tab comes first: a photo and a painting, Stylize, a picture."""
+    sync_api.expect(page.get_by_role("tab").first).to_have_text("arbitrary")
+    page.get_by_role("tab", name="arbitrary").click()
+    page.locator("#arbitrary-content input[type=file]").set_input_files(str(content_path))
+    page.locator("#arbitrary-style input[type=file]").set_input_files(str(style_path))
+    page.locator("#arbitrary-run").click()
+    result = page.locator("#arbitrary-result img")
+    result.wait_for(state="visible", timeout=120_000)
+    sync_api.expect(page.locator("#arbitrary-status")).to_contain_text("done in",
+                                                                        timeout=60_000)
+    assert result.evaluate("img => img.naturalWidth") > 100
+    page.screenshot(path=str(ARTIFACTS / "app-arbitrary.png"), full_page=True)
+
+
 def start_gatys(page: Any, content_path: Path, style_path: Path, size: int, steps: int) -> None:
     """In the gatys tab: the two images, the size and the steps typed in, then Stylize."""
     page.get_by_role("tab", name="gatys").click()

@@ -67,11 +67,16 @@ def test_tiny_run_writes_a_model_the_method_uses(data, tmp_path):
 
 
 def test_resume_continues_where_it_stopped(data, tmp_path):
-    _train(data, tmp_path, steps=4)
-    resumed = _train(data, tmp_path, steps=6, resume=True)
+    # Exports store the built-in styles in the network; the checkpoints after them too.
+    stored = (str(example_path("udnie")), str(example_path("mondrian")))
+    _train(data, tmp_path, steps=4, export_every=2, stored_styles=stored)
+    resumed = _train(data, tmp_path, steps=6, resume=True, stored_styles=stored)
     assert [r.step for r in resumed] == [5, 6]
     state = load_checkpoint(tmp_path / "checkpoint.pt")
     assert state["step"] == 6 and len(state["history"]) == 6
+    net = stylekit.create_stylizer("arbitrary", model=str(tmp_path / "model.safetensors")
+                                   ).network(str(tmp_path / "model.safetensors"), "cpu")
+    assert net.styles == ("udnie", "mondrian")
 
 
 def test_bad_settings(data, tmp_path):
