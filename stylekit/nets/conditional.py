@@ -306,7 +306,7 @@ class ConditionalTransformerNet(nn.Module):
 #: The networks trained for this project (weights/arbitrary/<name>/), with the sha256 of
 #: each file.
 SHIPPED_MODELS: dict[str, str | None] = {
-    "default": "fb87c79ebd4a19796f88b608316be2f2a01b03243f1cc2e611250b4c940ac682",
+    "default": "cf9314c904872cda350e58ede34cb40409ec228d59a86698d9c2494e25c58c00",
 }
 
 #: The model files of this network: a shipped name or a ``model.safetensors`` path.

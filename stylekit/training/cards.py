@@ -252,6 +252,7 @@ def _arbitrary(config: dict[str, Any], text: dict[str, Any]) -> dict[str, Any]:
         "content_high": training["content_scale"][1],
         **{k: training[k] for k in ("content_weight", "style_weight", "tv_weight", "crop",
                                     "batch", "lr", "warmup_steps", "seed")},
+        "palette_weight": training.get("palette_weight", 0.0),
         "hours": config["wall_seconds"] / 3600,
         "hardware": config.get("hardware", text["first_machine"]),
         "final_losses": ", ".join(f"{k} {v:.4g}" for k, v in final.items()) or "-",
