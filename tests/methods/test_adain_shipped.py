@@ -53,7 +53,9 @@ def test_shipped_decoder_paints_the_photo_in_the_style(name: str, content_path, 
     vgg = VGG19Features(["relu1_1", "relu2_1", "relu3_1", "relu4_1"])
     photo = resize_long_side(load_image(content_path), 256)
     painting = resize_long_side(load_image(style_path), 256)
-    out = stylekit.create_stylizer("adain", model=name, size=256).stylize(photo, painting)
+    # The decoder itself, without the final colour match.
+    out = stylekit.create_stylizer("adain", model=name, size=256, match_palette=False).stylize(
+        photo, painting)
     assert out.size == photo.size
     with torch.no_grad():
         f_out, f_photo, f_style = (vgg.encode(to_tensor(i)) for i in (out, photo, painting))
