@@ -2,8 +2,9 @@
 
 What the mode promises differs by method: ``fast`` and ``arbitrary`` recolour their output
 to the photo's colour mean and covariance; ``gatys``, ``adain`` and ``wct`` recolour the
-painting to the photo's before painting with it. Both must show in the result: its colour statistics end much nearer
-the photo's than without the mode (on a photo and a painting of very different colours).
+painting to the photo's before painting with it. Both must show in the result: its colour
+statistics end much nearer the photo's than without the mode (on a photo and a painting of
+very different colours).
 """
 
 from __future__ import annotations
