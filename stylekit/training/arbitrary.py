@@ -59,7 +59,7 @@ from ..nets.conditional import (
 )
 from ..vgg import VGG19Features
 from .cards import write_card
-from .checkpoint import export_safetensors, save_grid, write_json
+from .checkpoint import export_safetensors, load_mapped, save_grid, write_json
 from .data import RandomCrops, list_image_sources
 from .distributed import Dist, barrier, describe_hardware
 from .loop import StepRecord, Trainer, train
@@ -127,6 +127,10 @@ class TrainArbitraryConfig(MethodConfig):
         None, "Stop (with a checkpoint and a model) once the run has taken this much wall "
         "time in all, counting earlier sessions of a resumed run.", min=0.0)
     resume: bool = param(False, "Continue from OUT/checkpoint.pt.")
+    init: str = param(
+        "", "Start a new run from this model's weights (a shipped name such as 'default' or a "
+        "model.safetensors path) instead of from scratch, with a fresh optimiser; its "
+        "architecture must match width, blocks, style_dim and hidden. Steps count from 0.")
     seed: int = param(0, "Seed of the views, crops, pairing and initial weights.")
     device: str = param("auto", "Device: auto, cpu, cuda or mps.")
 
@@ -205,7 +209,7 @@ def style_bank(cfg: TrainArbitraryConfig, vgg: VGG19Features, device: torch.devi
     (index into the list), ``gram_<layer>`` ``(N, C, C)`` (fp32: relu4_1's overflow fp16) and
     ``colour_mean`` ``(N, 3)`` and ``colour_cov`` ``(N, 3, 3)`` (see :func:`colour_stats`),
     computed once."""
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
     files = training_files(cfg.style_data, cfg.exclude)
     path = _cache_path(cfg, "styles", files, f"{cfg.views}{cfg.style_size}{cfg.blur}"
@@ -239,14 +243,14 @@ def style_bank(cfg: TrainArbitraryConfig, vgg: VGG19Features, device: torch.devi
         atomic_write(path, lambda tmp: save_file(
             {k: torch.cat(v).contiguous() for k, v in rows.items()}, tmp))
     barrier(place)
-    return files, load_file(str(path))
+    return files, load_mapped(path)
 
 
 def content_cache(cfg: TrainArbitraryConfig, vgg: VGG19Features, device: torch.device,
                   place: Dist) -> dict[str, torch.Tensor]:
     """Fixed content crops, ``pixels`` ``(N, 3, crop, crop)`` uint8, and their ``features``
     at relu4_2 ``(N, 512, crop/8, crop/8)`` fp16, computed once."""
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
     files = training_files(cfg.content_data, cfg.exclude)
     path = _cache_path(cfg, "photos", files, f"{cfg.content_crops}{cfg.crop}"
@@ -266,7 +270,7 @@ def content_cache(cfg: TrainArbitraryConfig, vgg: VGG19Features, device: torch.d
             {"pixels": torch.cat(pixels).contiguous(),
              "features": torch.cat(features).contiguous()}, tmp))
     barrier(place)
-    return load_file(str(path))
+    return load_mapped(path)
 
 
 def relative_distance(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -392,6 +396,8 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
         stats = self.bank["stats"]
         self.net.stats_center.copy_(stats.mean(0))
         self.net.stats_scale.copy_(stats.std(0).clamp_min(1e-3))
+        if cfg.init:
+            self._start_from(cfg.init)
         self.optimiser = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
         self.clip_grad_norm = cfg.clip_grad_norm
         # A quarter of the median painting's Gram norm, per layer (see style_error).
@@ -400,6 +406,19 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
         self.colour_floor = 0.25 * float(self.bank["colour_cov"].flatten(1).norm(dim=1).median())
         self.sample_photos = self.content["pixels"][:4].float().div(255).to(device)
         self.sample_stats = self._sample_stats(device) if place.main else None
+
+    def _start_from(self, model: str) -> None:
+        """Take the weights of ``model`` (its statistics' centre and scale too, which its
+        embedding was trained with); its stored styles are measured afresh at export."""
+        from ..nets.conditional import ARBITRARY_MODELS
+
+        start: ConditionalTransformerNet = ARBITRARY_MODELS.load(model)  # type: ignore[assignment]
+        if start.spec != self.net.spec:
+            raise ConfigError(f"--init {model} is a {start.spec}, this run a {self.net.spec}: "
+                              "give the same --width, --blocks, --style-dim and --hidden")
+        state = {k: v.float() for k, v in start.state_dict().items() if k != "stored_styles"}
+        self.net.load_state_dict(state)
+        logger.info("starting from the weights of %s", model)
 
     def _sample_stats(self, device: torch.device) -> torch.Tensor:
         """Statistics of the paintings the sample grids show: the given ones, whole at STYLE_SIZE,

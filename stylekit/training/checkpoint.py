@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,50 @@ def export_safetensors(
     tensors = {k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu()
                .contiguous() for k, v in state_dict.items()}
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+
+
+#: safetensors dtype names and their NumPy types (what the training caches hold).
+_MAPPED_DTYPES = {"U8": "uint8", "I64": "int64", "F16": "float16", "F32": "float32",
+                  "F64": "float64", "I32": "int32"}
+
+
+def load_mapped(path: Path | str) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file, mapped from disk instead of read into memory.
+
+    Two runs on one machine (an A/B) can then share one multi-gigabyte cache in the page
+    cache instead of each holding its own copy; the tensors are read-only views.
+
+    Args:
+        path: a safetensors file of the dtypes in ``_MAPPED_DTYPES``.
+
+    Returns:
+        ``{name: tensor}``, as ``safetensors.torch.load_file`` gives, on the CPU.
+
+    Example:
+        >>> import tempfile
+        >>> from safetensors.torch import save_file
+        >>> file = Path(tempfile.mkdtemp()) / "cache.safetensors"
+        >>> save_file({"a": torch.arange(6, dtype=torch.uint8).view(2, 3),
+        ...            "b": torch.tensor([0.5, 2.0], dtype=torch.float16)}, str(file))
+        >>> mapped = load_mapped(file)
+        >>> mapped["a"].tolist(), mapped["b"].tolist()
+        ([[0, 1, 2], [3, 4, 5]], [0.5, 2.0])
+    """
+    import numpy as np
+
+    with open(path, "rb") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        header = json.loads(handle.read(size))
+    header.pop("__metadata__", None)
+    data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size)
+    tensors = {}
+    for name, entry in header.items():
+        start, end = entry["data_offsets"]
+        array = data[start:end].view(_MAPPED_DTYPES[entry["dtype"]]).reshape(entry["shape"])
+        with warnings.catch_warnings():  # read-only by design: nothing writes to a cache
+            warnings.simplefilter("ignore", UserWarning)
+            tensors[name] = torch.from_numpy(array)
+    return tensors
 
 
 def write_text(path: Path, text: str) -> None:

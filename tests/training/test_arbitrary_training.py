@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import stylekit
@@ -87,3 +88,21 @@ def test_bad_settings(data, tmp_path):
                              content_scale=(64, 256))
     with pytest.raises(ConfigError, match="no images left"):
         _train(data, tmp_path, steps=1, exclude=("*.png", "*.jpg"))
+
+
+def test_init_starts_from_a_model_s_weights(data, tmp_path):
+    from safetensors.torch import load_file
+
+    _train(data, tmp_path / "first", steps=3)
+    first = tmp_path / "first" / "model.safetensors"
+    # lr 0: the one step changes nothing, so the export is the weights it started from.
+    _train(data, tmp_path / "second", steps=1, warmup_steps=0, lr=0.0, init=str(first))
+    before, after = load_file(str(first)), load_file(str(tmp_path / "second" / "model.safetensors"))
+    assert before.keys() == after.keys()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    # A fresh run (same seed) starts elsewhere.
+    _train(data, tmp_path / "fresh", steps=1, warmup_steps=0, lr=0.0)
+    fresh = load_file(str(tmp_path / "fresh" / "model.safetensors"))
+    assert not torch.equal(fresh["to_norm_params.weight"], before["to_norm_params.weight"])
+    with pytest.raises(ConfigError, match="--width"):
+        _train(data, tmp_path / "wider", steps=1, width=8, init=str(first))
