@@ -23,49 +23,13 @@ import torch
 from . import __version__, examples
 from .app.launch import add_options as add_app_options
 from .app.launch import serve as serve_app
-from .config import MethodConfig, ParamSpec, describe
+from .config import MethodConfig, describe
 from .errors import StylekitError
 from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO
 from .images import output_format, save_image
+from .options import add_config_options, sequence_options_as_strings
 from .registry import get_stylizer_class, list_stylizers
-
-#: Config fields whose command-line option is not simply ``--field-name``.
-_OPTION_NAMES = {"style_blend_weights": "--style-weights"}
-#: Fields the command line sets itself.
-_HANDLED = {"save_every"}
-
-
-def _option(spec: ParamSpec) -> str:
-    return _OPTION_NAMES.get(spec.name, "--" + spec.name.replace("_", "-"))
-
-
-def _add_config_options(
-    parser: argparse.ArgumentParser, config_cls: type[MethodConfig], title: str
-) -> None:
-    """One option per config field, with the field's help, default and choices."""
-    group = parser.add_argument_group(title)
-    for spec in describe(config_cls):
-        if spec.name in _HANDLED:
-            continue
-        default = spec.default
-        if isinstance(default, tuple):
-            default = ",".join(str(v) for v in default)
-        # A help text that already explains its default keeps its own words.
-        said = "(default" in spec.help or "(none:" in spec.help
-        kwargs: dict[str, Any] = {
-            "dest": spec.name,
-            "default": argparse.SUPPRESS,
-            "help": spec.help if said else f"{spec.help} (default: {default})",
-        }
-        if spec.base_type is bool:  # --name and --no-name: a field on by default can be off
-            kwargs.update(action=argparse.BooleanOptionalAction)
-        elif spec.is_sequence:
-            kwargs.update(nargs="+", metavar="V")
-        elif spec.choices:
-            kwargs.update(choices=spec.choices, type=spec.base_type)
-        else:
-            kwargs.update(metavar=spec.base_type.__name__.upper())
-        group.add_argument(_option(spec), **kwargs)
+from .video.command import add_video_parser, run_video
 
 
 def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
@@ -114,10 +78,8 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
     for name, (config_cls, _) in _trainers().items():
         trainer = trainers.add_parser(name, help=f"train a {name} model",
                                       description=(config_cls.__doc__ or "").strip())
-        _add_config_options(trainer, config_cls, f"{name} training")
+        add_config_options(trainer, config_cls, f"{name} training")
         trainer.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    from .video.command import add_video_parser
-
     video = add_video_parser(sub)
     return parser, stylize, video
 
@@ -145,7 +107,7 @@ def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         if command in argv and method in list_stylizers():
             stylizer_cls = get_stylizer_class(method)
             others = ", ".join(m for m in list_stylizers() if m != method)
-            _add_config_options(target, stylizer_cls.config_class,
+            add_config_options(target, stylizer_cls.config_class,
                                 f"{method} parameters (for {others}: add --method NAME "
                                 "before --help)")
     return parser
@@ -186,7 +148,7 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
         if not args.save_dir:
             raise StylekitError("--save-every needs --save-dir DIR to know where to save")
         params["save_every"] = args.save_every
-    _sequence_options_as_strings(stylizer_cls.config_class, params)
+    sequence_options_as_strings(stylizer_cls.config_class, params)
     stylizer = stylizer_cls(**params)
     if stylizer_cls.needs_style and not styles:
         raise StylekitError(f"the {args.method} method needs a style image: add --style PATH")
@@ -226,19 +188,12 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     return 0
 
 
-def _sequence_options_as_strings(config_cls: type[MethodConfig], params: dict[str, Any]) -> None:
-    """Sequence options accept ``1 2`` or ``1,2``: hand them to the config as one string."""
-    for spec in describe(config_cls):
-        if spec.is_sequence and isinstance(params.get(spec.name), list):
-            params[spec.name] = ",".join(params[spec.name])
-
-
 def _train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     config_cls, run = _trainers()[args.trainer]
     params = {k: v for k, v in vars(args).items() if k not in {"command", "trainer", "quiet"}}
-    _sequence_options_as_strings(config_cls, params)
+    sequence_options_as_strings(config_cls, params)
     cfg = config_cls(**params)
     log = logging.getLogger("stylekit.training")
     if not args.quiet and not log.handlers:  # what a trainer says besides its steps
@@ -281,8 +236,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "installs that lack a file download exactly this version.")
             return 0
         if args.command == "video":
-            from .video.command import run_video
-
             return run_video(args)
         own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
         params = {k: v for k, v in vars(args).items() if k not in own}
