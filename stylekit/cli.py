@@ -19,16 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from PIL import Image
 
 from . import __version__, examples
 from .app.launch import add_options as add_app_options
 from .app.launch import serve as serve_app
+from .base import Progress
 from .config import MethodConfig, describe
 from .errors import StylekitError
 from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO
-from .images import output_format, save_image
-from .options import add_config_options, sequence_options_as_strings
+from .images import load_image, output_format, save_image
+from .options import add_config_options, check_output, sequence_options_as_strings
 from .registry import get_stylizer_class, list_stylizers
+from .tiling import tile_progress
 from .video.command import add_video_parser, run_video
 
 
@@ -137,55 +140,118 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     content = examples.resolve_image_argument(args.content)
     styles = [examples.resolve_image_argument(s) for s in args.style]
     output = Path(args.output or f"{Path(content).stem}-{args.method}.png")
-    output_format(output)  # a bad extension fails now, not after minutes of work
-    if not output.parent.is_dir():  # a typo in a folder name must not create folders
-        raise StylekitError(f"the folder of the output, {output.parent}, does not exist; "
-                            "create it first or fix the path")
+    output_format(output)  # a bad extension or place fails now, not after minutes of work
+    check_output(output)
+    saves = {s.name: s.default for s in describe(stylizer_cls.config_class)}.get("save_every")
     if args.save_every:
-        if "save_every" not in {spec.name for spec in describe(stylizer_cls.config_class)}:
+        if saves is None:
             raise StylekitError(f"the {args.method} method paints in one pass, with no steps "
                                 "to save; drop --save-every (it is for gatys)")
         if not args.save_dir:
             raise StylekitError("--save-every needs --save-dir DIR to know where to save")
-        params["save_every"] = args.save_every
+    # Steps whose picture goes to --save-dir: as asked, else the method's default (one-pass
+    # methods: each record, e.g. each level of wct).
+    save_every = args.save_every or saves or 1
+    if saves is not None:  # the picture of every step, so that Ctrl-C can keep the latest
+        params["save_every"] = 1
     sequence_options_as_strings(stylizer_cls.config_class, params)
     stylizer = stylizer_cls(**params)
     if stylizer_cls.needs_style and not styles:
         raise StylekitError(f"the {args.method} method needs a style image: add --style PATH")
+    if not args.quiet:
+        _say_if_enlarged(stylizer.config, content)
 
     from tqdm import tqdm
 
     bar = None  # created at the first record, so an early error prints only its reason
-    final = None
+    tiles: Any = None
+    latest = None  # the last record with a picture: written if the run is interrupted
+    step = 0  # the last step done
+    interrupted = False
+
+    def on_tile(done: int, total: int) -> None:
+        nonlocal tiles
+        if tiles is None:
+            tiles = tqdm(total=total, disable=args.quiet, unit="tile", desc="tiles",
+                         dynamic_ncols=True, leave=False)
+        tiles.update(done - tiles.n)
+        if done == total:
+            tiles.close()
+            tiles = None
+
     try:
-        for record in stylizer.iterate(content, styles or None):
-            if bar is None:
-                # The method's own ETA replaces tqdm's, which assumes steps of equal cost.
-                bar = tqdm(total=record.total_steps, disable=args.quiet, unit="step",
-                           dynamic_ncols=True,
-                           bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
-            bar.update(record.step - bar.n)
-            postfix = {}
-            if record.eta is not None:
-                postfix["eta"] = f"{record.eta:.0f}s"
-            if record.losses:
-                postfix["loss"] = f"{record.losses.get('total', 0):.4g}"
-            if record.scale:
-                postfix["size"] = str(record.scale)
-            bar.set_postfix(postfix)
-            if args.save_dir and record.image is not None:
-                save_image(record.image, args.save_dir / f"{output.stem}_step{record.step:05d}.png")
-            if record.done:
-                final = record
+        with tile_progress(on_tile):
+            for record in stylizer.iterate(content, styles or None):
+                if bar is None:
+                    # The method's own ETA replaces tqdm's, which assumes steps of equal cost.
+                    bar = tqdm(total=record.total_steps, disable=args.quiet, unit="step",
+                               dynamic_ncols=True, bar_format="{l_bar}{bar}| {n_fmt}/"
+                               "{total_fmt} [{elapsed}{postfix}]")
+                step = record.step
+                bar.update(step - bar.n)
+                bar.set_postfix(_postfix(record))
+                if record.image is not None:
+                    latest = record
+                    if args.save_dir and (record.done or record.step % save_every == 0):
+                        save_image(record.image,
+                                   args.save_dir / f"{output.stem}_step{record.step:05d}.png")
+    except KeyboardInterrupt:
+        if latest is None:
+            raise
+        interrupted = True
     finally:
-        if bar is not None:
-            bar.close()
-    if final is None or final.image is None:
+        for progress in (tiles, bar):
+            if progress is not None:
+                progress.close()
+    if interrupted and latest is not None and latest.image is not None:
+        _write(latest.image, output)
+        print(f"stylekit: interrupted at step {step} of {latest.total_steps}; wrote "
+              f"the picture of step {latest.step} ({latest.image.width}x"
+              f"{latest.image.height}) to {output}", file=sys.stderr)
+        return 130
+    if latest is None or not latest.done or latest.image is None:
         raise StylekitError("the run ended without a result")
-    save_image(final.image, output)
+    _write(latest.image, output)
     if not args.quiet:
-        print(f"wrote {output} ({final.image.width}x{final.image.height}, {final.elapsed:.1f} s)")
+        print(f"wrote {output} ({latest.image.width}x{latest.image.height}, "
+              f"{latest.elapsed:.1f} s)")
     return 0
+
+
+def _postfix(record: Progress) -> dict[str, str]:
+    """What the progress bar shows besides the steps: ETA, loss, working size."""
+    postfix = {}
+    if record.eta is not None:
+        postfix["eta"] = f"{record.eta:.0f}s"
+    if record.losses:
+        postfix["loss"] = f"{record.losses.get('total', 0):.4g}"
+    if record.scale:
+        postfix["size"] = str(record.scale)
+    return postfix
+
+
+def _write(image: Image.Image, output: Path) -> None:
+    """Save the result atomically; a failure names the user's file, not the temporary one."""
+    try:
+        save_image(image, output)
+    except OSError as exc:
+        raise StylekitError(f"cannot write {output}: {exc.strerror or exc}; nothing was "
+                            "written") from None
+
+
+def _say_if_enlarged(config: MethodConfig, content: str) -> None:
+    """A note on stderr when the output's long side (``size``, or Gatys' last scale) is
+    larger than the photo's: enlarging adds time and memory, not detail."""
+    scales = getattr(config, "scales", None)
+    long_side = max(scales) if scales else getattr(config, "size", None)
+    photo = load_image(content, what="content image")
+    if long_side is None or long_side <= max(photo.size):
+        return
+    factor = long_side / max(photo.size)
+    option = "the last of --scales" if scales else "--size"
+    print(f"stylekit: note: {option}, {long_side} px, enlarges the {photo.width}x"
+          f"{photo.height} photo {factor:.3g} times: more time and memory, no more detail",
+          file=sys.stderr)
 
 
 def _train(args: argparse.Namespace) -> int:

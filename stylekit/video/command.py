@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..options import add_config_options, sequence_options_as_strings
+from ..options import add_config_options, check_output, sequence_options_as_strings
 from ..registry import list_stylizers
 
 #: The method when ``--method`` is not given: the fastest.
@@ -56,6 +56,7 @@ def run_video(args: argparse.Namespace) -> int:
     styles = [examples.resolve_image_argument(s) for s in args.style]
     source = Path(args.input)
     output = Path(args.output or f"{source.stem}-{args.method}.mp4")
+    check_output(output)  # before any work
     bar: Any = None
 
     def progress(record: VideoProgress) -> None:

@@ -78,6 +78,13 @@ def test_cli_rejects_a_bad_output_name_and_a_missing_style(tmp_path: Path, pan_c
     assert "needs a style image" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_cli_refuses_an_unwritable_output_naming_it(pan_clip: Path, capsys) -> None:
+    assert main(["video", str(pan_clip), "-q", "-o", "/proc/out.mp4"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write /proc/out.mp4: " in err and ".tmp" not in err
+
+
 def test_method_and_video_options_in_help() -> None:
     result = subprocess.run([sys.executable, "-m", "stylekit", "video", "--method", "wct",
                              "--help"], capture_output=True, text=True, check=True)
