@@ -197,24 +197,28 @@ class CascadeStylizer(Stylizer[CascadeConfig]):
 
     def style_stats(self, image: torch.Tensor, levels: Sequence[str], device: torch.device
                     ) -> dict[str, StyleStats]:
-        """A painting's statistics at ``levels``, cached by its pixels."""
+        """A painting's statistics at ``levels`` (only those: an eigendecomposition at
+        relu5_1 costs more than the rest), cached by its pixels; levels asked for later are
+        added to the cache entry."""
         key = (hashlib.sha1(image.cpu().numpy().tobytes()).hexdigest()
                + f"{tuple(image.shape)}{self.transform}{device}")
         with self._lock:  # one stylizer may serve several threads (the app does)
-            cached = self.style_cache.get(key)
-            if cached is not None and all(level in cached for level in levels):
+            cached = self.style_cache.get(key, {})
+            missing = [level for level in levels if level not in cached]
+            if not missing:
                 self.style_cache.move_to_end(key)
-                return cached
+                return {level: cached[level] for level in levels}
         with torch.inference_mode():
             features = self.encoder(device).encode(pad_to_multiple(image.to(device), 16),
-                                                    LEVELS)
-            stats = {level: style_stats(features[level], self.transform) for level in LEVELS}
+                                                    missing)
+            new = {level: style_stats(features[level], self.transform) for level in missing}
         with self._lock:
             self.style_encodings += 1
+            stats = {**self.style_cache.pop(key, {}), **new}
             self.style_cache[key] = stats
             if len(self.style_cache) > 32:
                 self.style_cache.popitem(last=False)
-        return stats
+        return {level: stats[level] for level in levels}
 
     def iterate(self, content: ImageInput, style: StyleInput = None, **params: Any
                 ) -> Iterator[Progress]:
