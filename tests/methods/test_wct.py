@@ -156,7 +156,7 @@ def test_histogram_preservation_paints_with_the_recoloured_painting(stylizer, co
     torch.testing.assert_close(flat_r.mean(1), flat_p.mean(1), atol=0.02, rtol=0)
     torch.testing.assert_close(torch.cov(flat_r), torch.cov(flat_p), atol=0.01, rtol=0)
     # ... and it is the one the stylizer encoded: asking for it again hits the cache.
-    stylizer.style_stats(recoloured, ("relu1_1",), torch.device("cpu"))
+    stylizer.style_stats(recoloured, stylizer.config.levels, torch.device("cpu"))
     assert stylizer.style_encodings == 1
 
 
