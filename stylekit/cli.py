@@ -249,9 +249,9 @@ def _say_if_enlarged(config: MethodConfig, content: str) -> None:
         return
     factor = long_side / max(photo.size)
     option = "the last of --scales" if scales else "--size"
-    print(f"stylekit: note: {option}, {long_side} px, enlarges the {photo.width}x"
-          f"{photo.height} photo {factor:.3g} times: more time and memory, no more detail",
-          file=sys.stderr)
+    print(f"stylekit: note: the output's long side, {long_side} px ({option}), enlarges the "
+          f"{photo.width}x{photo.height} photo {factor:.3g} times: more time and memory, no "
+          "more detail", file=sys.stderr)
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -162,7 +162,8 @@ def test_a_size_beyond_the_photo_is_said_and_tiles_show_progress(
                  "-o", str(out)])
     err = capsys.readouterr().err
     assert code == 0 and Image.open(out).size == (600, 399)
-    assert "--size, 600 px, enlarges the 451x300 photo 1.33 times" in err
+    assert "the output's long side, 600 px (--size), enlarges the 451x300 photo 1.33 times" \
+        in err
     tiles = re.findall(r"tiles: .*?\| *\d+/(\d+)", err)
     assert tiles and int(tiles[0]) > 4
     # Within the photo's size: no note.
