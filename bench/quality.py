@@ -205,11 +205,22 @@ def print_table(report: dict[str, Any], methods: list[str], args: argparse.Names
         print(f"\nthe better of adain and wct beats {PEER} on {wins} of {len(report)} "
               f"paintings (style lower, content within {CONTENT_MARGIN:.0%} of the peer's)")
     for method in methods:
-        seconds = [e["methods"][method]["seconds"] for e in report.values()
-                   if e["methods"].get(method)]
-        if seconds:
-            print(f"{method}: {statistics.fmean(seconds):.2f} s per photo on average "
-                  "(painting statistics cached after the first photo)")
+        cached, first = seconds_per_photo(report, method)
+        if cached is not None:
+            print(f"{method}: {cached:.2f} s per photo with the painting cached; "
+                  f"{first:.2f} s for each painting's first photo, which measures it")
+
+
+def seconds_per_photo(report: dict[str, Any], method: str) -> tuple[float | None, float | None]:
+    """A method's mean seconds per photo (the painting's statistics cached: every photo but
+    each painting's first), and the mean over the first photos (which measure the painting).
+    ``(None, None)`` if the method did not run."""
+    runs = [[row[method]["seconds"] for row in entry["per_photo"] if method in row]
+            for entry in report.values()]
+    cached = [s for seconds in runs for s in seconds[1:]]
+    first = [seconds[0] for seconds in runs if seconds]
+    return (statistics.fmean(cached) if cached else None,
+            statistics.fmean(first) if first else None)
 
 
 def write_cards(report: dict[str, Any]) -> None:

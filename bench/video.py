@@ -19,11 +19,17 @@ per frame, then ``S * previous + (1 - S) * current``, as its source does) so tha
 noise enters its figures, for several ``S``; its own ``stylize_video`` runs once for its speed.
 Its style is a built-in one: the one nearest the painting by style distance.
 
+Blending (``--flow-blends``): the same figures on the pan with the fast method for several
+``flow_blend`` (below 1 the previous output is mixed in, not carried).
+
 Speed: ``stylekit.stylize_video`` end to end (decode, flow, stylize, blend, encode) with the
-fast method on a synthetic 640x360 and 1280x720 clip, frames per second.
+fast method on a synthetic 640x360 and 1280x720 clip, frames per second; what consistency
+costs per frame (the difference of the two rates' seconds per frame), and of that the optical
+flow with its checks (``FlowEstimator.motion``) for each DIS preset.
 
 Usage: python bench/video.py [--frames 16] [--size 384] [--methods fast adain]
-       [--peer-smooth 0 0.3 0.5 0.7 0.9] [--fps-frames 12] [--gatys] [--json out.json]
+       [--peer-smooth 0 0.3 0.5 0.7 0.9] [--flow-blends 0.8 0.95 1] [--fps-frames 12]
+       [--gatys] [--skip quality blends speed] [--json out.json]
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ from stylekit.examples import example_path
 from stylekit.images import load_image
 from stylekit.video import VideoConfig, stylize_frames, stylize_video, write_video
 from stylekit.video.consistency import warping_error
-from stylekit.video.flow import reliable_pixels, unchanged_pixels
+from stylekit.video.flow import FLOW_PRESETS, FlowEstimator, reliable_pixels, unchanged_pixels
 from stylekit.video.warp import inside
 
 REAL_CLIPS = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -130,7 +136,7 @@ def real_clip(path: Path, frames: int, long_side: int) -> Clip:
     return Clip(path.stem, shown, [farneback(a, b) for a, b in pairs])
 
 
-def clips(frames: int, long_side: int) -> list[Clip]:
+def clips(frames: int, long_side: int, real: bool = True) -> list[Clip]:
     photo = np.asarray(load_image(example_path("coffee")))  # 600x400
     photo = cv2.resize(photo, (1200, 800), interpolation=cv2.INTER_CUBIC)
     size = (long_side, long_side * 2 // 3 // 2 * 2)
@@ -139,7 +145,7 @@ def clips(frames: int, long_side: int) -> list[Clip]:
         synthetic_clip("zoom", photo, frames, size, lambda t: (0.985**t, 0.0, (0.0, 0.0))),
         synthetic_clip("rotation", photo, frames, size, lambda t: (1.0, 0.6 * t, (0.0, 0.0))),
     ]
-    for name in ("vtest", "tree", "Megamind"):
+    for name in ("vtest", "tree", "Megamind") if real else ():
         path = REAL_CLIPS / f"{name}.avi"
         if path.is_file():
             made.append(real_clip(path, frames, long_side))
@@ -247,6 +253,20 @@ def gatys(args: argparse.Namespace, report: dict[str, Any]) -> None:
     _print_row("pan 128px", "gatys", alone, flow)
 
 
+def blends(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """The fast method on the pan for each ``--flow-blends``, next to frame by frame."""
+    metric = Metric()
+    painting = load_image(example_path(PAINTING))
+    stylizer = stylekit.create_stylizer("fast", model=PAINTING)
+    [pan] = [clip for clip in clips(args.frames, args.size, real=False) if clip.name == "pan"]
+    alone = score(pan, ours(pan, stylizer, None, "none"), metric, painting)
+    rows = report.setdefault("flow_blend", {"frame_by_frame": alone})
+    for value in args.flow_blends:
+        flow = score(pan, ours(pan, stylizer, None, "flow", flow_blend=value), metric, painting)
+        rows[str(value)] = flow
+        _print_row("pan", f"fast, flow_blend {value}", alone, flow)
+
+
 def _clip_file(folder: Path, width: int, height: int, frames: int) -> Path:
     photo = np.asarray(load_image(example_path("coffee")).resize((width * 2, height * 2)))
     clip = synthetic_clip(f"{width}", photo, frames, (width, height),
@@ -274,10 +294,31 @@ def speed(args: argparse.Namespace, report: dict[str, Any]) -> None:
                 done = peer_video(str(source), str(Path(folder) / "peer.mp4"), style=0,
                                   engine=engine, max_size=width, smooth=0.5)
                 row[PEER] = done["frames"] / (time.perf_counter() - start)
+            row["consistency_seconds"] = 1 / row["flow"] - 1 / row["none"]
+            row["flow_seconds"] = flow_seconds(source)
             report.setdefault("fps", {})[f"{height}p"] = row
             print(f"{height}p: fast with flow {row['flow']:.2f} frames/s, frame by frame "
                   f"{row['none']:.2f}" + (f", {PEER} {row[PEER]:.2f}" if PEER in row else ""),
                   flush=True)
+            print(f"{height}p: consistency costs {row['consistency_seconds']:.2f} s a frame, "
+                  "of which the flow and its checks " + ", ".join(
+                      f"{preset} {seconds:.3f} s" for preset, seconds
+                      in row["flow_seconds"].items()), flush=True)
+
+
+def flow_seconds(source: Path) -> dict[str, float]:
+    """Seconds of :meth:`FlowEstimator.motion` (DIS both ways and the reliability tests) per
+    pair of the clip's frames, for each preset."""
+    frames = list(stylekit.video.read_frames(source))
+    seconds = {}
+    for preset in FLOW_PRESETS:
+        estimator = FlowEstimator(preset, CHANGE_TOLERANCE)
+        estimator.motion(frames[0], frames[1])  # warm
+        start = time.perf_counter()
+        for previous, current in zip(frames[:-1], frames[1:], strict=True):
+            estimator.motion(previous, current)
+        seconds[preset] = (time.perf_counter() - start) / (len(frames) - 1)
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -290,14 +331,18 @@ def main(argv: list[str] | None = None) -> None:
                         default=[0.0, 0.3, 0.5, 0.7, 0.9])
     parser.add_argument("--peer-style", type=int, help="the peer's built-in style (default: "
                         "the one nearest the painting by style distance, on an example photo)")
+    parser.add_argument("--flow-blends", nargs="+", type=float, default=[0.8, 0.95, 1.0],
+                        help="flow_blend values tried on the pan (fast)")
     parser.add_argument("--fps-frames", type=int, default=12, help="frames of the speed clips")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["quality", "speed"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["quality", "blends", "speed"])
     parser.add_argument("--gatys", action="store_true", help="also Gatys, 6 frames at 128 px")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
     if "quality" not in args.skip:
         quality(args, report)
+    if "blends" not in args.skip:
+        blends(args, report)
     if args.gatys:
         gatys(args, report)
     if "speed" not in args.skip:

@@ -19,53 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from PIL import Image
 
 from . import __version__, examples
 from .app.launch import add_options as add_app_options
 from .app.launch import serve as serve_app
-from .config import MethodConfig, ParamSpec, describe
+from .base import Progress
+from .config import MethodConfig, describe
 from .errors import StylekitError
 from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO
-from .images import output_format, save_image
+from .images import load_image, output_format, save_image
+from .options import add_config_options, check_output, sequence_options_as_strings
 from .registry import get_stylizer_class, list_stylizers
-
-#: Config fields whose command-line option is not simply ``--field-name``.
-_OPTION_NAMES = {"style_blend_weights": "--style-weights"}
-#: Fields the command line sets itself.
-_HANDLED = {"save_every"}
-
-
-def _option(spec: ParamSpec) -> str:
-    return _OPTION_NAMES.get(spec.name, "--" + spec.name.replace("_", "-"))
-
-
-def _add_config_options(
-    parser: argparse.ArgumentParser, config_cls: type[MethodConfig], title: str
-) -> None:
-    """One option per config field, with the field's help, default and choices."""
-    group = parser.add_argument_group(title)
-    for spec in describe(config_cls):
-        if spec.name in _HANDLED:
-            continue
-        default = spec.default
-        if isinstance(default, tuple):
-            default = ",".join(str(v) for v in default)
-        # A help text that already explains its default keeps its own words.
-        said = "(default" in spec.help or "(none:" in spec.help
-        kwargs: dict[str, Any] = {
-            "dest": spec.name,
-            "default": argparse.SUPPRESS,
-            "help": spec.help if said else f"{spec.help} (default: {default})",
-        }
-        if spec.base_type is bool:  # --name and --no-name: a field on by default can be off
-            kwargs.update(action=argparse.BooleanOptionalAction)
-        elif spec.is_sequence:
-            kwargs.update(nargs="+", metavar="V")
-        elif spec.choices:
-            kwargs.update(choices=spec.choices, type=spec.base_type)
-        else:
-            kwargs.update(metavar=spec.base_type.__name__.upper())
-        group.add_argument(_option(spec), **kwargs)
+from .tiling import tile_progress
+from .video.command import add_video_parser, run_video
 
 
 def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
@@ -114,10 +81,8 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
     for name, (config_cls, _) in _trainers().items():
         trainer = trainers.add_parser(name, help=f"train a {name} model",
                                       description=(config_cls.__doc__ or "").strip())
-        _add_config_options(trainer, config_cls, f"{name} training")
+        add_config_options(trainer, config_cls, f"{name} training")
         trainer.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    from .video.command import add_video_parser
-
     video = add_video_parser(sub)
     return parser, stylize, video
 
@@ -145,7 +110,7 @@ def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         if command in argv and method in list_stylizers():
             stylizer_cls = get_stylizer_class(method)
             others = ", ".join(m for m in list_stylizers() if m != method)
-            _add_config_options(target, stylizer_cls.config_class,
+            add_config_options(target, stylizer_cls.config_class,
                                 f"{method} parameters (for {others}: add --method NAME "
                                 "before --help)")
     return parser
@@ -175,62 +140,118 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     content = examples.resolve_image_argument(args.content)
     styles = [examples.resolve_image_argument(s) for s in args.style]
     output = Path(args.output or f"{Path(content).stem}-{args.method}.png")
-    output_format(output)  # a bad extension fails now, not after minutes of work
-    if not output.parent.is_dir():  # a typo in a folder name must not create folders
-        raise StylekitError(f"the folder of the output, {output.parent}, does not exist; "
-                            "create it first or fix the path")
+    output_format(output)  # a bad extension or place fails now, not after minutes of work
+    check_output(output)
+    saves = {s.name: s.default for s in describe(stylizer_cls.config_class)}.get("save_every")
     if args.save_every:
-        if "save_every" not in {spec.name for spec in describe(stylizer_cls.config_class)}:
+        if saves is None:
             raise StylekitError(f"the {args.method} method paints in one pass, with no steps "
                                 "to save; drop --save-every (it is for gatys)")
         if not args.save_dir:
             raise StylekitError("--save-every needs --save-dir DIR to know where to save")
-        params["save_every"] = args.save_every
-    _sequence_options_as_strings(stylizer_cls.config_class, params)
+    # Steps whose picture goes to --save-dir: as asked, else the method's default (one-pass
+    # methods: each record, e.g. each level of wct).
+    save_every = args.save_every or saves or 1
+    if saves is not None:  # the picture of every step, so that Ctrl-C can keep the latest
+        params["save_every"] = 1
+    sequence_options_as_strings(stylizer_cls.config_class, params)
     stylizer = stylizer_cls(**params)
     if stylizer_cls.needs_style and not styles:
         raise StylekitError(f"the {args.method} method needs a style image: add --style PATH")
+    if not args.quiet:
+        _say_if_enlarged(stylizer.config, content)
 
     from tqdm import tqdm
 
     bar = None  # created at the first record, so an early error prints only its reason
-    final = None
+    tiles: Any = None
+    latest = None  # the last record with a picture: written if the run is interrupted
+    step = 0  # the last step done
+    interrupted = False
+
+    def on_tile(done: int, total: int) -> None:
+        nonlocal tiles
+        if tiles is None:
+            tiles = tqdm(total=total, disable=args.quiet, unit="tile", desc="tiles",
+                         dynamic_ncols=True, leave=False)
+        tiles.update(done - tiles.n)
+        if done == total:
+            tiles.close()
+            tiles = None
+
     try:
-        for record in stylizer.iterate(content, styles or None):
-            if bar is None:
-                # The method's own ETA replaces tqdm's, which assumes steps of equal cost.
-                bar = tqdm(total=record.total_steps, disable=args.quiet, unit="step",
-                           dynamic_ncols=True,
-                           bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
-            bar.update(record.step - bar.n)
-            postfix = {}
-            if record.eta is not None:
-                postfix["eta"] = f"{record.eta:.0f}s"
-            if record.losses:
-                postfix["loss"] = f"{record.losses.get('total', 0):.4g}"
-            if record.scale:
-                postfix["size"] = str(record.scale)
-            bar.set_postfix(postfix)
-            if args.save_dir and record.image is not None:
-                save_image(record.image, args.save_dir / f"{output.stem}_step{record.step:05d}.png")
-            if record.done:
-                final = record
+        with tile_progress(on_tile):
+            for record in stylizer.iterate(content, styles or None):
+                if bar is None:
+                    # The method's own ETA replaces tqdm's, which assumes steps of equal cost.
+                    bar = tqdm(total=record.total_steps, disable=args.quiet, unit="step",
+                               dynamic_ncols=True, bar_format="{l_bar}{bar}| {n_fmt}/"
+                               "{total_fmt} [{elapsed}{postfix}]")
+                step = record.step
+                bar.update(step - bar.n)
+                bar.set_postfix(_postfix(record))
+                if record.image is not None:
+                    latest = record
+                    if args.save_dir and (record.done or record.step % save_every == 0):
+                        save_image(record.image,
+                                   args.save_dir / f"{output.stem}_step{record.step:05d}.png")
+    except KeyboardInterrupt:
+        if latest is None:
+            raise
+        interrupted = True
     finally:
-        if bar is not None:
-            bar.close()
-    if final is None or final.image is None:
+        for progress in (tiles, bar):
+            if progress is not None:
+                progress.close()
+    if interrupted and latest is not None and latest.image is not None:
+        _write(latest.image, output)
+        print(f"stylekit: interrupted at step {step} of {latest.total_steps}; wrote "
+              f"the picture of step {latest.step} ({latest.image.width}x"
+              f"{latest.image.height}) to {output}", file=sys.stderr)
+        return 130
+    if latest is None or not latest.done or latest.image is None:
         raise StylekitError("the run ended without a result")
-    save_image(final.image, output)
+    _write(latest.image, output)
     if not args.quiet:
-        print(f"wrote {output} ({final.image.width}x{final.image.height}, {final.elapsed:.1f} s)")
+        print(f"wrote {output} ({latest.image.width}x{latest.image.height}, "
+              f"{latest.elapsed:.1f} s)")
     return 0
 
 
-def _sequence_options_as_strings(config_cls: type[MethodConfig], params: dict[str, Any]) -> None:
-    """Sequence options accept ``1 2`` or ``1,2``: hand them to the config as one string."""
-    for spec in describe(config_cls):
-        if spec.is_sequence and isinstance(params.get(spec.name), list):
-            params[spec.name] = ",".join(params[spec.name])
+def _postfix(record: Progress) -> dict[str, str]:
+    """What the progress bar shows besides the steps: ETA, loss, working size."""
+    postfix = {}
+    if record.eta is not None:
+        postfix["eta"] = f"{record.eta:.0f}s"
+    if record.losses:
+        postfix["loss"] = f"{record.losses.get('total', 0):.4g}"
+    if record.scale:
+        postfix["size"] = str(record.scale)
+    return postfix
+
+
+def _write(image: Image.Image, output: Path) -> None:
+    """Save the result atomically; a failure names the user's file, not the temporary one."""
+    try:
+        save_image(image, output)
+    except OSError as exc:
+        raise StylekitError(f"cannot write {output}: {exc.strerror or exc}; nothing was "
+                            "written") from None
+
+
+def _say_if_enlarged(config: MethodConfig, content: str) -> None:
+    """A note on stderr when the output's long side (``size``, or Gatys' last scale) is
+    larger than the photo's: enlarging adds time and memory, not detail."""
+    scales = getattr(config, "scales", None)
+    long_side = max(scales) if scales else getattr(config, "size", None)
+    photo = load_image(content, what="content image")
+    if long_side is None or long_side <= max(photo.size):
+        return
+    factor = long_side / max(photo.size)
+    option = "the last of --scales" if scales else "--size"
+    print(f"stylekit: note: the output's long side, {long_side} px ({option}), enlarges the "
+          f"{photo.width}x{photo.height} photo {factor:.3g} times: more time and memory, no "
+          "more detail", file=sys.stderr)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -238,7 +259,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config_cls, run = _trainers()[args.trainer]
     params = {k: v for k, v in vars(args).items() if k not in {"command", "trainer", "quiet"}}
-    _sequence_options_as_strings(config_cls, params)
+    sequence_options_as_strings(config_cls, params)
     cfg = config_cls(**params)
     log = logging.getLogger("stylekit.training")
     if not args.quiet and not log.handlers:  # what a trainer says besides its steps
@@ -281,8 +302,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "installs that lack a file download exactly this version.")
             return 0
         if args.command == "video":
-            from .video.command import run_video
-
             return run_video(args)
         own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
         params = {k: v for k, v in vars(args).items() if k not in own}

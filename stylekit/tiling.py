@@ -9,9 +9,38 @@ a tile's border (where its convolutions saw padding) fades out instead of leavin
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import torch
+
+#: What :func:`run_tiled` reports to after each tile, in the context that set it.
+_TILE_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar(
+    "tile_progress", default=None)
+
+
+@contextmanager
+def tile_progress(report: Callable[[int, int], None]) -> Iterator[None]:
+    """Within the block, every tiled run calls ``report(tiles done, tiles in all)`` after each
+    tile (a large picture can take minutes: the command line shows a bar over its tiles).
+    Other threads and contexts are not affected.
+
+    Args:
+        report: called with two ints after each tile.
+
+    Example:
+        >>> seen = []
+        >>> with tile_progress(lambda done, total: seen.append(f"{done}/{total}")):
+        ...     _ = run_tiled(lambda tile: tile, torch.ones(1, 1, 100, 60), max_pixels=2500)
+        >>> seen
+        ['1/8', '2/8', '3/8', '4/8', '5/8', '6/8', '7/8', '8/8']
+    """
+    token = _TILE_PROGRESS.set(report)
+    try:
+        yield
+    finally:
+        _TILE_PROGRESS.reset(token)
 
 
 def _starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -86,17 +115,21 @@ def run_tiled(
     overlap = min(overlap, tile_h // 2, tile_w // 2)
     output: torch.Tensor | None = None
     total = torch.zeros(1, 1, height, width, device=image.device)
-    for top in _starts(height, tile_h, overlap):
-        for left in _starts(width, tile_w, overlap):
-            patch = image[..., top:top + tile_h, left:left + tile_w]
-            result = fn(patch)
-            if output is None:
-                output = torch.zeros(1, result.shape[1], height, width, device=image.device,
-                                     dtype=result.dtype)
-            weight = (_ramp(patch.shape[-2], overlap, image.device)[:, None]
-                      * _ramp(patch.shape[-1], overlap, image.device)[None, :])
-            output[..., top:top + tile_h, left:left + tile_w] += result * weight
-            total[..., top:top + tile_h, left:left + tile_w] += weight
+    origins = [(top, left) for top in _starts(height, tile_h, overlap)
+               for left in _starts(width, tile_w, overlap)]
+    report = _TILE_PROGRESS.get()
+    for done, (top, left) in enumerate(origins, start=1):
+        patch = image[..., top:top + tile_h, left:left + tile_w]
+        result = fn(patch)
+        if output is None:
+            output = torch.zeros(1, result.shape[1], height, width, device=image.device,
+                                 dtype=result.dtype)
+        weight = (_ramp(patch.shape[-2], overlap, image.device)[:, None]
+                  * _ramp(patch.shape[-1], overlap, image.device)[None, :])
+        output[..., top:top + tile_h, left:left + tile_w] += result * weight
+        total[..., top:top + tile_h, left:left + tile_w] += weight
+        if report is not None:
+            report(done, len(origins))
     assert output is not None
     return output / total
 

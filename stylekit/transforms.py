@@ -9,10 +9,24 @@ the painting's statistics with an affine map ``T (f - mu_c) + mu_s``:
 * **AdaIN** (Huang & Belongie 2017): ``T = diag(sigma_s / sigma_c)``, the diagonal special case.
 
 Because the map is affine, several paintings blend by blending their maps, and the map of a
-large image is computed once from the whole image and applied tile by tile. Matrix square
-roots are taken by eigendecomposition in float64 (covariances of 512 channels are badly
-conditioned); eigenvalues below a small fraction of the largest are dropped, as in the paper's
-implementation, so whitening does not amplify noise in directions the photo barely uses.
+large image is computed once from the whole image and applied tile by tile.
+
+Matrix square roots are taken by eigendecomposition in float64 (covariances of 512 channels
+are badly conditioned). Eigenvalues at or below :data:`EIG_FLOOR` times the largest count as
+zero: their directions are dropped, which keeps whitening finite where the photo's features
+span fewer directions than there are channels. The cut-off is relative, unlike the absolute
+``1e-5`` of Li et al.'s code, so that it does not depend on the features' scale (the Caffe
+VGG-19's features are 255 times those of a network fed pixels in [0, 1]). It bounds, it does
+not prevent, the amplification of weak directions: whitening scales a kept direction by up to
+``EIG_FLOOR ** -0.5``, about 316, times the factor of the strongest one.
+
+Example:
+    Variances 1, 2e-5 and 1e-5 (the floor): the weak direction is amplified 224 times more
+    than the strong one; the one at the floor is dropped.
+
+    >>> whitening = matrix_power(torch.diag(torch.tensor([1.0, 2e-5, 1e-5])), -0.5)
+    >>> [round(gain) for gain in whitening.diagonal().tolist()]
+    [1, 224, 0]
 """
 
 from __future__ import annotations
@@ -23,7 +37,9 @@ import torch
 
 from .device import float64_device
 
-#: Eigenvalues below this fraction of the largest are treated as zero.
+#: Eigenvalues at or below this fraction of the largest count as zero (see the module's
+#: text): whitening amplifies the directions kept at most ``EIG_FLOOR ** -0.5`` (316) times
+#: more than the strongest.
 EIG_FLOOR = 1e-5
 TRANSFORMS = ("wct", "adain")
 
@@ -63,8 +79,9 @@ def feature_stats(features: torch.Tensor, weights: torch.Tensor | None = None
 def matrix_power(cov: torch.Tensor, power: float, floor: float | None = None) -> torch.Tensor:
     """``cov ** power`` of a symmetric positive semi-definite matrix ``(C, C)``, float64.
 
-    Eigenvalues below ``floor`` times the largest are dropped (their directions map to zero),
-    which keeps ``power=-0.5`` (whitening) finite on rank-deficient covariances.
+    Eigenvalues at or below ``floor`` times the largest are dropped (their directions map to
+    zero), which keeps ``power=-0.5`` (whitening) finite on rank-deficient covariances; the
+    others are raised to ``power`` as they are, however small.
 
     Args:
         cov: ``(C, C)`` symmetric positive semi-definite.
@@ -223,9 +240,31 @@ def content_map(features: torch.Tensor, style: StyleStats, transform: str,
     return ContentMap(style.matrix @ whiten, mean, style.mean)
 
 
+def whiten(features: torch.Tensor) -> torch.Tensor:
+    """The whitening half of WCT: ``Cov^(-1/2) (f - mean)``, features without their own
+    correlations (channel covariance the identity, on the directions :func:`matrix_power`
+    keeps) and mean 0. Colouring them with a painting's statistics is :func:`wct`.
+
+    Args:
+        features: ``(B, C, H, W)``, pooled over ``B``.
+
+    Returns:
+        The whitened features, same shape and dtype.
+
+    Example:
+        >>> white = whiten(torch.randn(1, 3, 32, 32) * torch.tensor([1.0, 5, 9]).view(1, 3, 1, 1))
+        >>> mean, cov = feature_stats(white)
+        >>> torch.allclose(cov, torch.eye(3, dtype=cov.dtype), atol=1e-5), mean.abs().max() < 1e-6
+        (True, tensor(True))
+    """
+    mean, cov = feature_stats(features)
+    return ContentMap(matrix_power(cov, -0.5), mean, torch.zeros_like(mean))(features)
+
+
 def wct(content: torch.Tensor, style: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     """Whitening and colouring transform of ``content`` features to ``style``'s mean and
-    covariance, blended with the original by ``alpha`` (Li et al. 2017, eq. 1-3).
+    covariance, blended with the original by ``alpha`` (Li et al. 2017, eq. 1-3): one level
+    of the ``wct`` method on features, as the Learn tab's whitening lesson shows it.
 
     Args:
         content: ``(1, C, H, W)`` features of the photo.

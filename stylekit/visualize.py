@@ -402,11 +402,12 @@ def whitening_and_colouring(
     decoder) with the covariance of those features (first ``channels`` channels):
 
     1. the photo's own features: its content *and* its style (colour, texture);
-    2. whitened (``Cov_c^(-1/2) (f - mean)``, scaled to the photo's average spread and its
-       mean added back): the covariance becomes a multiple of the identity; what is left is
-       where things are, not how they look;
-    3. coloured with the painting's covariance and mean: the photo's layout painted with the
-       painting's correlations (this is one level of the ``wct`` method);
+    2. whitened (:func:`~stylekit.transforms.whiten`, scaled to the photo's average spread and
+       its mean added back): the covariance becomes a multiple of the identity; what is left
+       is where things are, not how they look;
+    3. coloured with the painting's covariance and mean (:func:`~stylekit.transforms.wct`):
+       the photo's layout painted with the painting's correlations (one level of the ``wct``
+       method);
     4. the painting's own features, for comparison.
 
     Args:
@@ -418,7 +419,7 @@ def whitening_and_colouring(
         Four ``(image, caption)`` pairs and four ``(heat map, caption)`` pairs.
     """
     from .nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS
-    from .transforms import feature_stats, matrix_power
+    from .transforms import feature_stats, wct, whiten
 
     if layer not in LEVELS:
         raise ConfigError(f"whitening is shown at {', '.join(LEVELS)}, not {layer!r}")
@@ -436,30 +437,26 @@ def whitening_and_colouring(
                                             : t.shape[-1] // stride * stride], [layer])[layer]
                            for t in tensors)
     mean_c, cov_c = feature_stats(f_photo)
-    mean_s, cov_s = feature_stats(f_painting)
-    _, c, h, w = f_photo.shape
-    centred = f_photo.double().reshape(c, -1) - mean_c
-    white = matrix_power(cov_c, -0.5) @ centred
-    coloured = matrix_power(cov_s, 0.5) @ white + mean_s
     # Unit variance is tiny next to the raw activations: scaled to the photo's average
-    # spread (still the identity's shape), so the decoder has something to paint.
-    whitened = white * (cov_c.diagonal().mean().sqrt()) + mean_c
+    # spread (still the identity's shape) and its mean added back, so the decoder has
+    # something to paint.
+    spread = cov_c.diagonal().mean().sqrt().float()
+    whitened = whiten(f_photo) * spread + mean_c.float().view(1, -1, 1, 1)
+    coloured = wct(f_photo, f_painting)
 
-    def decode(flat: torch.Tensor) -> Image.Image:
-        rgb = decoder(flat.float().reshape(1, c, h, w))
-        return to_pil(rgb.clamp(0, 1))
+    def decode(features: torch.Tensor) -> Image.Image:
+        return to_pil(decoder(features).clamp(0, 1))
 
-    def cov(flat: torch.Tensor) -> torch.Tensor:
-        centred_flat = flat - flat.mean(1, keepdim=True)
-        return centred_flat @ centred_flat.T / centred_flat.shape[1]
+    def cov(features: torch.Tensor) -> torch.Tensor:
+        return feature_stats(features)[1]
 
     return [
-        (decode(f_photo.double().reshape(c, -1)), f"the photo's {layer} features, decoded"),
+        (decode(f_photo), f"the photo's {layer} features, decoded"),
         (decode(whitened), "whitened: its own style removed, the layout kept"),
         (decode(coloured), "coloured with the painting's covariance: one WCT level"),
         (pictures[1], "the painting"),
         (covariance_heatmap(cov_c, channels), f"photo: covariance of {channels} channels"),
         (covariance_heatmap(cov(whitened), channels), "whitened: the identity"),
         (covariance_heatmap(cov(coloured), channels), "coloured: the painting's covariance"),
-        (covariance_heatmap(cov_s, channels), "painting: covariance"),
+        (covariance_heatmap(cov(f_painting), channels), "painting: covariance"),
     ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -126,14 +130,75 @@ def test_every_error_is_one_line_with_status_1(tmp_path: Path, capsys, tiny_fast
     assert main([*common, "-o", str(tmp_path / "missing" / "out.png")]) == 1
     assert not (tmp_path / "missing").exists()
     assert "does not exist; create it first" in capsys.readouterr().err
-    # A failed write (the output name is taken by a folder) is one line, not a traceback.
+    # An output name taken by a folder is one line, not a traceback, before any work.
     (tmp_path / "taken.png").mkdir()
     assert main([*common, "-o", str(tmp_path / "taken.png")]) == 1
     err = capsys.readouterr().err
     [line] = [line for line in err.splitlines() if "error" in line]
-    assert "Traceback" not in err and "nothing was written" in line
+    assert "Traceback" not in err and "give -o a file name" in line
     assert f"cannot write {tmp_path / 'taken.png'}: Is a directory" in line
     assert not list((tmp_path / "taken.png").iterdir()) and not list(tmp_path.glob(".taken*"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_an_unwritable_output_fails_before_any_work_naming_it(tmp_path: Path, capsys) -> None:
+    """Before, a Gatys run optimised to the end, then failed naming a temporary file."""
+    steps = tmp_path / "steps"
+    steps.mkdir()
+    code = main(["stylize", "example:chelsea", "--style", "example:hubble", *QUICK,
+                 "--save-every", "1", "--save-dir", str(steps), "-o", "/proc/out.png"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "cannot write /proc/out.png: " in err and ".tmp" not in err
+    assert list(steps.iterdir()) == []  # not a step was taken
+
+
+def test_a_size_beyond_the_photo_is_said_and_tiles_show_progress(
+        tmp_path: Path, capsys, tiny_fast_model) -> None:
+    """chelsea is 451x300: --size 600 enlarges it; tiles of 128x128 px make a second bar."""
+    out = tmp_path / "big.png"
+    code = main(["stylize", "example:chelsea", "--method", "fast", "--model",
+                 str(tiny_fast_model), "--size", "600", "--max-tile-pixels", "16384",
+                 "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0 and Image.open(out).size == (600, 399)
+    assert "the output's long side, 600 px (--size), enlarges the 451x300 photo 1.33 times" \
+        in err
+    tiles = re.findall(r"tiles: .*?\| *\d+/(\d+)", err)
+    assert tiles and int(tiles[0]) > 4
+    # Within the photo's size: no note.
+    assert main(["stylize", "example:chelsea", "--method", "fast", "--model",
+                 str(tiny_fast_model), "--size", "256", "-o", str(out)]) == 0
+    assert "enlarges" not in capsys.readouterr().err
+
+
+def test_ctrl_c_keeps_the_latest_picture(tmp_path: Path) -> None:
+    """A real SIGINT to the command during a Gatys run: the picture of the last step is
+    written, whole, and the message says which step. Before, nothing was written."""
+    out, steps = tmp_path / "out.png", tmp_path / "steps"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stylekit", "stylize", "example:chelsea", "--style",
+         "example:hubble", "--size", "64", "--scales", "64", "--steps", "100000",
+         "--save-every", "1", "--save-dir", str(steps), "-o", str(out)],
+        stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not (steps.is_dir() and len(list(steps.glob("*.png"))) >= 3):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    found = re.search(r"interrupted at step (\d+) of 100000; wrote the picture of step (\d+) "
+                      r"\(64x43\) to (.+)$", err.strip())
+    assert found and Path(found[3]) == out, err
+    assert int(found[2]) >= 3 and int(found[1]) - int(found[2]) <= 1
+    with Image.open(out) as image:
+        image.load()  # whole, or this raises
+        assert image.size == (64, 43)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_a_diverging_optimisation_is_one_line(capsys, tmp_path) -> None:

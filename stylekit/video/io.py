@@ -134,8 +134,9 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
 
 
 def _decoded(container: Any, path: str, on_audio: Callable[[Any], None] | None
-             ) -> Iterator[np.ndarray]:
-    """RGB frames of the first video stream; audio packets go to ``on_audio``."""
+             ) -> Iterator[tuple[np.ndarray, Fraction | None]]:
+    """RGB frames of the first video stream with their times in seconds (``None`` when the
+    file gives none); audio packets go to ``on_audio``."""
     av = require("av")
     video = container.streams.video[0]
     video.thread_type = "AUTO"
@@ -150,7 +151,9 @@ def _decoded(container: Any, path: str, on_audio: Callable[[Any], None] | None
                 continue
             for frame in packet.decode():
                 count += 1
-                yield frame.to_ndarray(format="rgb24")
+                time = None if frame.pts is None or frame.time_base is None \
+                    else frame.pts * Fraction(frame.time_base)
+                yield frame.to_ndarray(format="rgb24"), time
     except (av.FFmpegError, OSError) as exc:
         raise VideoError(f"{path!r} is damaged after {count} frame(s) ({exc}); repair or "
                          "re-encode it (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)") from None
@@ -179,7 +182,7 @@ def read_frames(path: str | os.PathLike[str], max_frames: int | None = None
         [50, 200]
     """
     with open_input(path) as container:
-        for index, frame in enumerate(_decoded(container, str(path), None)):
+        for index, (frame, _) in enumerate(_decoded(container, str(path), None)):
             if max_frames is not None and index >= max_frames:
                 return
             yield frame
@@ -204,6 +207,13 @@ class _Output:
                 self.transcode = True
                 self.audio = self.container.add_stream("aac", rate=audio_from.rate)
         self.frames = 0
+        #: The input's time in seconds that becomes 0 in the output: its first frame's.
+        #: Sources that start late (MPEG-TS, trimmed clips) have their audio moved by it too.
+        self.origin = Fraction(0)
+        #: The last audio packet before the first frame: the decoder may need it, and it may
+        #: hold the first samples heard.
+        self.lead_in: Any = None
+        self.samples = 0  # audio samples encoded (re-encoding only)
 
     def write(self, frame: np.ndarray) -> None:
         av = require("av")
@@ -222,13 +232,33 @@ class _Output:
         self.frames += 1
 
     def add_audio(self, packet: Any) -> None:
-        if self.transcode:
-            for decoded in packet.decode():
-                decoded.pts = None  # the encoder counts samples itself
-                self.container.mux(self.audio.encode(decoded))
-        else:
+        """Mux an audio packet of the input, on the output's clock (see :attr:`origin`)."""
+        if not self.transcode:
+            shift = round(self.origin / packet.time_base)  # in the packet's ticks
+            packet.dts -= shift  # (held packets all have one)
+            if packet.pts is not None:
+                packet.pts -= shift
             packet.stream = self.audio
             self.container.mux(packet)
+            return
+        for decoded in packet.decode():
+            if self.samples == 0:  # the first samples heard go where they were
+                when = _time(decoded) if decoded.pts is not None else _time(packet)
+                start = round((when - self.origin) * decoded.sample_rate)
+                if start > 0:  # the sound starts after the picture: silence until then
+                    self._encode(_silence(decoded, start))
+                elif start < 0:  # before the picture: cut
+                    decoded = _trimmed(decoded, -start)
+                    if decoded is None:
+                        continue
+            self._encode(decoded)
+
+    def _encode(self, frame: Any) -> None:
+        """Encode the next samples. Their timestamps count samples, as the encoder wants,
+        so it can mark its own start-up delay (AAC's 1024 samples) for players to skip."""
+        frame.pts, frame.time_base = self.samples, Fraction(1, frame.sample_rate)
+        self.samples += frame.samples
+        self.container.mux(self.audio.encode(frame))
 
     def close(self, duration: float) -> None:
         if self.video is not None:
@@ -322,13 +352,19 @@ def transcode(path: str | os.PathLike[str],
             along = audio_stream is not None and source is not None and \
                 audio_container is inputs[0]
 
+            if audio_container is not None and not along:
+                output.origin = _video_start(audio_container)
+
             def frames() -> Iterator[np.ndarray]:
                 if source is None:
                     return
                 own_audio = pending.append if along else None
-                for index, frame in enumerate(_decoded(inputs[0], str(source), own_audio)):
+                for index, (frame, time) in enumerate(_decoded(inputs[0], str(source),
+                                                               own_audio)):
                     if max_frames is not None and index >= max_frames:
                         return
+                    if index == 0 and along:
+                        output.origin = time if time is not None else _video_start(inputs[0])
                     yield frame
                     _flush_audio(output, pending, output.frames / rate)
 
@@ -353,13 +389,58 @@ def transcode(path: str | os.PathLike[str],
 
 def _flush_audio(output: _Output, pending: list[Any], until: Fraction,
                  final: bool = False) -> None:
-    """Mux the held audio packets that start before ``until`` seconds; at the end, drop the
-    rest (the video is shorter when ``max_frames`` cut it)."""
+    """Mux the held audio packets that start before ``until`` seconds of the output. Those
+    before its first frame are dropped, but for the last one (:attr:`_Output.lead_in`); at
+    the end, so are those after ``until`` (the video is shorter when ``max_frames`` cut it)."""
     keep = []
     for packet in pending:
-        start = packet.pts * packet.time_base if packet.pts is not None else 0
-        if start < until:
+        start = _time(packet) - output.origin
+        if start < 0:
+            output.lead_in = packet
+        elif start < until:
+            if output.lead_in is not None:
+                output.add_audio(output.lead_in)
+                output.lead_in = None
             output.add_audio(packet)
         elif not final:
             keep.append(packet)
     pending[:] = keep
+
+
+def _time(item: Any) -> Fraction:
+    """When a packet or a decoded frame starts, in seconds of its file (exact)."""
+    ticks = item.pts if item.pts is not None else item.dts
+    return Fraction(ticks or 0) * Fraction(item.time_base)
+
+
+def _video_start(container: Any) -> Fraction:
+    """When a file's video starts, in seconds (0 when it does not say)."""
+    video = container.streams.video[0]
+    if video.start_time is not None and video.time_base:
+        return video.start_time * Fraction(video.time_base)
+    return Fraction(0)
+
+
+def _silence(like: Any, samples: int) -> Any:
+    """``samples`` samples of silence in the format, layout and rate of the audio frame
+    ``like``."""
+    av = require("av")
+    frame = av.AudioFrame(format=like.format.name, layout=like.layout.name, samples=samples)
+    quiet = b"\x80" if like.format.name.startswith("u8") else b"\x00"  # u8's zero is 128
+    for plane in frame.planes:
+        plane.update(quiet * plane.buffer_size)
+    frame.sample_rate = like.sample_rate
+    return frame
+
+
+def _trimmed(frame: Any, samples: int) -> Any:
+    """The audio frame without its first ``samples`` samples (``None`` if nothing is left)."""
+    if samples >= frame.samples:
+        return None
+    av = require("av")
+    data = frame.to_ndarray()  # planar: (channels, samples); packed: (1, samples * channels)
+    step = 1 if frame.format.is_planar else len(frame.layout.channels)
+    out = av.AudioFrame.from_ndarray(np.ascontiguousarray(data[:, samples * step:]),
+                                     format=frame.format.name, layout=frame.layout.name)
+    out.sample_rate = frame.sample_rate
+    return out

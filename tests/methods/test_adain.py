@@ -14,6 +14,7 @@ from stylekit import (
     ImageError,
     WeightsError,
     create_stylizer,
+    describe,
     load_image,
     resize_long_side,
     to_tensor,
@@ -142,3 +143,20 @@ def test_edge_margin_paints_the_borders_from_a_mirrored_surround(stylizer, conte
                                   np.asarray(by_hand)[16:-16, 16:-16])
     without = stylizer.stylize(photo, style_path, size=None, edge_margin=0)
     assert not np.array_equal(np.asarray(without), np.asarray(with_margin))
+
+
+def test_adain_and_wct_share_one_cascade_config() -> None:
+    """One declaration of the cascade's fields: AdaINConfig restated 11 of WCTConfig's, with
+    help texts that had drifted apart. Only the levels (their defaults differ) and the
+    decoders are each method's own."""
+    from stylekit.methods.adain import AdaINConfig
+    from stylekit.methods.wct import WCTConfig
+
+    wct = {spec.name: spec for spec in describe(WCTConfig)}
+    adain = {spec.name: spec for spec in describe(AdaINConfig)}
+    assert set(wct) - set(adain) == {"decoders"} and set(adain) - set(wct) == {"model"}
+    shared = set(wct) & set(adain) - {"levels"}
+    assert len(shared) == 13
+    assert [name for name in sorted(shared) if wct[name] != adain[name]] == []
+    with pytest.raises(ConfigError, match="must not repeat a layer"):
+        AdaINConfig(levels=("relu4_1", "relu4_1"))

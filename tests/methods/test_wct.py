@@ -156,7 +156,7 @@ def test_histogram_preservation_paints_with_the_recoloured_painting(stylizer, co
     torch.testing.assert_close(flat_r.mean(1), flat_p.mean(1), atol=0.02, rtol=0)
     torch.testing.assert_close(torch.cov(flat_r), torch.cov(flat_p), atol=0.01, rtol=0)
     # ... and it is the one the stylizer encoded: asking for it again hits the cache.
-    stylizer.style_stats(recoloured, ("relu1_1",), torch.device("cpu"))
+    stylizer.style_stats(recoloured, stylizer.config.levels, torch.device("cpu"))
     assert stylizer.style_encodings == 1
 
 
@@ -195,3 +195,20 @@ def test_a_paused_run_leaves_the_thread_with_gradients(stylizer, content_path, s
     assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
     for _ in run:
         assert torch.is_grad_enabled()
+
+
+def test_style_statistics_only_at_the_levels_used(stylizer, style_path) -> None:
+    """adain's two levels measured the painting at all five (relu5_1's eigendecomposition
+    included); now each level is measured when first asked for, then cached."""
+    painting = to_tensor(load_image(style_path).resize((64, 48)))
+    cpu = torch.device("cpu")
+    stats = stylizer.style_stats(painting, ("relu4_1", "relu3_1"), cpu)
+    assert set(stats) == {"relu4_1", "relu3_1"}
+    [cached] = stylizer.style_cache.values()
+    assert set(cached) == {"relu4_1", "relu3_1"}
+    assert stylizer.style_stats(painting, ("relu3_1",), cpu)["relu3_1"] is stats["relu3_1"]
+    assert stylizer.style_encodings == 1  # from the cache
+    more = stylizer.style_stats(painting, ("relu1_1", "relu3_1"), cpu)
+    assert more["relu3_1"] is stats["relu3_1"] and stylizer.style_encodings == 2
+    assert set(stylizer.style_cache[next(iter(stylizer.style_cache))]) == {
+        "relu1_1", "relu3_1", "relu4_1"}

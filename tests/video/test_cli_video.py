@@ -8,9 +8,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from video_clips import pan_frames, write_clip
 
 from stylekit.cli import main
-from stylekit.video import probe
+from stylekit.video import probe, read_frames
 
 
 def test_cli_writes_a_consistent_video_with_its_audio(tmp_path: Path, pan_clip: Path,
@@ -24,6 +25,21 @@ def test_cli_writes_a_consistent_video_with_its_audio(tmp_path: Path, pan_clip: 
         96, 64, Fraction(12), 4, "aac")
     said = capsys.readouterr().out
     assert "wrote" in said and "4 frames" in said and "warping error" in said
+
+
+def test_cli_copies_the_ac3_audio_of_an_avi(tmp_path: Path) -> None:
+    """An AVI with AC-3 sound, made here (MPEG-4 part 2 video, as in opencv-doc's clips), so
+    the path runs wherever the tests do."""
+    source = write_clip(tmp_path / "clip.avi", pan_frames(6), audio="ac3", video="mpeg4")
+    assert probe(source).audio == "ac3"
+    for name in ("styled.mkv", "styled.mp4"):  # both take AC-3 as it is
+        out = tmp_path / name
+        code = main(["video", str(source), "--method", "fast", "--model", "the_scream",
+                     "--max-frames", "4", "-q", "-o", str(out)])
+        assert code == 0
+        info = probe(out)
+        assert (info.width, info.height, info.fps, info.audio) == (96, 64, Fraction(12), "ac3")
+        assert len(list(read_frames(out))) == 4
 
 
 def test_cli_on_a_real_clip_copies_its_ac3_audio(tmp_path: Path, real_clip: Path) -> None:
@@ -60,6 +76,13 @@ def test_cli_rejects_a_bad_output_name_and_a_missing_style(tmp_path: Path, pan_c
     assert main(["video", str(pan_clip), "--method", "wct", "-q",
                  "-o", str(tmp_path / "out.mp4")]) == 1
     assert "needs a style image" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_cli_refuses_an_unwritable_output_naming_it(pan_clip: Path, capsys) -> None:
+    assert main(["video", str(pan_clip), "-q", "-o", "/proc/out.mp4"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write /proc/out.mp4: " in err and ".tmp" not in err
 
 
 def test_method_and_video_options_in_help() -> None:

@@ -51,6 +51,45 @@ def test_audio_is_copied_when_the_container_takes_it(tmp_path: Path) -> None:
     assert copied == packets[:len(copied)] and len(copied) >= len(packets) - 1
 
 
+def _audio_onset(path: Path) -> float | None:
+    """When the tone of ``write_clip`` becomes audible in ``path``, in seconds of its clock
+    (``None``: no audio)."""
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        for frame in container.decode(container.streams.audio[0]):
+            samples = frame.to_ndarray().astype(np.float64)
+            if frame.format.name.startswith(("flt", "dbl")):
+                samples *= 32768
+            loud = np.flatnonzero(np.abs(samples).max(axis=0) > 2000)
+            if loud.size:
+                return float(frame.pts * frame.time_base) + loud[0] / frame.sample_rate
+    return None
+
+
+@pytest.mark.parametrize("ending, codec, audio_delay", [
+    (".mkv", "pcm_s16le", 0.0),  # a trimmed clip: both streams start at 2 s
+    (".ts", "mp2", 0.5),  # MPEG-TS, the sound starting half a second after the picture
+])
+@pytest.mark.parametrize("output", ["out.mkv", "out.mp4"])  # audio copied; re-encoded as AAC
+def test_audio_of_a_source_that_starts_late_keeps_its_place(
+        tmp_path: Path, ending: str, codec: str, audio_delay: float, output: str) -> None:
+    """The output's picture starts at 0; the audio is moved by the same amount. Before, an
+    MKV starting at 2 s came out silent (its audio "started" after the video ended)."""
+    source = write_clip(tmp_path / f"late{ending}", pan_frames(18), audio=codec, start=2.0,
+                        audio_start=2.0 + audio_delay)  # 1.5 s of picture
+    onset = _audio_onset(source)
+    assert onset is not None and abs(onset - (2.0 + audio_delay)) < 0.02
+    out = tmp_path / output
+    assert transcode(out, lambda frames: frames, source=source, audio_from=source) == 18
+    with av.open(str(out)) as container:
+        first = next(container.decode(container.streams.video[0]))
+        assert float(first.pts * first.time_base) == 0.0
+    onset = _audio_onset(out)
+    assert onset is not None, "the audio was dropped"
+    assert abs(onset - audio_delay) < 0.04  # within an audio frame or so
+
+
 def test_missing_and_unreadable_files_get_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(VideoError, match="does not exist; check the path"):
         probe(tmp_path / "nothing.mp4")
