@@ -128,9 +128,9 @@ def run_method(method: str, click: int | None, content: str | None, style: str |
                progress: gr.Progress = gr.Progress(), request: Any = None
                ) -> Iterator[tuple[Any, ...]]:
     """Stream one method's run: (current image, gallery, loss curve, status) as it goes."""
-    with stoppable(run_key(request, method), click) as stop:
+    with stoppable(run_key(request, method), click) as stop, results.showing([]) as gallery:
         yield from _run_method(method, content, style, style2, mask, *values,
-                               progress=progress, stop=stop)
+                               progress=progress, stop=stop, gallery=gallery)
 
 
 def within_limits(config: Any, side: int = MAX_SIDE) -> None:
@@ -144,7 +144,8 @@ def within_limits(config: Any, side: int = MAX_SIDE) -> None:
 
 def _run_method(method: str, content: str | None, style: str | None, style2: str | None,
                 mask: str | None, *values: Any, progress: gr.Progress,
-                stop: threading.Event) -> Iterator[tuple[Any, ...]]:
+                stop: threading.Event, gallery: list[tuple[str, str]]
+                ) -> Iterator[tuple[Any, ...]]:
     if stop.is_set():  # Stop was pressed while the run waited in the queue
         yield gr.skip(), gr.skip(), gr.skip(), STOPPED
         return
@@ -163,14 +164,12 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
         params["mask"] = mask
     runner = stylizer(method)
     within_limits(runner.config.replace(**params))
-    gallery: list[tuple[str, str]] = []
     curve: list[dict[str, Any]] = []
     scales: list[int] = []
     # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
     # yielded, and closes it between two yields, so a stopped run ends within one step.
     yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting"
     for record in runner.iterate(photo, styles or None, **params):
-        results.kept(gallery)  # in use while the run goes on, however long
         if stop.is_set():
             yield gr.skip(), gr.skip(), gr.skip(), notes + STOPPED
             return
@@ -261,21 +260,19 @@ def compare(click: int | None, content: str | None, style: str | None, *models: 
             progress: gr.Progress = gr.Progress(), request: gr.Request | None = None
             ) -> Iterator[tuple[Any, str]]:
     """The same photo and style through every method, one-pass first, with times."""
-    with stoppable(run_key(request, "compare"), click) as stop:
+    with stoppable(run_key(request, "compare"), click) as stop, results.showing([]) as done:
         if stop.is_set():
             yield gr.skip(), STOPPED
             return
         photo, painting, notes = upload_pair(content, style)
         settings = {m: {**p, "save_every": 0} if "save_every" in p else p  # final images only
                     for m, p in PROFILE.items()}
-        done: list[tuple[str, str]] = []
         lines: list[str] = []
         yield [], notes + "starting"  # from here on, Stop can end the run
         for attempt in lessons.compare(photo, painting, settings=settings,
                                        models=dict(zip(methods_with_models(), models,
                                                        strict=True)),
                                        stylizer_for=stylizer):
-            results.kept(done)
             record = attempt.record
             if stop.is_set():
                 yield done, notes + "\n".join([*lines, STOPPED])
@@ -298,11 +295,11 @@ def compare(click: int | None, content: str | None, style: str | None, *models: 
 # --- Learn --------------------------------------------------------------------------------------
 
 
-def until_stopped(tab: str, click: int | None, request: Any, records: Iterator[T]
-                  ) -> Iterator[T]:
+def until_stopped(tab: str, click: int | None, request: Any, records: Iterator[T],
+                  pictures: list[tuple[str, str]]) -> Iterator[T]:
     """``records`` (a lazy experiment) until the page's Stop of ``tab`` is pressed; the run
-    then ends normally, its pictures so far kept."""
-    with stoppable(run_key(request, tab), click) as stop:
+    then ends normally, its ``pictures`` so far kept (and not swept while it goes on)."""
+    with stoppable(run_key(request, tab), click) as stop, results.showing(pictures):
         for record in records:
             if stop.is_set():
                 return
@@ -344,8 +341,7 @@ def layer_grid(click: int | None, content: str | None, style: str | None,
     count = len(lessons.content_layer_presets()) * len(lessons.style_layer_presets())
     for content_set, style_set, record in until_stopped(
             "layer_grid", click, request, lessons.layer_grid(
-                photo, painting, **LEARN_RUN, stylizer=stylizer("gatys"))):
-        results.kept(cells)
+                photo, painting, **LEARN_RUN, stylizer=stylizer("gatys")), cells):
         desc = f"content {content_set}, style {style_set} ({len(cells) + 1} of {count})"
         progress((record.step, record.total_steps), desc=desc)
         if record.done:
@@ -364,8 +360,7 @@ def init_race(click: int | None, content: str | None, style: str | None,
     rows: list[dict[str, Any]] = []
     yield cells, gr.skip()  # an empty first frame would leave the plot without lines
     for init, record in until_stopped("init_race", click, request, lessons.init_race(
-            photo, painting, **LEARN_RUN, stylizer=stylizer("gatys"))):
-        results.kept(cells)
+            photo, painting, **LEARN_RUN, stylizer=stylizer("gatys")), cells):
         rows += loss_rows(record.step, {"total": record.losses.get("total", 0.0)},
                           f"from {init}: ")
         progress((record.step, record.total_steps), desc=f"init {init}")

@@ -8,8 +8,8 @@ a new name in Gradio's own folder (which it then serves as they are) and never w
 
 Gradio's ``delete_cache`` removes old uploads, but not these (it loses track of files a
 streamed output hands it), so :func:`keep_sweeping` removes them once they are
-:data:`~.profile.KEEP_FILES` seconds old; a run marks the pictures it still shows as used at
-each step (:func:`kept`), so a long run keeps them.
+:data:`~.profile.KEEP_FILES` seconds old, but those a run in progress still shows
+(:func:`showing`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from gradio.utils import get_upload_folder
@@ -27,6 +28,10 @@ from PIL import Image
 from stylekit.fileio import atomic_write
 
 from . import profile
+
+_LOCK = threading.Lock()
+#: The galleries of the runs in progress.
+_SHOWING: list[list[tuple[str, str]]] = []
 
 
 def folder() -> Path:
@@ -58,20 +63,31 @@ def save(image: Image.Image, path: str, fmt: str = "webp") -> None:
         image.save(path, fmt.upper())
 
 
-def kept(gallery: list[tuple[str, str]]) -> None:
-    """Mark the files of ``gallery`` (pictures and captions) as just used: a run calls this at
-    each step, so however long it goes on, the pictures it still shows are not removed."""
-    for path, _ in gallery:
-        with contextlib.suppress(OSError):
-            os.utime(path)
+@contextlib.contextmanager
+def showing(gallery: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    """While a run goes on, however long its steps, the pictures of its ``gallery`` (paths and
+    captions, added to as it goes) are not swept; from its end they age like any file."""
+    with _LOCK:
+        _SHOWING.append(gallery)
+    try:
+        yield gallery
+    finally:
+        with _LOCK:
+            _SHOWING.remove(gallery)
+        for path, _ in gallery:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # last used now: the page is about to fetch them
 
 
 def sweep() -> None:
-    """Remove the files of :func:`folder` last used more than ``KEEP_FILES`` seconds ago."""
+    """Remove the files of :func:`folder` last used more than ``KEEP_FILES`` seconds ago, but
+    those a run still shows (:func:`showing`)."""
     now = time.time()
+    with _LOCK:
+        shown = {path for gallery in _SHOWING for path, _ in gallery}
     for old in folder().glob("*"):
         with contextlib.suppress(OSError):  # gone already (another sweep)
-            if now - old.stat().st_mtime > profile.KEEP_FILES:
+            if now - old.stat().st_mtime > profile.KEEP_FILES and str(old) not in shown:
                 old.unlink()
 
 
