@@ -1,15 +1,21 @@
 """Load test: the real app under concurrent clients, as in a class.
 
-Starts ``app.py`` in its own process on loopback (the queue bounded by ``--max-queue``), then
-runs ``--clients`` gradio_client clients at once, each sending a mix of fast, adain and gatys
-requests, some of the Gatys runs cancelled mid-run. Reports, per method, how many requests
-were answered, refused by the queue limit (the page says "come back later") or failed; the
-p50/p95 latency of the answered ones; the server's peak memory; and how long after a cancel a
-queued Gatys run starts (the cancelled run must free its worker within a second or two).
+Starts ``app.py`` in its own process on loopback (the queue bounded by ``--max-queue``, its
+files in a folder of their own), then runs ``--clients`` gradio_client clients at once, each
+sending a mix of fast, adain and gatys requests, some of the Gatys runs cancelled mid-run.
+Reports, per method, how many requests were answered, refused by the queue limit (the page
+says "come back later") or failed; the p50/p95 latency of the answered ones; then twelve
+identical fast requests at once (each result must arrive whole: a file rewritten while it was
+sent once cut some off); how long after a cancel a queued Gatys run starts (the cancelled run
+must free its worker within a second or two); the server's peak memory; the disk its files
+(uploads, results) take before and after; and every exception in the server's log. Then a
+second server that keeps its files 10 s shows them go (the app's default is an hour:
+``--keep-files``).
 
-Nothing may be lost: every request ends answered, refused or cancelled.
+Nothing may be lost, and the logs must be clean: every request ends answered, refused or
+cancelled, with its result whole.
 
-Usage: python bench/load.py [--clients 8] [--rounds 3] [--max-queue 6]
+Usage: python bench/load.py [--clients 8] [--rounds 2] [--max-queue 6]
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -38,11 +46,30 @@ class Outcome:
     detail: str = ""
 
 
+#: gradio_client's own time limits are a few seconds: on a busy 2-core machine eight clients
+#: asking for the app's description at once wait longer than that for their turn.
+CLIENT: dict[str, Any] = {"verbose": False, "httpx_kwargs": {"timeout": 120}}
+
+#: Lines of the server's log that mean something went wrong (refusals of bad requests are
+#: logged as one "refused a request" line each, not as errors).
+PROBLEM = re.compile(r"Traceback|Exception|Error\b|error:")
+
+
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
     url: str
     log: Path
+    files: Path  # the server's Gradio folder (uploads, results)
+
+    def problems(self) -> list[str]:
+        """The lines of the server's log that report an exception or an error."""
+        return [line for line in self.log.read_text(errors="replace").splitlines()
+                if PROBLEM.search(line) and "refused a request" not in line]
+
+    def files_mb(self) -> float:
+        """Megabytes of the files in the server's Gradio folder."""
+        return sum(f.stat().st_size for f in self.files.rglob("*") if f.is_file()) / 1e6
 
     def peak_memory_mb(self) -> float:
         """The process's resident-set high-water mark (Linux ``VmHWM``)."""
@@ -59,27 +86,30 @@ class Server:
 
 
 def start_server(max_queue: int, log: Path, env: dict[str, str] | None = None,
-                 command: list[str] | None = None) -> Server:
-    """``python app.py`` (or ``command``, e.g. ``stylekit app``) on a free loopback port;
-    returns once it answers."""
+                 command: list[str] | None = None, keep_files: int | None = None) -> Server:
+    """``python app.py`` (or ``command``, e.g. ``stylekit app``) on a free loopback port, its
+    Gradio folder a new one beside ``log``; returns once it answers."""
     from gradio_client import Client
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    files = Path(tempfile.mkdtemp(prefix="gradio-", dir=log.parent))
     handle = open(log, "wb")  # noqa: SIM115  (closed with the process)
     process = subprocess.Popen(
         [*(command or [sys.executable, str(ROOT / "app.py")]), "--port", str(port),
-         "--max-queue", str(max_queue)], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})})
+         "--max-queue", str(max_queue),
+         *(["--keep-files", str(keep_files)] if keep_files else [])],
+        cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
+        env={**os.environ, "GRADIO_TEMP_DIR": str(files), **(env or {})})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the app exited: {log.read_text()[-2000:]}")
         try:
-            Client(url, verbose=False)
-            return Server(process, url, log)
+            Client(url, **CLIENT)
+            return Server(process, url, log, files)
         except Exception:  # not up yet
             time.sleep(1)
     process.kill()
@@ -125,9 +155,16 @@ def run_load(url: str, photo: str, painting: str, clients: int, rounds: int,
     start_gate = threading.Barrier(clients)
 
     def client_thread(index: int) -> None:
-        client = Client(url, verbose=False)
         plan = PLAN[index % len(PLAN):] + PLAN[:index % len(PLAN)]  # not all in step
-        start_gate.wait()
+        try:
+            client = Client(url, **CLIENT)
+        except Exception as exc:  # counted, and the others still start together
+            with lock:
+                outcomes.extend(Outcome(m, "failed", 0.0, f"client: {exc}"[:200])
+                                for _ in range(rounds) for m, _, _ in plan)
+            return
+        finally:
+            start_gate.wait()
         for _ in range(rounds):
             for method, overrides, cancel_after in plan:
                 args = inputs(client, method, photo, painting, **overrides)
@@ -144,7 +181,8 @@ def run_load(url: str, photo: str, painting: str, clients: int, rounds: int,
                 except Exception as exc:
                     text = str(exc)
                     full = "queue is full" in text.lower() or "too many" in text.lower()
-                    kind, detail = ("refused" if full else "failed"), text[:200]
+                    kind = "refused" if full else "failed"
+                    detail = f"{type(exc).__name__}: {text}"[:200]
                 with lock:
                     outcomes.append(Outcome(method, kind, time.monotonic() - begun, detail))
 
@@ -173,17 +211,55 @@ def run_load(url: str, photo: str, painting: str, clients: int, rounds: int,
     return report
 
 
+def identical_requests(url: str, photo: str, count: int = 12, size: int = 1024,
+                       timeout: float = 600) -> dict[str, Any]:
+    """``count`` identical fast requests at once (a class running the same example), each
+    from its own client: how many results arrived whole (a picture that decodes, at ``size``
+    px), and the failures."""
+    from gradio_client import Client
+    from PIL import Image
+
+    gate = threading.Barrier(count)
+    whole: list[bool] = []
+    failures: list[str] = []
+
+    def one() -> None:
+        try:
+            client = Client(url, **CLIENT)
+            args = inputs(client, "fast", photo, photo, size=size)
+        except Exception as exc:
+            failures.append(f"client: {type(exc).__name__}: {str(exc)[:200]}")
+            return
+        finally:
+            gate.wait()  # all at once, as a class does
+        try:
+            picture = Image.open(client.predict(*args, api_name="/fast")[0])
+            picture.load()
+            whole.append(max(picture.size) == size)
+        except Exception as exc:  # a cut-off download, a truncated picture
+            failures.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return {"sent": count, "whole": sum(whole), "failures": failures,
+            "wall_seconds": round(time.monotonic() - began, 1)}
+
+
 def cancel_frees_the_worker(url: str, photo: str, painting: str) -> float:
     """Seconds from cancelling a long Gatys run until a short one queued behind it has run,
     less the short one's own time: how long the cancelled run kept the worker."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    client = Client(url, **CLIENT)
     short = inputs(client, "gatys", photo, painting, size=64, steps=10)
     start = time.monotonic()
     client.predict(*short, api_name="/gatys")
     alone = time.monotonic() - start
-    long_job = client.submit(*inputs(client, "gatys", photo, painting, size=256, steps=1000),
+    long_job = client.submit(*inputs(client, "gatys", photo, painting, size=256, steps=500),
                              api_name="/gatys")
     time.sleep(4.0)  # it is running now
     queued = client.submit(*short, api_name="/gatys")
@@ -192,6 +268,36 @@ def cancel_frees_the_worker(url: str, photo: str, painting: str) -> float:
     long_job.cancel()
     queued.result(timeout=120)
     return max(0.0, time.monotonic() - cancelled - alone)
+
+
+def files_go(log: Path, photo: str, painting: str, keep_files: int = 10) -> dict[str, Any]:
+    """A server of its own that keeps its files ``keep_files`` seconds: a few requests, then
+    how many of the files they left (uploads, results) are still there once that time has
+    passed, and its log's problems."""
+    from gradio_client import Client
+    from PIL import Image
+
+    # A photo of its own: an upload of an example is the page's copy of it, kept for the page.
+    upload = log.parent / "upload.png"
+    Image.open(photo).convert("RGB").rotate(180).save(upload)
+    server = start_server(max_queue=4, log=log, keep_files=keep_files)
+    try:
+        before = set(server.files.rglob("*.*"))  # the examples
+        client = Client(server.url, **CLIENT)
+        made: set[Path] = set()
+        for method, size in (("fast", 256), ("adain", 256), ("gatys", 64)):
+            client.predict(*inputs(client, method, str(upload), painting, size=size,
+                                   **({"steps": 10} if method == "gatys" else {})),
+                           api_name=f"/{method}")
+            made |= set(server.files.rglob("*.*")) - before
+        deadline = time.monotonic() + keep_files + 2 * max(1, keep_files // 4) + 10
+        while any(f.exists() for f in made) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        return {"made": sorted(f.name for f in made),
+                "left": sorted(f.name for f in made if f.exists()),
+                "problems": server.problems()}
+    finally:
+        server.stop()
 
 
 def main() -> int:
@@ -203,18 +309,31 @@ def main() -> int:
     from stylekit.examples import example_path
 
     photo, painting = str(example_path("chelsea")), str(example_path("starry_night"))
-    log = Path("/tmp") / "stylekit-load-server.log"
-    server = start_server(args.max_queue, log)
+    folder = Path(tempfile.mkdtemp(prefix="stylekit-load-"))
+    server = start_server(args.max_queue, folder / "server.log")
     try:
+        began_mb = server.files_mb()
         report = run_load(server.url, photo, painting, args.clients, args.rounds)
         print(json.dumps(report, indent=1), flush=True)
+        report["gradio_files_mb"] = {"before": round(began_mb, 1),
+                                     "after the load": round(server.files_mb(), 1)}
+        report["identical_fast_requests"] = identical_requests(server.url, photo)
         report["cancel_frees_worker_s"] = round(cancel_frees_the_worker(server.url, photo,
                                                                         painting), 2)
         report["server_peak_memory_mb"] = round(server.peak_memory_mb())
+        report["gradio_files_mb"]["at the end"] = round(server.files_mb(), 1)
+        report["server_log_problems"] = server.problems()
     finally:
         server.stop()
+    # The files go once they are older than --keep-files (an hour by default; 10 s here).
+    report["files_go_after_keep_files"] = files_go(folder / "keep.log", photo, painting)
     print(json.dumps(report, indent=1))
-    return 0
+    print(f"server logs: {folder}")
+    sweep = report["files_go_after_keep_files"]
+    clean = not (report["server_log_problems"] or report["failures"] or sweep["left"]
+                 or sweep["problems"]) and report["identical_fast_requests"]["whole"] == \
+        report["identical_fast_requests"]["sent"]
+    return 0 if clean else 1
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~UMASK)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -43,7 +43,21 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -
     return target
 
 
-def _umask() -> int:
+def _read_umask() -> int:
+    """The process's umask. Linux shows it in /proc; elsewhere the only way is to set it and
+    put it back, which a threaded server must not do while it runs (a file created by another
+    thread at that instant would get mode 0666): done once, at import."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+#: Read once, when stylekit is imported (before any server thread starts); a umask changed
+#: later by the process is not seen.
+UMASK = _read_umask()

@@ -4,15 +4,13 @@ into widget updates. The work itself is in the library (the stylizers, :mod:`sty
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import math
 import queue
+import re
 import tempfile
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,11 +22,20 @@ import stylekit
 from stylekit import lessons, visualize
 from stylekit.config import ParamSpec, describe
 from stylekit.errors import ImageTooLargeError
+from stylekit.fileio import atomic_write
 from stylekit.lessons import is_iterative
 
+from . import results
 from .plots import loss_plot, loss_rows
-from .profile import LEARN_RUN, MAX_SIDE, MAX_UPLOAD_PIXELS, PROFILE, VIDEO_LIMITS
-from .stop import STOPPED, run_key, stoppable, track
+from .profile import (
+    LEARN_RUN,
+    MAX_SIDE,
+    MAX_UPLOAD_PIXELS,
+    PROFILE,
+    VIDEO_LIMITS,
+    over_limits,
+)
+from .stop import STOPPED, run_key, stoppable
 from .widgets import example_paths, params_from, user_error, visible_params
 
 T = TypeVar("T")
@@ -98,14 +105,15 @@ def methods_with_models() -> list[str]:
 
 def named(fn: Callable[..., Iterator[Any]], names: list[str]) -> Callable[..., Iterator[Any]]:
     """``fn(*inputs, progress=...)`` with one named parameter per input: Gradio names the API's
-    parameters after the handler's signature (``param_4`` otherwise)."""
+    parameters after the handler's signature (``param_4`` otherwise). The first input is the
+    page's click number (see :func:`~stylekit.app.stop.wire_run`), not part of the API."""
     @functools.wraps(fn)
     def wrapper(*args: Any, progress: gr.Progress = gr.Progress()) -> Iterator[Any]:
         *inputs, request = args  # Gradio puts the request after the inputs (see below)
         yield from fn(*inputs, progress=progress, request=request)
 
     parameters = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-                  for n in [*names, "request"]]
+                  for n in ["click", *names, "request"]]
     parameters.append(inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY,
                                         default=gr.Progress()))
     wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
@@ -115,18 +123,29 @@ def named(fn: Callable[..., Iterator[Any]], names: list[str]) -> Callable[..., I
     return wrapper
 
 
-def run_method(method: str, content: str | None, style: str | None, style2: str | None,
-               mask: str | None, *values: Any, progress: gr.Progress = gr.Progress(),
-               request: Any = None) -> Iterator[tuple[Any, ...]]:
+def run_method(method: str, click: int | None, content: str | None, style: str | None,
+               style2: str | None, mask: str | None, *values: Any,
+               progress: gr.Progress = gr.Progress(), request: Any = None
+               ) -> Iterator[tuple[Any, ...]]:
     """Stream one method's run: (current image, gallery, loss curve, status) as it goes."""
-    with stoppable(run_key(request, method)) as stop:
+    with stoppable(run_key(request, method), click) as stop, results.showing([]) as gallery:
         yield from _run_method(method, content, style, style2, mask, *values,
-                               progress=progress, stop=stop)
+                               progress=progress, stop=stop, gallery=gallery)
+
+
+def within_limits(config: Any, side: int = MAX_SIDE) -> None:
+    """Refuse a run whose final config (what the widgets, an API client and the config's own
+    rules such as Gatys' ``scales`` overriding ``size`` made of it) is over this server's
+    limits (:func:`~stylekit.app.profile.over_limits`)."""
+    problem = over_limits(config, side)
+    if problem:
+        raise user_error(problem)
 
 
 def _run_method(method: str, content: str | None, style: str | None, style2: str | None,
                 mask: str | None, *values: Any, progress: gr.Progress,
-                stop: threading.Event) -> Iterator[tuple[Any, ...]]:
+                stop: threading.Event, gallery: list[tuple[str, str]]
+                ) -> Iterator[tuple[Any, ...]]:
     if stop.is_set():  # Stop was pressed while the run waited in the queue
         yield gr.skip(), gr.skip(), gr.skip(), STOPPED
         return
@@ -141,14 +160,15 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
             notes += note
     params = params_from(method, values)
     if mask is not None:
+        stylekit.load_image(mask, max_pixels=MAX_UPLOAD_PIXELS, min_side=8, what="mask image")
         params["mask"] = mask
-    gallery: list[tuple[Image.Image, str]] = []
+    runner = stylizer(method)
+    within_limits(runner.config.replace(**params))
     curve: list[dict[str, Any]] = []
     scales: list[int] = []
     # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
     # yielded, and closes it between two yields, so a stopped run ends within one step.
     yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting"
-    runner = stylizer(method)
     for record in runner.iterate(photo, styles or None, **params):
         if stop.is_set():
             yield gr.skip(), gr.skip(), gr.skip(), notes + STOPPED
@@ -160,16 +180,23 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
         progress((record.step, record.total_steps), desc=f"step {record.step}{eta}")
         status = (f"{notes}**{method}**: step {record.step} of {record.total_steps}, "
                   f"{record.elapsed:.1f} s" + (f", loss {total:.4g}" if total else ""))
+        snapshot = None
         if record.image is not None and not record.done:
-            gallery.append((record.image, f"step {record.step}"
+            snapshot = results.picture(record.image, f"{method}-step{record.step}")
+            gallery.append((snapshot, f"step {record.step}"
                             + (f" · loss {total:.3g}" if total else "")))
-        shown = record.image
-        if shown is not None and params.get("size") and max(shown.size) < params["size"]:
-            # The coarse scales' pictures are small: shown at the final size, not as a stamp
-            # in the middle of the box.
-            shown = shown.resize(stylekit.images.shape_for_long_side(
-                shown.height, shown.width, int(params["size"]))[::-1],
-                Image.Resampling.LANCZOS)
+        shown: str | None = None
+        if record.done:
+            shown = results.picture(record.image, method, "png")  # type: ignore[arg-type]
+        elif record.image is not None:
+            shown = snapshot
+            if params.get("size") and max(record.image.size) < params["size"]:
+                # The coarse scales' pictures are small: shown at the final size, not as a
+                # stamp in the middle of the box.
+                shown = results.picture(record.image.resize(
+                    stylekit.images.shape_for_long_side(
+                        record.image.height, record.image.width, int(params["size"]))[::-1],
+                    Image.Resampling.LANCZOS), f"{method}-step{record.step}")
         if record.scale and record.scale not in scales:
             scales.append(record.scale)
         caption = (f"log10 of each weighted loss term, step {record.step} of "
@@ -190,24 +217,29 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
 
 
 @functools.cache
-def model_thumbnails(method: str) -> list[tuple[Image.Image, str]]:
-    """Each local model of ``method`` applied to an example photo: what picking it gives.
+def model_thumbnails(method: str) -> list[tuple[str, str]]:
+    """Each local model of ``method`` applied to an example photo (a file), with its name:
+    what picking it gives.
 
-    Made on first use (a page's first visit), then cached: building the page does no model
-    work."""
+    Made on first use (a page's first visit), then kept: building the page does no model
+    work. The files are written once, outside Gradio's folder: every page gets Gradio's copy
+    of them, made once and never rewritten."""
     kind = stylekit.get_stylizer_class(method).model_kind
     photos = example_paths("photo")
     if kind is None or not photos:
         return []
-    thumbs = []
+    folder = Path(tempfile.mkdtemp(prefix=f"stylekit-{method}-thumbnails-"))
+    thumbs: list[tuple[str, str]] = []
     for name in kind.names():
         if not kind.is_local(name):  # not downloaded here just for a thumbnail
-            thumbs.append((placeholder(name, "on the Hub: downloads when used"), name))
-            continue
-        try:
-            thumbs.append((stylizer(method).stylize(photos[0], model=name, size=192), name))
-        except stylekit.StylekitError as exc:  # a broken file shows as such, the app goes on
-            thumbs.append((placeholder(name, f"cannot load: {exc}"[:60]), name))
+            thumb = placeholder(name, "on the Hub: downloads when used")
+        else:
+            try:
+                thumb = stylizer(method).stylize(photos[0], model=name, size=192)
+            except stylekit.StylekitError as exc:  # a broken file shows as such, the app goes on
+                thumb = placeholder(name, f"cannot load: {exc}"[:60])
+        path = folder / f"{len(thumbs)}-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.webp"
+        thumbs.append((str(atomic_write(path, functools.partial(results.save, thumb))), name))
     return thumbs
 
 
@@ -224,19 +256,17 @@ def placeholder(title: str, note: str) -> Image.Image:
 
 
 @readable_errors
-@track("compare")
-def compare(content: str | None, style: str | None, *models: str | None,
+def compare(click: int | None, content: str | None, style: str | None, *models: str | None,
             progress: gr.Progress = gr.Progress(), request: gr.Request | None = None
             ) -> Iterator[tuple[Any, str]]:
     """The same photo and style through every method, one-pass first, with times."""
-    with stoppable(run_key(request, "compare")) as stop:
+    with stoppable(run_key(request, "compare"), click) as stop, results.showing([]) as done:
         if stop.is_set():
             yield gr.skip(), STOPPED
             return
         photo, painting, notes = upload_pair(content, style)
         settings = {m: {**p, "save_every": 0} if "save_every" in p else p  # final images only
                     for m, p in PROFILE.items()}
-        results: list[tuple[Image.Image, str]] = []
         lines: list[str] = []
         yield [], notes + "starting"  # from here on, Stop can end the run
         for attempt in lessons.compare(photo, painting, settings=settings,
@@ -245,29 +275,31 @@ def compare(content: str | None, style: str | None, *models: str | None,
                                        stylizer_for=stylizer):
             record = attempt.record
             if stop.is_set():
-                yield results, notes + "\n".join([*lines, STOPPED])
+                yield done, notes + "\n".join([*lines, STOPPED])
                 return
             if record is None:
                 lines.append(f"- **{attempt.label}**: {attempt.problem}")
                 yield gr.skip(), notes + "\n".join(lines)
             elif record.done and record.image is not None:
-                results.append((record.image, f"{attempt.label} · {record.elapsed:.2f} s"))
+                done.append((results.picture(record.image, attempt.label),
+                             f"{attempt.label} · {record.elapsed:.2f} s"))
                 lines.append(f"- **{attempt.label}**: {record.elapsed:.2f} s")
-                yield results, notes + "\n".join(lines)
+                yield done, notes + "\n".join(lines)
             else:
                 progress((record.step, record.total_steps), desc=attempt.label)
                 yield gr.skip(), notes + "\n".join([*lines, f"- {attempt.label}: step "
                                                              f"{record.step}"])
-        yield results, notes + "\n".join(lines)
+        yield done, notes + "\n".join(lines)
 
 
 # --- Learn --------------------------------------------------------------------------------------
 
 
-def until_stopped(tab: str, request: Any, records: Iterator[T]) -> Iterator[T]:
+def until_stopped(tab: str, click: int | None, request: Any, records: Iterator[T],
+                  pictures: list[tuple[str, str]]) -> Iterator[T]:
     """``records`` (a lazy experiment) until the page's Stop of ``tab`` is pressed; the run
-    then ends normally, its pictures so far kept."""
-    with stoppable(run_key(request, tab)) as stop:
+    then ends normally, its ``pictures`` so far kept (and not swept while it goes on)."""
+    with stoppable(run_key(request, tab), click) as stop, results.showing(pictures):
         for record in records:
             if stop.is_set():
                 return
@@ -275,62 +307,69 @@ def until_stopped(tab: str, request: Any, records: Iterator[T]) -> Iterator[T]:
 
 
 @readable_errors
-def show_features(image: str | None, layer: str, count: float) -> tuple[Image.Image, str]:
+def show_features(image: str | None, layer: str, count: float) -> tuple[str, str]:
     photo, note = upload(image, "image")
     grid = visualize.feature_maps(photo, layer, count=int(count))
-    return grid, note + visualize.layer_summary(layer)
+    return results.picture(grid, f"features-{layer}"), note + visualize.layer_summary(layer)
+
+
+def _pictures(gallery: list[tuple[Image.Image, str]], name: str) -> list[tuple[str, str]]:
+    return [(results.picture(image, name), caption) for image, caption in gallery]
 
 
 @readable_errors
-def show_grams(image: str | None, layers: list[str]) -> list[tuple[Image.Image, str]]:
+def show_grams(image: str | None, layers: list[str]) -> list[tuple[str, str]]:
     picture, _ = upload(image, "style image")
-    return lessons.gram_gallery(picture, layers)
+    return _pictures(lessons.gram_gallery(picture, layers), "gram")
 
 
 @readable_errors
 def show_whitening(content: str | None, style: str | None, layer: str
-                   ) -> list[tuple[Image.Image, str]]:
+                   ) -> list[tuple[str, str]]:
     photo, painting, _ = upload_pair(content, style)
-    return visualize.whitening_and_colouring(photo, painting, layer)
+    return _pictures(visualize.whitening_and_colouring(photo, painting, layer), "whitening")
 
 
 @readable_errors
-@track("learn")
-def layer_grid(content: str | None, style: str | None, progress: gr.Progress = gr.Progress(),
-               request: gr.Request | None = None) -> Iterator[Any]:
+def layer_grid(click: int | None, content: str | None, style: str | None,
+               progress: gr.Progress = gr.Progress(), request: gr.Request | None = None
+               ) -> Iterator[Any]:
     """The same pair with each content preset x style preset: what each layer set brings."""
     photo, painting, _ = upload_pair(content, style)
-    cells: list[tuple[Image.Image, str]] = []
+    cells: list[tuple[str, str]] = []
     yield cells
     count = len(lessons.content_layer_presets()) * len(lessons.style_layer_presets())
-    for content_set, style_set, record in until_stopped("layer_grid", request, lessons.layer_grid(
-            photo, painting, **LEARN_RUN, stylizer=stylizer("gatys"))):
+    for content_set, style_set, record in until_stopped(
+            "layer_grid", click, request, lessons.layer_grid(
+                photo, painting, **LEARN_RUN, stylizer=stylizer("gatys")), cells):
         desc = f"content {content_set}, style {style_set} ({len(cells) + 1} of {count})"
         progress((record.step, record.total_steps), desc=desc)
         if record.done:
-            cells.append((record.image,  # type: ignore[arg-type]
+            cells.append((results.picture(record.image, "layer-grid"),  # type: ignore[arg-type]
                           f"content {content_set} · style {style_set}"))
         yield cells if record.done else gr.skip()
 
 
 @readable_errors
-@track("learn")
-def init_race(content: str | None, style: str | None, progress: gr.Progress = gr.Progress(),
-              request: gr.Request | None = None) -> Iterator[Any]:
+def init_race(click: int | None, content: str | None, style: str | None,
+              progress: gr.Progress = gr.Progress(), request: gr.Request | None = None
+              ) -> Iterator[Any]:
     """Gatys from noise and from the photo, same steps: where the optimiser starts matters."""
     photo, painting, _ = upload_pair(content, style)
-    cells: list[tuple[Image.Image, str]] = []
+    cells: list[tuple[str, str]] = []
     rows: list[dict[str, Any]] = []
     yield cells, gr.skip()  # an empty first frame would leave the plot without lines
-    for init, record in until_stopped("init_race", request, lessons.init_race(
-            photo, painting, **LEARN_RUN, stylizer=stylizer("gatys"))):
+    for init, record in until_stopped("init_race", click, request, lessons.init_race(
+            photo, painting, **LEARN_RUN, stylizer=stylizer("gatys")), cells):
         rows += loss_rows(record.step, {"total": record.losses.get("total", 0.0)},
                           f"from {init}: ")
         progress((record.step, record.total_steps), desc=f"init {init}")
         if record.image is not None:
-            cells.append((record.image, f"from {init}, step {record.step}"))
-            yield cells, loss_plot(rows, f"log10 of the total loss; from {init}: step "
-                                         f"{record.step} of {record.total_steps}")
+            cells.append((results.picture(record.image, f"race-{init}"),
+                          f"from {init}, step {record.step}"))
+            yield cells, loss_plot(
+                rows, f"log10 of the total loss; from {init}: step {record.step} of "
+                      f"{record.total_steps}")
         else:
             yield gr.skip(), gr.skip()
 
@@ -369,7 +408,8 @@ def example_clip(name: str | None) -> Any:
 
 
 class _Stopped(Exception):
-    """Raised by a video run's progress callback when its Stop is pressed."""
+    """Raised by a video run's progress callback when its Stop is pressed, or when the run
+    would go past the server's time budget (the message says why)."""
 
 
 def _video_request(clip: str | None, method: str, style: str | None, long_side: float,
@@ -377,7 +417,7 @@ def _video_request(clip: str | None, method: str, style: str | None, long_side: 
                    ) -> tuple[dict[str, Any], list[Image.Image], str]:
     """The stylize_video keyword arguments for the page's inputs, the style images and notes
     (the limits applied)."""
-    from stylekit.video import VideoError, probe
+    from stylekit.video import VideoConfig, VideoError, probe
 
     if clip is None:
         raise user_error("Please add a video: upload a clip or pick an example clip.")
@@ -387,19 +427,33 @@ def _video_request(clip: str | None, method: str, style: str | None, long_side: 
         raise user_error(
             f"The video: {Path(clip).name} is not a video file that can be read. Upload an "
             "MP4, MOV, AVI, MKV or WebM clip.") from None
+    if info.width * info.height > VIDEO_LIMITS["source_pixels"]:
+        # Refused before any frame is decoded (one 8K frame is 100 MB as RGB).
+        raise user_error(
+            f"The video: {Path(clip).name} has frames of {info.width}x{info.height}; this "
+            f"page takes up to {VIDEO_LIMITS['source_pixels'] / 1e6:.1f} megapixels a frame "
+            "(3840x2160). Make a smaller copy (e.g. ffmpeg -i IN -vf scale=-2:720 OUT.mp4) "
+            "and upload that.")
     settings = video_settings()
     video = dict(zip((s.name for s in settings), values, strict=False))
     given = values[len(settings):]
+    seconds, side = VIDEO_LIMITS["seconds"], int(VIDEO_LIMITS["side"])
     for name in stylekit.list_stylizers():  # each method's widgets, in the tab's order
         names = [s.name for s in video_method_settings(name)]
-        if name == method:
-            chosen = {**dict(zip(names, given, strict=False)), "size": int(long_side)}
+        if name == method:  # the long side is capped (and said so below), not refused
+            chosen = {**dict(zip(names, given, strict=False)),
+                      "size": min(int(long_side), side)}
         given = given[len(names):]
     params = params_from(method, tuple(chosen[s.name] for s in visible_params(method)))
+    within_limits(stylizer(method).config.replace(**params), side)
+    within_limits(VideoConfig().replace(**video))
     notes = ""
-    seconds, side = VIDEO_LIMITS["seconds"], int(VIDEO_LIMITS["side"])
-    max_frames = max(1, math.floor(seconds * info.fps))
-    if info.frames is None or info.frames > max_frames:
+    # The frame rate is the file's own claim: the count is capped on its own too.
+    max_frames = max(1, min(math.floor(seconds * info.fps), int(VIDEO_LIMITS["frames"])))
+    if max_frames < seconds * info.fps and (info.frames is None or info.frames > max_frames):
+        notes += (f"Only the first {max_frames} frames ({max_frames / float(info.fps):.2g} s "
+                  f"at {float(info.fps):g} fps) are painted here. ")
+    elif info.frames is None or info.frames > max_frames:
         notes += f"Only the first {seconds:g} s ({max_frames} frames) are painted here. "
     if max(info.width, info.height) > side:
         notes += f"Frames are painted at most {side} px on the long side. "
@@ -416,15 +470,15 @@ def _video_request(clip: str | None, method: str, style: str | None, long_side: 
 
 
 @readable_errors
-@track("video")
-def run_video(clip: str | None, method: str, style: str | None, long_side: float,
-              side_by_side: bool, *values: Any, progress: gr.Progress = gr.Progress(),
-              request: Any = None) -> Iterator[tuple[Any, Any, str]]:
+def run_video(click: int | None, clip: str | None, method: str, style: str | None,
+              long_side: float, side_by_side: bool, *values: Any,
+              progress: gr.Progress = gr.Progress(), request: Any = None
+              ) -> Iterator[tuple[Any, Any, str]]:
     """Stream a video run: (result video, the frame just painted, status) as it goes.
 
     ``values``: the tab's :func:`video_settings`, then every method's
     :func:`video_method_settings` (only ``method``'s are used)."""
-    with stoppable(run_key(request, "video")) as stop:
+    with stoppable(run_key(request, "video"), click) as stop:
         if stop.is_set():
             yield gr.skip(), gr.skip(), STOPPED
             return
@@ -439,28 +493,40 @@ def _watch_video(clip: str, method: str, styles: list[Image.Image], params: dict
                  notes: str, stop: threading.Event, progress: gr.Progress
                  ) -> Iterator[tuple[Any, Any, str]]:
     """Run stylize_video in a thread and stream its progress; Stop (or a closed run) ends it
-    at its next frame."""
+    at its next frame, and so does the server when the run would take longer than
+    ``VIDEO_LIMITS["budget"]`` seconds."""
     from stylekit.video import VideoProgress, VideoResult, stylize_video
 
     updates: queue.Queue[Any] = queue.Queue()
+    first: list[float] = []  # the first frame's time (it includes loading the networks)
 
     def report(record: VideoProgress) -> None:
         if stop.is_set():
             raise _Stopped  # stylize_video then writes nothing
+        over = over_budget(record, first)
+        if over:
+            raise _Stopped(over)
         updates.put(record)
 
     def work() -> None:
         try:
-            updates.put(stylize_video(clip, video_output(method), stylizer(method),
+            updates.put(stylize_video(clip, results.new_path(method, ".mp4"), stylizer(method),
                                       styles or None, progress=report, **params))
         except BaseException as exc:  # noqa: BLE001 -- handed to the page's thread
             updates.put(exc)
 
     threading.Thread(target=work, name="stylekit-video", daemon=True).start()
-    shown, last = None, 0.0
+    latest, last = None, 0.0
+
+    def frame() -> str | None:  # the frame just painted, as a file of its own
+        return None if latest is None else results.picture(Image.fromarray(latest),
+                                                           f"{method}-frame")
+
     try:
         while not isinstance(item := updates.get(), VideoResult):
             if isinstance(item, _Stopped):
+                if item.args:  # over the time budget: said as a refusal
+                    raise user_error(notes + item.args[0])
                 yield gr.skip(), gr.skip(), notes + STOPPED
                 return
             if isinstance(item, BaseException):
@@ -471,27 +537,33 @@ def _watch_video(clip: str, method: str, styles: list[Image.Image], params: dict
             progress((item.frame, item.total), desc=f"frame {item.frame}{of}")
             status = (f"{notes}**{method}**: frame {item.frame}{of}, {item.fps:.1f} frames/s, "
                       f"{item.elapsed:.1f} s{left}")
-            shown = item.image
+            latest = item.image
             if item.elapsed - last > 0.5:  # at most two pictures a second to the browser
                 last = item.elapsed
-                yield gr.skip(), shown, status
+                yield gr.skip(), frame(), status
             else:
                 yield gr.skip(), gr.skip(), status
-        yield str(item.output), shown, notes + video_summary(method, item, params)
+        yield str(item.output), frame(), notes + video_summary(method, item, params)
     finally:
         stop.set()  # a run closed by its client ends at its next frame
 
 
-def video_output(method: str) -> Path:
-    """A new file name for a run's video, in the temporary folder. Gradio serves its own copy,
-    so the files of runs over an hour old are removed here."""
-    folder = Path(tempfile.gettempdir()) / "stylekit-video"
-    folder.mkdir(exist_ok=True)
-    for old in folder.glob("*.mp4"):
-        with contextlib.suppress(OSError):  # another run may have removed it just now
-            if time.time() - old.stat().st_mtime > 3600:
-                old.unlink()
-    return folder / f"{method}-{uuid.uuid4().hex[:12]}.mp4"
+def over_budget(record: Any, first: list[float]) -> str | None:
+    """Why a video run must end now (``None`` if it may go on): it has taken, or at the pace
+    of its frames after the first will take, more than ``VIDEO_LIMITS["budget"]`` seconds."""
+    budget = VIDEO_LIMITS["budget"]
+    if record.frame == 1:
+        first.append(record.elapsed)
+    projected = record.elapsed
+    if record.total and record.frame >= 3:  # the first frame also loads the networks
+        pace = (record.elapsed - first[0]) / (record.frame - 1)
+        projected = first[0] + pace * (record.total - 1)
+    if projected <= budget:
+        return None
+    return (f"This clip would take about {projected:.3g} s to paint here (frame "
+            f"{record.frame} of {record.total or '?'} after {record.elapsed:.3g} s), more than "
+            f"the {budget:g} s this server gives a video, so the run was ended. Try a smaller "
+            "long side, fewer steps, a faster method (fast, arbitrary) or a shorter clip.")
 
 
 def video_summary(method: str, result: Any, params: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from stylekit.errors import StylekitError
 
+from . import profile
 from .profile import CONCURRENCY, MAX_UPLOAD, set_concurrency
 
 #: What the app needs beyond the library: the ``app`` extra.
@@ -37,6 +38,9 @@ def add_options(options: argparse.ArgumentParser) -> None:
                          help="Gatys-type runs at once (each uses all cores on a CPU)")
     options.add_argument("--one-pass-concurrency", type=int, default=CONCURRENCY["one_pass"],
                          help="fast/AdaIN/Learn-map requests at once")
+    options.add_argument("--keep-files", type=int, default=profile.KEEP_FILES, metavar="SECONDS",
+                         help="remove uploads and results older than this (default: "
+                              f"{profile.KEEP_FILES}, an hour)")
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -47,6 +51,7 @@ def serve(args: argparse.Namespace) -> None:
     """
     try:
         from .layout import build
+        from .results import keep_sweeping
     except ModuleNotFoundError as exc:
         if exc.name not in APP_EXTRA:
             raise
@@ -55,10 +60,12 @@ def serve(args: argparse.Namespace) -> None:
     # One line per refused request in the server log (the library logs under "stylekit").
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("stylekit").setLevel(logging.INFO)
+    profile.KEEP_FILES = max(1, args.keep_files)
     page = build()
     set_concurrency(page, optimise=args.optimise_concurrency,
                     one_pass=args.one_pass_concurrency)
     page.queue(max_size=args.max_queue, default_concurrency_limit=1)
+    keep_sweeping()
     page.launch(server_name=args.host, server_port=args.port, share=args.share,
                 max_file_size=MAX_UPLOAD, show_error=True)
 

@@ -7,7 +7,9 @@ import gradio as gr
 import stylekit
 from stylekit import examples
 
+from . import profile
 from .profile import MAX_SIDE, MAX_UPLOAD, ON_GPU
+from .stop import forget_page
 from .tabs import compare_tab, learn_tab, method_tab, video_tab
 
 #: The tabs a visitor meets first: any painting in one pass (the method people preferred in a
@@ -29,7 +31,10 @@ def build() -> gr.Blocks:
     """The whole app, ready to ``queue()`` and ``launch()``; builds widgets only (no model
     work: the thumbnails are made when a page first opens)."""
     # No usage analytics: classrooms and offline machines should not phone home.
-    with gr.Blocks(title="stylekit: neural style transfer", analytics_enabled=False) as page:
+    # delete_cache: uploads and results older than KEEP_FILES go (checked a few times as often).
+    keep = profile.KEEP_FILES
+    with gr.Blocks(title="stylekit: neural style transfer", analytics_enabled=False,
+                   delete_cache=(max(1, min(600, keep // 4)), keep)) as page:
         hardware = "a GPU" if ON_GPU else "a CPU (sizes and steps start small)"
         methods = tab_order(stylekit.list_stylizers())
         gr.Markdown(
@@ -47,4 +52,5 @@ def build() -> gr.Blocks:
             video_tab()
         with gr.Accordion("About the example images", open=False):
             gr.Markdown(examples.sources_markdown())
+        page.unload(forget_page)
     return page

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
+import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,9 +32,26 @@ logger = logging.getLogger("stylekit.app")
 
 def user_error(message: str) -> gr.Error:
     """A mistake of the user's, shown in the page; the server logs one line for it, not a
-    traceback (those are for the server's own faults)."""
+    traceback (those are for the server's own faults). A file is named as the user knows it:
+    the server's folders are left out (Gradio keeps an upload under its own name)."""
+    message = server_folders().sub("", message)
     logger.info("refused a request: %s", message)
     return gr.Error(message, print_exception=False)
+
+
+def server_folders() -> re.Pattern[str]:
+    """The folders a message must not show: Gradio's (uploads) and the temporary one, each up to
+    the file's own name.
+
+    Example:
+        >>> from gradio.utils import get_upload_folder
+        >>> server_folders().sub("", repr(get_upload_folder() + "/3f9a/my clip.mp4") + " is bad")
+        "'my clip.mp4' is bad"
+    """
+    from gradio.utils import get_upload_folder
+
+    roots = sorted({get_upload_folder(), tempfile.gettempdir()}, key=len, reverse=True)
+    return re.compile("(?:" + "|".join(re.escape(r) for r in roots) + r")/(?:[^/\s'\"]+/)*")
 
 
 def checked(preprocess: Callable[[Any], Any], label: object, payload: Any) -> Any:

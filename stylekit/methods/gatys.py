@@ -9,6 +9,7 @@ Gatys et al., "Controlling Perceptual Factors in Neural Style Transfer" (CVPR 20
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
 from ..losses import PerceptualLoss
 from ..optim import LBFGS
 from ..registry import register_stylizer
-from ..vgg import WEIGHT_SOURCES, VGG19Features, check_layers
+from ..vgg import LAYER_NAMES, WEIGHT_SOURCES, VGG19Features, check_layers
 
 #: Named layer sets. Content: Gatys et al. use ``relu4_2``; ``relu5_2`` lets the style move
 #: more of the layout. Style: the paper's five layers, or only the shallow ones (fine texture,
@@ -43,6 +44,10 @@ STYLE_LAYER_PRESETS: dict[str, tuple[str, ...]] = {
 
 #: The smallest scale of the default coarse-to-fine schedule.
 MIN_SCALE = 128
+#: VGG-19s a stylizer keeps, one per set of layers (25 to 60 MB each with the caffe weights):
+#: six, so every content preset x style preset of :func:`stylekit.lessons.layer_grid` stays
+#: loaded; layer sets typed freely (a server) cannot grow memory past them.
+VGG_CACHE_SIZE = 6
 #: Curvature pairs L-BFGS keeps: 50 converge as well as 100 here at half the memory
 #: (2 * 50 * 3 * H * W floats: 300 MB at 1024 px).
 LBFGS_HISTORY = 50
@@ -164,17 +169,22 @@ class GatysStylizer(Stylizer[GatysConfig]):
 
     def __init__(self, config: GatysConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
-        self._vgg_cache: dict[tuple[Any, ...], VGG19Features] = {}
+        self._vgg_cache: OrderedDict[tuple[Any, ...], VGG19Features] = OrderedDict()
 
     def feature_extractor(self, cfg: GatysConfig) -> VGG19Features:
-        """The VGG-19 for ``cfg``'s layers, pooling and weights, built once per stylizer."""
-        layers = tuple(dict.fromkeys(cfg.content_layers + cfg.style_layers))
+        """The VGG-19 for ``cfg``'s layers, pooling and weights: kept for the
+        :data:`VGG_CACHE_SIZE` layer sets used last, whatever the order the layers are named in."""
+        layers = tuple(sorted(set(cfg.content_layers + cfg.style_layers), key=LAYER_NAMES.index))
         device = resolve_device(cfg.device)
         key = (layers, cfg.pooling, cfg.weights, str(device))
-        if key not in self._vgg_cache:
+        if key in self._vgg_cache:
+            self._vgg_cache.move_to_end(key)
+        else:
             self._vgg_cache[key] = VGG19Features(
                 layers, weights=cfg.weights, pooling=cfg.pooling
             ).to(device)
+            while len(self._vgg_cache) > VGG_CACHE_SIZE:
+                self._vgg_cache.popitem(last=False)
         return self._vgg_cache[key]
 
     def perceptual_loss(self, cfg: GatysConfig) -> PerceptualLoss:

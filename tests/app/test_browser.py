@@ -15,7 +15,7 @@ import pytest
 sync_api = pytest.importorskip("playwright.sync_api")
 
 from stylekit.app import profile  # noqa: E402
-from stylekit.app.stop import ACTIVE  # noqa: E402
+from stylekit.app.stop import RUNNING  # noqa: E402
 from stylekit.methods.fast import FAST_MODELS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +134,7 @@ def test_the_gatys_loss_plot_names_its_terms(page) -> None:
 
 def test_stop_says_so_and_the_progress_does_not_cover_the_status(page, content_path,
                                                                  style_path) -> None:
-    start_gatys(page, content_path, style_path, size=128, steps=1000)
+    start_gatys(page, content_path, style_path, size=128, steps=profile.LIMITS["steps"])
     status = page.locator("#gatys-status")
     sync_api.expect(status).to_contain_text("step", timeout=60_000)
     # The progress text is drawn on the gallery, the status line stays readable.
@@ -148,6 +148,11 @@ def test_stop_says_so_and_the_progress_does_not_cover_the_status(page, content_p
     sync_api.expect(page.locator("#gatys-gallery").get_by_text("Error", exact=True)
                     ).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "app-gatys-stopped.png"), full_page=True)
+
+
+def runs_of(tab: str) -> int:
+    """The page runs of ``tab`` in progress (the server's own record, which Stop uses)."""
+    return sum(len(runs) for (_, name), runs in list(RUNNING.items()) if name == tab)
 
 
 def upload_pair(panel: Any, content_path: Path, style_path: Path) -> None:
@@ -173,13 +178,31 @@ def test_compare_stops_cooperatively_and_keeps_its_results(page, content_path, s
         sync_api.expect(status).to_contain_text("gatys: step", timeout=120_000)
         panel.get_by_role("button", name="Stop").click()
         sync_api.expect(status).to_contain_text("Stopped.", timeout=10_000)
-        assert wait_for(lambda: ACTIVE["compare"] == 0, 5), "the run kept computing"
+        assert wait_for(lambda: runs_of("compare") == 0, 5), "the run kept computing"
         # The one-pass methods' results stay.
         assert panel.locator("img").count() >= 3
         no_error_badge(panel)
         page.screenshot(path=str(ARTIFACTS / "app-compare-stopped.png"), full_page=True)
     finally:
         profile.PROFILE["gatys"] = saved
+
+
+def test_a_stop_after_a_refused_run_leaves_the_next_run_alone(page, content_path,
+                                                              style_path) -> None:
+    """A run refused before it starts (here: no pictures yet; or a full queue), then Stop,
+    then a real run: it paints its whole grid. Before, the refused run stayed counted as
+    waiting, and the Stop ended the next run as soon as it began."""
+    page.get_by_role("tab", name="Learn").click()
+    page.get_by_role("tab", name="Layer choices").click()
+    panel = page.locator("#learn-layers")
+    panel.get_by_role("button", name="Run the grid").click()
+    sync_api.expect(page.get_by_text("Please add a photo.").first).to_be_visible(timeout=30_000)
+    panel.get_by_role("button", name="Stop").click()
+    page.wait_for_timeout(1000)
+    upload_pair(panel, content_path, style_path)
+    panel.get_by_role("button", name="Run the grid").click()
+    cells = page.locator("#learn-grid img")
+    sync_api.expect(cells).to_have_count(6, timeout=180_000)
 
 
 def test_the_layer_grid_stops_cooperatively(page, content_path, style_path, wait_for) -> None:
@@ -191,10 +214,10 @@ def test_the_layer_grid_stops_cooperatively(page, content_path, style_path, wait
         panel = page.locator("#learn-layers")
         upload_pair(panel, content_path, style_path)
         panel.get_by_role("button", name="Run the grid").click()
-        assert wait_for(lambda: ACTIVE["learn"] == 1, 60), "the grid never started"
+        assert wait_for(lambda: runs_of("layer_grid") == 1, 60), "the grid never started"
         page.wait_for_timeout(1000)
         panel.get_by_role("button", name="Stop").click()
-        assert wait_for(lambda: ACTIVE["learn"] == 0, 10), "the grid kept computing"
+        assert wait_for(lambda: runs_of("layer_grid") == 0, 10), "the grid kept computing"
         page.wait_for_timeout(500)
         no_error_badge(panel)
     finally:

@@ -14,9 +14,9 @@ import stylekit
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
 
-from stylekit.app.profile import MAX_SIDE  # noqa: E402
-from stylekit.app.stop import ACTIVE  # noqa: E402
+from stylekit.app.profile import LIMITS, MAX_SIDE  # noqa: E402
 from stylekit.app.widgets import visible_params, widget_value  # noqa: E402
 
 
@@ -81,34 +81,73 @@ def test_gatys_streams_intermediate_images_before_the_final_one(live_app, client
     assert {row[2] for row in curve} >= {"total", "content", "style"}  # columns: step, loss, term
 
 
+def running(job: Any) -> bool:
+    """The job has sent a first update and not ended."""
+    return bool(job.outputs()) and not job.done()
+
+
 def test_stop_cancels_a_running_gatys_job_and_frees_it(live_app, client, content_path,
                                                         style_path, wait_for) -> None:
+    short = method_args("gatys", content_path, style_path, size=64, steps=10)
+    started = time.monotonic()
+    client.predict(*short, api_name="/gatys")
+    alone = time.monotonic() - started
     job = client.submit(*method_args("gatys", content_path, style_path, size=128,
-                                     steps=1000), api_name="/gatys")
-    assert wait_for(lambda: ACTIVE["gatys"] == 1, 60), "the run never started"
+                                     steps=LIMITS["steps"]), api_name="/gatys")
+    assert wait_for(lambda: running(job), 60), "the run never started"
     time.sleep(1.0)
+    queued = client.submit(*short, api_name="/gatys")  # one Gatys run at a time: it waits
     job.cancel()
-    # 1000 steps would take minutes: the run must end within a step or two.
-    assert wait_for(lambda: ACTIVE["gatys"] == 0, 10), "the cancelled run kept computing"
-    # and the queue serves the next request
-    image, *_ = client.predict(*method_args("gatys", content_path, style_path, size=64,
-                                            steps=10), api_name="/gatys")
+    cancelled = time.monotonic()
+    # The long run would take minutes: it must end within a step or two, freeing the worker.
+    image, *_ = queued.result(timeout=120)
+    assert time.monotonic() - cancelled < alone + 10, "the cancelled run kept computing"
     assert_image_file(image)
 
 
 def test_a_long_gatys_run_does_not_block_the_one_pass_tabs(live_app, client, content_path,
                                                             style_path, wait_for) -> None:
     job = client.submit(*method_args("gatys", content_path, style_path, size=128,
-                                     steps=1000), api_name="/gatys")
+                                     steps=LIMITS["steps"]), api_name="/gatys")
     try:
-        assert wait_for(lambda: ACTIVE["gatys"] == 1, 60), "the run never started"
+        assert wait_for(lambda: running(job), 60), "the run never started"
         image, *_ = client.predict(*method_args("fast", content_path, None, size=64,
                                                 model="tiny_test"), api_name="/fast")
         assert_image_file(image)
-        assert ACTIVE["gatys"] == 1, "the Gatys run should still be going"
+        assert running(job), "the Gatys run should still be going"
     finally:
         job.cancel()
-        assert wait_for(lambda: ACTIVE["gatys"] == 0, 10)
+
+
+def served_files(value: Any) -> list[Path]:
+    """The server-side files in an API answer (a client made with ``download_files=False``)."""
+    if isinstance(value, dict):
+        found = [Path(value["path"])] if isinstance(value.get("path"), str) else []
+        return found + [f for v in value.values() for f in served_files(v)]
+    if isinstance(value, (list, tuple)):
+        return [f for v in value for f in served_files(v)]
+    return []
+
+
+@pytest.mark.parametrize("method", ["fast", "gatys"])
+def test_a_file_once_served_is_never_written_again(live_app, content_path, style_path,
+                                                   method) -> None:
+    """Two identical requests (a class running the same example). Before, Gradio saved both
+    results under one name made from the content, rewriting the first while it could still
+    be downloading: "Too little data for declared Content-Length", a cut-off picture."""
+    client = Client(live_app[1], verbose=False, download_files=False)
+    model = {"model": "tiny_test"} if method == "fast" else {"steps": 10}
+    args = method_args(method, content_path, style_path, size=64, **model)
+    first = served_files(client.predict(*args, api_name=f"/{method}"))
+    assert len(first) >= (1 if method == "fast" else 3)  # the picture (and the gallery)
+    before = {path: path.stat() for path in first}
+    time.sleep(0.05)
+    second = served_files(client.predict(*args, api_name=f"/{method}"))
+    assert second
+    for path, stat in before.items():
+        after = path.stat()
+        assert (after.st_ino, after.st_mtime_ns, after.st_size) == \
+            (stat.st_ino, stat.st_mtime_ns, stat.st_size), f"{path.name} was written again"
 
 
 def test_a_non_image_upload_is_a_readable_error_and_the_app_keeps_serving(
@@ -235,3 +274,35 @@ def test_a_user_mistake_is_one_log_line_not_a_traceback(live_app, client, tmp_pa
     err = capfd.readouterr().err
     assert "Traceback" not in err, err[-2000:]
     assert caplog.text.count("refused a request") == 4
+
+
+def test_the_server_enforces_its_limits_whatever_the_request(live_app, client, content_path,
+                                                             style_path) -> None:
+    """The widgets' ranges are no limit: the run's final config is checked on the server.
+    Gatys' scales (free text) override the size: "1200" with the size at 64 painted at 1200 px."""
+    too_large = MAX_SIDE + 176
+    with pytest.raises(AppError, match=rf"scales: {too_large} px is larger than this server "
+                                       rf"paints \(at most {MAX_SIDE} px"):
+        client.predict(*method_args("gatys", content_path, style_path, size=64, steps=10,
+                                    scales=str(too_large)), api_name="/gatys")
+    with pytest.raises(AppError, match=rf"style image would be measured at {2 * MAX_SIDE} px"):
+        client.predict(*method_args("gatys", content_path, style_path, size=MAX_SIDE, steps=10,
+                                    style_scale=2.0), api_name="/gatys")
+    with pytest.raises(AppError, match=rf"steps: .*greater than maximum.*{LIMITS['steps']}"):
+        client.predict(*method_args("gatys", content_path, style_path, size=64,
+                                    steps=LIMITS["steps"] + 10), api_name="/gatys")
+
+
+def test_a_bad_mask_is_named_as_the_user_named_it(live_app, client, tmp_path, content_path,
+                                                  style_path) -> None:
+    whole = tmp_path / "whole.png"
+    Image.new("L", (96, 64), 200).save(whole)
+    mask = tmp_path / "my mask.png"
+    mask.write_bytes(whole.read_bytes()[:60])  # the header, then nothing: truncated
+    args = method_args("wct", content_path, style_path, size=64)
+    args[2:4] = [handle_file(str(style_path)), handle_file(str(mask))]
+    with pytest.raises(AppError) as caught:
+        client.predict(*args, api_name="/wct")
+    message = str(caught.value)
+    assert "'my mask.png'" in message and "truncated" in message, message
+    assert "/tmp" not in message and "gradio" not in message, message

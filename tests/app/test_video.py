@@ -22,8 +22,8 @@ from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 import stylekit  # noqa: E402
-from stylekit.app import handlers, profile  # noqa: E402
-from stylekit.app.stop import ACTIVE, RUNNING, STOPPED, request_stop  # noqa: E402
+from stylekit.app import handlers, profile, results  # noqa: E402
+from stylekit.app.stop import RUNNING, STOPPED, request_stop  # noqa: E402
 from stylekit.app.widgets import widget_value  # noqa: E402
 from stylekit.video import examples as clips  # noqa: E402
 from stylekit.video import probe, read_frames, write_video  # noqa: E402
@@ -74,7 +74,6 @@ def test_a_clip_through_the_fast_method_side_by_side(client, tiny_clip) -> None:
     assert np.asarray(Image.open(frame)).shape == (40, 128, 3)  # the last frame painted
     assert "12 frames of 128x40" in status and "Left:" in status
     assert "warping error" in status
-    assert ACTIVE["video"] == 0
 
 
 def test_the_limits_cut_and_shrink_the_clip_and_say_so(client, tiny_clip) -> None:
@@ -135,17 +134,19 @@ def test_stop_ends_a_video_run_at_its_next_frame(live_app, tmp_path, content_pat
     class Page:
         session_hash = "video-stop-test"
 
+    key = ("video-stop-test", "video")
     clip = tmp_path / "long.mp4"  # 20 s: far longer than the test waits
     write_video(clip, clips.moving_window(Image.open(content_path), (128, 80), 240, 1.0,
                                           (0.5, 0.0)), fps=12)
     args = video_args(None, long_side=128, fast_model="tiny_test")
     args[0] = str(clip)  # the handler gets the uploaded file's path
     monkeypatch.setitem(profile.VIDEO_LIMITS, "seconds", 60)
+    monkeypatch.setitem(profile.VIDEO_LIMITS, "frames", 1000)
     updates: list[tuple[Any, ...]] = []
     painting = threading.Event()
 
     def run() -> None:
-        for update in handlers.run_video(*args, request=Page()):
+        for update in handlers.run_video(1, *args, request=Page()):  # the page's first click
             updates.append(update)
             if "frame 2" in update[2]:
                 painting.set()
@@ -153,9 +154,9 @@ def test_stop_ends_a_video_run_at_its_next_frame(live_app, tmp_path, content_pat
     worker = threading.Thread(target=run)
     worker.start()
     assert painting.wait(60)
-    assert request_stop("video", Page()) == STOPPED
+    assert request_stop(key, 1) == STOPPED
     worker.join(30)
-    assert not worker.is_alive() and ("video-stop-test", "video") not in RUNNING
+    assert not worker.is_alive() and key not in RUNNING
     assert updates[-1][2].endswith(STOPPED)
     assert not any(isinstance(u[0], str) for u in updates)  # no video came out
     painted = [u[2] for u in updates if "frames/s" in u[2]]
@@ -183,13 +184,79 @@ def test_the_library_and_the_app_package_import_without_video_or_gradio() -> Non
     assert done.stdout.strip() == "[]"
 
 
-def test_old_result_files_are_removed(tmp_path) -> None:
-    first = handlers.video_output("fast")
-    first.write_bytes(b"an old result")
-    hours_ago = time.time() - 2 * 3600
-    os.utime(first, (hours_ago, hours_ago))
-    recent = handlers.video_output("fast")
+def test_old_result_files_are_removed(monkeypatch) -> None:
+    old, recent = results.new_path("fast", ".mp4"), results.new_path("fast", ".mp4")
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(b"an old result")
     recent.write_bytes(b"a recent result")
-    handlers.video_output("fast")
-    assert not first.exists() and recent.exists()
+    hours_ago = time.time() - 2 * profile.KEEP_FILES
+    os.utime(old, (hours_ago, hours_ago))
+    results.sweep()
+    assert not old.exists() and recent.exists()
     recent.unlink()
+
+
+def test_a_clip_claiming_a_high_frame_rate_is_cut_to_a_number_of_frames(
+        client, tmp_path, content_path, monkeypatch) -> None:
+    """The length cap was seconds x the fps the file claims: a clip declaring 1000 fps was
+    allowed 4000 frames. The count is capped on its own."""
+    clip = tmp_path / "fast camera.mp4"
+    write_video(clip, clips.moving_window(Image.open(content_path), (128, 80), 12, 1.0,
+                                          (3.0, 0.0)), fps=1000)
+    monkeypatch.setitem(profile.VIDEO_LIMITS, "frames", 5)
+    video, _frame, status = client.predict(
+        *video_args(clip, side_by_side=False, consistency="none", fast_model="tiny_test"),
+        api_name="/video")
+    assert probe(video_path(video)).frames == 5
+    assert "Only the first 5 frames" in status
+
+
+def test_frames_too_large_are_refused_before_decoding(client, tiny_clip, monkeypatch) -> None:
+    monkeypatch.setitem(profile.VIDEO_LIMITS, "source_pixels", 128 * 80 - 1)
+    with pytest.raises(AppError, match=r"pan\.mp4 has frames of 128x80"):
+        client.predict(*video_args(tiny_clip, fast_model="tiny_test"), api_name="/video")
+
+
+def test_the_video_tab_checks_the_final_config(client, tiny_clip, style_path,
+                                               monkeypatch) -> None:
+    """Gatys' scales override the long side, and frame steps have no widget range."""
+    monkeypatch.setitem(profile.VIDEO_LIMITS, "seconds", 0.25)  # 3 frames, if it ran
+    side = int(profile.VIDEO_LIMITS["side"])
+    with pytest.raises(AppError, match=rf"scales: {side + 40} px .*at most {side} px"):
+        client.predict(*video_args(tiny_clip, method="gatys", style=style_path,
+                                   side_by_side=False, gatys_steps=10,
+                                   gatys_scales=str(side + 40)), api_name="/video")
+    limit = profile.LIMITS["frame_steps"]
+    with pytest.raises(AppError, match=rf"frame steps: {limit + 1} is more .*at most {limit}"):
+        client.predict(*video_args(tiny_clip, method="gatys", style=style_path,
+                                   side_by_side=False, gatys_steps=10, frame_steps=limit + 1),
+                       api_name="/video")
+
+
+def test_a_run_over_the_time_budget_is_ended_with_a_message(client, tiny_clip,
+                                                            monkeypatch) -> None:
+    monkeypatch.setitem(profile.VIDEO_LIMITS, "budget", 0.01)
+    with pytest.raises(AppError, match=r"more than the 0\.01 s this server gives a video"):
+        client.predict(*video_args(tiny_clip, fast_model="tiny_test"), api_name="/video")
+    monkeypatch.undo()  # the worker is free again
+    video, *_ = client.predict(*video_args(tiny_clip, side_by_side=False, consistency="none",
+                                           fast_model="tiny_test"), api_name="/video")
+    assert probe(video_path(video)).frames == 12
+
+
+def test_a_clip_damaged_mid_run_is_named_as_the_user_named_it(client, tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    clip = tmp_path / "holiday clip.mp4"
+    write_video(clip, (rng.integers(0, 255, (80, 128, 3), dtype=np.uint8) for _ in range(24)),
+                fps=12)
+    data = bytearray(clip.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + len(data) // 4] = rng.integers(0, 255, len(data) // 4,
+                                                       dtype=np.uint8).tobytes()
+    clip.write_bytes(bytes(data))  # readable header, garbage from the middle on
+    with pytest.raises(AppError) as caught:
+        client.predict(*video_args(clip, side_by_side=False, consistency="none",
+                                   fast_model="tiny_test"), api_name="/video")
+    message = str(caught.value)
+    assert "'holiday clip.mp4' is damaged after" in message, message
+    assert "/tmp" not in message and "gradio" not in message, message

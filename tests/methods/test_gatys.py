@@ -10,6 +10,7 @@ from stylekit import ConfigError, create_stylizer, load_image, resize_long_side,
 from stylekit.color import rgb_to_yiq
 from stylekit.methods.gatys import (
     STYLE_LAYER_PRESETS,
+    VGG_CACHE_SIZE,
     GatysConfig,
     default_scales,
     split_steps,
@@ -117,6 +118,28 @@ def test_layer_presets_and_weights() -> None:
         GatysConfig(content_layers="relu4_9")
     with pytest.raises(ConfigError, match="strictly increasing"):
         GatysConfig(scales=(128, 64))
+
+
+def test_one_vgg_per_layer_set_whatever_the_order_and_a_bounded_few() -> None:
+    """Layer sets are free text in the app: 12 orderings of the same layers once grew the
+    server by ~700 MB, one VGG-19 each."""
+    import itertools
+
+    gatys = create_stylizer("gatys", device="cpu")
+    layers = ("relu1_1", "relu2_1", "relu3_1")
+    orders = [GatysConfig(content_layers=c, style_layers=",".join(s))
+              for c in ("relu1_1", "relu2_1") for s in itertools.permutations(layers)]
+    assert len(orders) == 12
+    kept = {id(gatys.feature_extractor(cfg)) for cfg in orders}
+    assert len(kept) == 1
+    # Shallow sets (cheap to build), as many as the cache holds: the first is let go.
+    first = gatys.feature_extractor(orders[0])
+    others = ["relu1_2", "conv1_1", "conv1_2", "relu2_2", "conv2_1", "conv2_2", "relu2_1"]
+    for layer in others[:VGG_CACHE_SIZE]:
+        gatys.feature_extractor(GatysConfig(content_layers=layer, style_layers="relu1_1"))
+    assert gatys.feature_extractor(orders[0]) is not first
+    last = GatysConfig(content_layers=others[VGG_CACHE_SIZE - 1], style_layers="relu1_1")
+    assert gatys.feature_extractor(last) is gatys.feature_extractor(last)
 
 
 def test_layer_weights_change_the_objective(content_path, style_path) -> None:

@@ -6,7 +6,7 @@ import gradio as gr
 
 from ..handlers import compare, methods_with_models, named
 from ..profile import on_zero_gpu, queue_slot
-from ..stop import wire_stop
+from ..stop import wire_run
 from ..widgets import example_pairs, image_input, model_choice
 
 
@@ -26,7 +26,6 @@ def compare_tab() -> None:
             times = gr.Markdown(elem_id="compare-status")
     gr.Examples(example_pairs(), [content, style])
     handler = named(compare, ["photo", "style_image", *(f"{m}_model" for m in with_models)])
-    go.click(on_zero_gpu(120)(handler), [content, style, *models], [out, times],
-             api_name="compare", **queue_slot("optimise"))
     # The run itself says "Stopped." below the times so far (see handlers.compare).
-    wire_stop("compare", go, stop)
+    wire_run("compare", go, stop, on_zero_gpu(120)(handler), [content, style, *models],
+             [out, times], api_name="compare", **queue_slot("optimise"))

@@ -12,7 +12,7 @@ from stylekit.vgg import LAYER_NAMES
 from ..handlers import init_race, layer_grid, show_features, show_grams, show_whitening
 from ..plots import RACE_COLOURS
 from ..profile import queue_slot
-from ..stop import wire_stop
+from ..stop import wire_run
 from ..widgets import example_pairs, example_paths, image_input, pair_inputs, quiet
 
 
@@ -78,9 +78,8 @@ def learn_tab() -> None:
         grid = gr.Gallery(label="rows: content layer; columns: style layers", columns=3,
                           height="auto", object_fit="contain", elem_id="learn-grid")
         gr.Examples(example_pairs(), [content, style])
-        go.click(layer_grid, [content, style], grid, api_name="layer_grid",
-                 **queue_slot("optimise"))
-        wire_stop("layer_grid", go, stop)
+        wire_run("layer_grid", go, stop, layer_grid, [content, style], [grid],
+                 api_name="layer_grid", **queue_slot("optimise"))
     with gr.Tab("Where the optimiser starts", elem_id="learn-race"):
         gr.Markdown("Gatys optimises the pixels themselves. From noise it must build the "
                     "picture; from the photo it only has to repaint it.")
@@ -91,9 +90,8 @@ def learn_tab() -> None:
             race_curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="total loss",
                                      color_map=RACE_COLOURS, elem_id="learn-race-curve")
         gr.Examples(example_pairs(), [content, style])
-        go.click(init_race, [content, style], [race, race_curve], api_name="init_race",
-                 **queue_slot("optimise"))
-        wire_stop("init_race", go, stop)
+        wire_run("init_race", go, stop, init_race, [content, style], [race, race_curve],
+                 api_name="init_race", **queue_slot("optimise"))
 
 
 def run_and_stop(label: str) -> tuple[gr.Button, gr.Button]:

@@ -13,7 +13,7 @@ from stylekit.lessons import is_iterative
 from ..handlers import model_thumbnails, named, readable_errors, run_method
 from ..plots import LOSS_COLOURS
 from ..profile import on_zero_gpu, queue_slot
-from ..stop import track, wire_stop
+from ..stop import wire_run
 from ..widgets import control, example_pairs, example_paths, image_input, visible_params
 
 
@@ -57,16 +57,15 @@ def method_tab(method: str, page: gr.Blocks) -> None:
     gr.Examples(example_pairs() if cls.needs_style else [[p] for p in example_paths("photo")],
                 [content, style] if cls.needs_style else [content])
     ordered = [widgets[s.name] for s in specs]
-    handler = on_zero_gpu(120 if iterative else 30)(readable_errors(track(method)(named(
+    handler = on_zero_gpu(120 if iterative else 30)(readable_errors(named(
         functools.partial(run_method, method),
-        ["photo", "style_image", "second_style_image", "mask", *(s.name for s in specs)]))))
-    run.click(handler, [content, style, style2, mask, *ordered],
-              [result, gallery, curve, status], api_name=method,
-              **queue_slot("optimise" if iterative else "one_pass"),
-              # Not on the status line, which it would cover.
-              show_progress_on=[gallery] if iterative else [result])
-    # Stop asks the page's own run to end (see stop.request_stop); API clients cancel their job.
-    wire_stop(method, run, stop, status)
+        ["photo", "style_image", "second_style_image", "mask", *(s.name for s in specs)])))
+    # Stop ends the page's own run (see stop.wire_run); API clients cancel their job.
+    wire_run(method, run, stop, handler, [content, style, style2, mask, *ordered],
+             [result, gallery, curve, status], status, api_name=method,
+             **queue_slot("optimise" if iterative else "one_pass"),
+             # Not on the status line, which it would cover.
+             show_progress_on=[gallery] if iterative else [result])
 
 
 def model_picker(method: str, page: gr.Blocks, model: gr.components.Component) -> None:

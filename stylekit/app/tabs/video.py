@@ -21,7 +21,7 @@ from ..handlers import (
     video_settings,
 )
 from ..profile import ON_GPU, VIDEO_LIMITS, on_zero_gpu, queue_slot
-from ..stop import wire_stop
+from ..stop import wire_run
 from ..widgets import control, image_input, quiet
 
 
@@ -103,11 +103,10 @@ def video_tab() -> None:
              # Parameter names of the API: a method's name may have a "-" in it.
              *(re.sub(r"\W", "_", f"{name}_{s.name}") for name in methods
                for s in video_method_settings(name))]
-    run.click(on_zero_gpu(300)(named(run_video, names)),
-              [clip, method, style, long_side, side_by_side, *ordered, *method_widgets],
-              [result, frame, status], api_name="video", **queue_slot("video"),
-              show_progress_on=[frame])
-    wire_stop("video", run, stop, status)
+    wire_run("video", run, stop, on_zero_gpu(300)(named(run_video, names)),
+             [clip, method, style, long_side, side_by_side, *ordered, *method_widgets],
+             [result, frame, status], status, api_name="video", **queue_slot("video"),
+             show_progress_on=[frame])
 
 
 def needs_style(method: str) -> bool:
