@@ -15,7 +15,7 @@ second server that keeps its files 10 s shows them go (the app's default is an h
 Nothing may be lost, and the logs must be clean: every request ends answered, refused or
 cancelled, with its result whole.
 
-Usage: python bench/load.py [--clients 8] [--rounds 2] [--max-queue 6]
+Usage: python bench/load.py [--clients 8] [--rounds 2] [--max-queue 16]
 """
 
 from __future__ import annotations
@@ -304,7 +304,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--max-queue", type=int, default=6)
+    parser.add_argument("--max-queue", type=int, default=16)
     args = parser.parse_args()
     from stylekit.examples import example_path
 

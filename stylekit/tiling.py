@@ -29,6 +29,9 @@ def tile_progress(report: Callable[[int, int], None]) -> Iterator[None]:
     Args:
         report: called with two ints after each tile.
 
+    Returns:
+        A context manager; nothing is bound by ``as``.
+
     Example:
         >>> seen = []
         >>> with tile_progress(lambda done, total: seen.append(f"{done}/{total}")):

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.load
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    running = load.start_server(max_queue=6, log=tmp_path_factory.mktemp("load") / "app.log")
+    # The app's own queue bound (16), as the Space runs it: a class's twelve identical
+    # requests must all fit; refusals past the bound are tested in test_launch.py.
+    running = load.start_server(max_queue=16, log=tmp_path_factory.mktemp("load") / "app.log")
     yield running
     running.stop()
 

@@ -73,7 +73,9 @@ def showing(gallery: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
         yield gallery
     finally:
         with _LOCK:
-            _SHOWING.remove(gallery)
+            # By identity: two galleries with the same pictures (or both still empty) are
+            # equal, and list.remove would take the other run's.
+            _SHOWING[:] = [shown for shown in _SHOWING if shown is not gallery]
         for path, _ in gallery:
             with contextlib.suppress(OSError):
                 os.utime(path)  # last used now: the page is about to fetch them

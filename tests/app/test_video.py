@@ -260,3 +260,19 @@ def test_a_clip_damaged_mid_run_is_named_as_the_user_named_it(client, tmp_path) 
     message = str(caught.value)
     assert "'holiday clip.mp4' is damaged after" in message, message
     assert "/tmp" not in message and "gradio" not in message, message
+
+
+def test_two_runs_showing_equal_galleries_each_end_their_own() -> None:
+    """Two runs start with equal (empty) galleries; the second to start ends first. Removing by
+    equality took the first run's gallery, and the first run's end then raised ValueError
+    (``list.remove(x): x not in list`` in the load test's server log)."""
+    first, second = results.showing([]), results.showing([])
+    first_gallery = first.__enter__()
+    second_gallery = second.__enter__()
+    second.__exit__(None, None, None)
+    first_gallery.append((str(results.new_path("fast", ".webp")), "step 1"))
+    first.__exit__(None, None, None)  # raised ValueError before
+    assert second_gallery == []
+    with results._LOCK:
+        assert not any(shown is first_gallery or shown is second_gallery
+                       for shown in results._SHOWING)
