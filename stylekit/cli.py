@@ -29,7 +29,12 @@ from .config import MethodConfig, describe
 from .errors import StylekitError
 from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO
 from .images import load_image, output_format, save_image
-from .options import add_config_options, check_output, sequence_options_as_strings
+from .options import (
+    add_config_options,
+    check_output,
+    option_for,
+    sequence_options_as_strings,
+)
 from .registry import get_stylizer_class, list_stylizers
 from .tiling import tile_progress
 from .video.command import add_video_parser, run_video
@@ -137,9 +142,14 @@ def _print_list() -> None:
 
 def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     stylizer_cls = get_stylizer_class(args.method)
-    content = examples.resolve_image_argument(args.content)
-    styles = [examples.resolve_image_argument(s) for s in args.style]
-    output = Path(args.output or f"{Path(content).stem}-{args.method}.png")
+    # The library reads example:NAME itself (and says it so in its messages); resolving it
+    # here checks the names before any work and gives the output its default name.
+    content = args.content
+    styles = list(args.style)
+    for image in (content, *styles):
+        examples.resolve_image_argument(image)
+    stem = Path(examples.resolve_image_argument(content)).stem
+    output = Path(args.output or f"{stem}-{args.method}.png")
     output_format(output)  # a bad extension or place fails now, not after minutes of work
     check_output(output)
     saves = {s.name: s.default for s in describe(stylizer_cls.config_class)}.get("save_every")
@@ -155,9 +165,7 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     if saves is not None:  # the picture of every step, so that Ctrl-C can keep the latest
         params["save_every"] = 1
     sequence_options_as_strings(stylizer_cls.config_class, params)
-    stylizer = stylizer_cls(**params)
-    if stylizer_cls.needs_style and not styles:
-        raise StylekitError(f"the {args.method} method needs a style image: add --style PATH")
+    stylizer = stylizer_cls(**params)  # a missing style is the method's to say, at its start
     if not args.quiet:
         _say_if_enlarged(stylizer.config, content)
 
@@ -306,8 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
         params = {k: v for k, v in vars(args).items() if k not in own}
         return _stylize(args, params)
-    except StylekitError as exc:
-        return _fail(str(exc))
+    except StylekitError as exc:  # its parameters said as options: --model NAME, not model=NAME
+        return _fail(exc.render(option_for))
     except KeyboardInterrupt:
         print("stylekit: interrupted; nothing was written", file=sys.stderr)
         return 130

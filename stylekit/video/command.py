@@ -53,7 +53,9 @@ def run_video(args: argparse.Namespace) -> int:
     params = {k: v for k, v in vars(args).items() if k not in _OWN}
     video_params, method_params = split_params(params)
     sequence_options_as_strings(get_stylizer_class(args.method).config_class, method_params)
-    styles = [examples.resolve_image_argument(s) for s in args.style]
+    styles = list(args.style)  # example:NAME is read by the library
+    for style in styles:
+        examples.resolve_image_argument(style)  # an unknown name fails before any work
     source = Path(args.input)
     output = Path(args.output or f"{source.stem}-{args.method}.mp4")
     check_output(output)  # before any work

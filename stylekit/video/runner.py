@@ -377,10 +377,11 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     else:
         stylizer, method_params = create_stylizer(method, **method_params), {}
     if cfg.side_by_side and stylizer.name == "gatys" and cfg.consistency == "flow":
-        raise ConfigError("side_by_side needs the frame-by-frame result, which gatys with flow "
-                          "does not compute; run it twice, with consistency='none' and 'flow'")
+        raise ConfigError("{side_by_side} needs the frame-by-frame result, which gatys with "
+                          "flow does not compute; run it twice, with {consistency=none} and "
+                          "{consistency=flow}")
     if get_stylizer_class(stylizer.name).needs_style and not style_list(style):
-        raise ConfigError(f"the {stylizer.name} method needs a style image: pass style=PATH")
+        raise ConfigError(f"the {stylizer.name} method needs a style image: pass {{style=PATH}}")
     output_format(output)  # a bad ending fails now, not after the work
     info = probe(source)
     total = min(info.frames, cfg.max_frames or info.frames) if info.frames else cfg.max_frames
