@@ -121,23 +121,48 @@ def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def table(rows: Sequence[Sequence[str]], indent: int = 2, gap: int = 2) -> list[str]:
+    """Rows of text as aligned columns, each as wide as its widest entry (the last one free).
+
+    Args:
+        rows: the cells, row by row.
+        indent: spaces before each row.
+        gap: spaces between columns.
+
+    Returns:
+        One line per row.
+
+    Example:
+        >>> for line in table([("udnie", "style", "Picabia"),
+        ...                    ("composition_vii", "style", "Kandinsky")]):
+        ...     print(line)
+          udnie            style  Picabia
+          composition_vii  style  Kandinsky
+    """
+    columns = max((len(row) for row in rows), default=0)
+    widths = [max((len(row[i]) for row in rows if i < len(row)), default=0)
+              for i in range(columns - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append(" " * indent + (" " * gap).join([*cells, *row[len(cells):]]).rstrip())
+    return lines
+
+
 def _print_list() -> None:
-    print("methods:")
-    for name in list_stylizers():
-        print(f"  {name:12s} {get_stylizer_class(name).description}")
+    lines = ["methods:", *table([(name, get_stylizer_class(name).description)
+                                 for name in list_stylizers()])]
     for name in list_stylizers():
         kind = get_stylizer_class(name).model_kind
         if kind is None:
             continue
-        print(f"\n{kind.what}s (use as --method {name} --model NAME):")
-        width = max((len(m) for m in kind.names()), default=0)
-        for model in kind.names():
-            print(f"  {model:{width}s}  {kind.source(model)}")
-        if not kind.names():
-            print("  (none yet)")
-    print("\nexample images (use as example:NAME):")
-    for example in examples.EXAMPLES.values():
-        print(f"  {example.name:12s} {example.kind:6s} {example.credit}; {example.license}")
+        lines += ["", f"{kind.what}s (use as --method {name} --model NAME):",
+                  *(table([(model, kind.source(model)) for model in kind.names()])
+                    or ["  (none yet)"])]
+    lines += ["", "example images (use as example:NAME):",
+              *table([(e.name, e.kind, f"{e.credit}; {e.license}")
+                      for e in examples.EXAMPLES.values()])]
+    print("\n".join(lines))
 
 
 def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:

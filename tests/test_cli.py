@@ -155,6 +155,25 @@ def test_list(capsys) -> None:
     assert "gatys" in out and "chelsea" in out and "hubble" in out
 
 
+def test_list_columns_line_up_whatever_the_names(capsys) -> None:
+    """Each table's columns start where its widest entry ends (composition_vii, woman_with_hat
+    and johnson:composition_vii ran into the next column)."""
+    from stylekit.examples import EXAMPLES
+
+    assert main(["list"]) == 0
+    tables = capsys.readouterr().out.split("\n\n")
+    assert len(tables) >= 3
+    for table in tables:
+        rows = [line for line in table.splitlines()[1:] if line.startswith("  ")]
+        # Where each column starts: after a run of two or more spaces.
+        starts = {tuple(m.end() for m in re.finditer(r" {2,}", row)) for row in rows}
+        assert len(starts) == 1, (table, starts)
+    examples = tables[-1].splitlines()[1:]
+    assert len(examples) == len(EXAMPLES)
+    for line, example in zip(examples, EXAMPLES.values(), strict=True):
+        assert line.split()[:2] == [example.name, example.kind]
+
+
 def test_help_shows_method_options(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["stylize", "--help"])
