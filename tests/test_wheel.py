@@ -76,6 +76,11 @@ def test_building_leaves_the_checkout_clean(tmp_path: Path) -> None:
                     str(tmp_path), str(ROOT)], check=True, timeout=600)
     assert _git("status", "--porcelain").stdout == before
     wheel = next(tmp_path.glob("stylekit-*.whl")).name
+    # The package index's page: docs/PYPI.md, not the README with the Space's front matter.
+    with zipfile.ZipFile(tmp_path / wheel) as archive:
+        [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        page = archive.read(metadata).decode().split("\n\n", 1)[1]
+    assert page.startswith("# stylekit") and "sdk: gradio" not in page
     # Where `pip wheel --no-deps .` and `pip wheel --no-deps -w dist .` put it.
     for place in (wheel, f"dist/{wheel}", "build/lib/stylekit/cli.py",
                   "stylekit.egg-info/PKG-INFO"):
