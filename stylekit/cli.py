@@ -64,8 +64,9 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
         "--method", default="gatys", choices=list_stylizers(), help="method (default: gatys)"
     )
     stylize.add_argument(
-        "--style", action="append", default=[], help="style image; repeat to blend several"
-    )
+        "--style", action="append", default=[],
+        help="style image (path or example:NAME); repeat to blend several. fast takes a "
+        "shipped painting (example:starry_night, ...) as its built-in style")
     stylize.add_argument("-o", "--output", help="output image (default: CONTENT-METHOD.png)")
     stylize.add_argument(
         "--save-every", type=int, default=0, metavar="K", help="save every K-th step's image"

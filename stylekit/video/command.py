@@ -35,7 +35,8 @@ def add_video_parser(sub: Any) -> argparse.ArgumentParser:
     video.add_argument("--method", default=DEFAULT_METHOD, choices=list_stylizers(),
                        help=f"method (default: {DEFAULT_METHOD})")
     video.add_argument("--style", action="append", default=[],
-                       help="style image (path or example:NAME); repeat to blend several")
+                       help="style image (path or example:NAME); repeat to blend several. "
+                       "fast takes a shipped painting as its built-in style")
     video.add_argument("-o", "--output", help="output video (default: IN-METHOD.mp4)")
     video.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_config_options(video, VideoConfig, "video options")
