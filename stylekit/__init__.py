@@ -3,9 +3,11 @@
 >>> import stylekit
 >>> stylekit.list_stylizers()
 ['adain', 'arbitrary', 'fast', 'gatys', 'wct']
->>> from stylekit.examples import example_path
 >>> wct = stylekit.create_stylizer("wct", size=128)
->>> wct.stylize(example_path("chelsea"), example_path("starry_night")).size
+>>> wct.stylize("example:chelsea", "example:starry_night").size  # paths, or examples by name
+(128, 85)
+>>> fast = stylekit.create_stylizer("fast", size=128)  # a shipped painting: its built-in style
+>>> fast.stylize("example:chelsea", "example:great_wave").size
 (128, 85)
 """
 

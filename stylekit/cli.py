@@ -29,7 +29,12 @@ from .config import MethodConfig, describe
 from .errors import StylekitError
 from .hub import SHIPPED_WEIGHTS_DIR, STYLEKIT_HUB_REPO
 from .images import load_image, output_format, save_image
-from .options import add_config_options, check_output, sequence_options_as_strings
+from .options import (
+    add_config_options,
+    check_output,
+    option_for,
+    sequence_options_as_strings,
+)
 from .registry import get_stylizer_class, list_stylizers
 from .tiling import tile_progress
 from .video.command import add_video_parser, run_video
@@ -59,8 +64,9 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
         "--method", default="gatys", choices=list_stylizers(), help="method (default: gatys)"
     )
     stylize.add_argument(
-        "--style", action="append", default=[], help="style image; repeat to blend several"
-    )
+        "--style", action="append", default=[],
+        help="style image (path or example:NAME); repeat to blend several. fast takes a "
+        "shipped painting (example:starry_night, ...) as its built-in style")
     stylize.add_argument("-o", "--output", help="output image (default: CONTENT-METHOD.png)")
     stylize.add_argument(
         "--save-every", type=int, default=0, metavar="K", help="save every K-th step's image"
@@ -116,30 +122,60 @@ def _build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def table(rows: Sequence[Sequence[str]], indent: int = 2, gap: int = 2) -> list[str]:
+    """Rows of text as aligned columns, each as wide as its widest entry (the last one free).
+
+    Args:
+        rows: the cells, row by row.
+        indent: spaces before each row.
+        gap: spaces between columns.
+
+    Returns:
+        One line per row.
+
+    Example:
+        >>> for line in table([("udnie", "style", "Picabia"),
+        ...                    ("composition_vii", "style", "Kandinsky")]):
+        ...     print(line)
+          udnie            style  Picabia
+          composition_vii  style  Kandinsky
+    """
+    columns = max((len(row) for row in rows), default=0)
+    widths = [max((len(row[i]) for row in rows if i < len(row)), default=0)
+              for i in range(columns - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append(" " * indent + (" " * gap).join([*cells, *row[len(cells):]]).rstrip())
+    return lines
+
+
 def _print_list() -> None:
-    print("methods:")
-    for name in list_stylizers():
-        print(f"  {name:12s} {get_stylizer_class(name).description}")
+    lines = ["methods:", *table([(name, get_stylizer_class(name).description)
+                                 for name in list_stylizers()])]
     for name in list_stylizers():
         kind = get_stylizer_class(name).model_kind
         if kind is None:
             continue
-        print(f"\n{kind.what}s (use as --method {name} --model NAME):")
-        width = max((len(m) for m in kind.names()), default=0)
-        for model in kind.names():
-            print(f"  {model:{width}s}  {kind.source(model)}")
-        if not kind.names():
-            print("  (none yet)")
-    print("\nexample images (use as example:NAME):")
-    for example in examples.EXAMPLES.values():
-        print(f"  {example.name:12s} {example.kind:6s} {example.credit}; {example.license}")
+        lines += ["", f"{kind.what}s (use as --method {name} --model NAME):",
+                  *(table([(model, kind.source(model)) for model in kind.names()])
+                    or ["  (none yet)"])]
+    lines += ["", "example images (use as example:NAME):",
+              *table([(e.name, e.kind, f"{e.credit}; {e.license}")
+                      for e in examples.EXAMPLES.values()])]
+    print("\n".join(lines))
 
 
 def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     stylizer_cls = get_stylizer_class(args.method)
-    content = examples.resolve_image_argument(args.content)
-    styles = [examples.resolve_image_argument(s) for s in args.style]
-    output = Path(args.output or f"{Path(content).stem}-{args.method}.png")
+    # The library reads example:NAME itself (and says it so in its messages); resolving it
+    # here checks the names before any work and gives the output its default name.
+    content = args.content
+    styles = list(args.style)
+    for image in (content, *styles):
+        examples.resolve_image_argument(image)
+    stem = Path(examples.resolve_image_argument(content)).stem
+    output = Path(args.output or f"{stem}-{args.method}.png")
     output_format(output)  # a bad extension or place fails now, not after minutes of work
     check_output(output)
     saves = {s.name: s.default for s in describe(stylizer_cls.config_class)}.get("save_every")
@@ -155,9 +191,7 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     if saves is not None:  # the picture of every step, so that Ctrl-C can keep the latest
         params["save_every"] = 1
     sequence_options_as_strings(stylizer_cls.config_class, params)
-    stylizer = stylizer_cls(**params)
-    if stylizer_cls.needs_style and not styles:
-        raise StylekitError(f"the {args.method} method needs a style image: add --style PATH")
+    stylizer = stylizer_cls(**params)  # a missing style is the method's to say, at its start
     if not args.quiet:
         _say_if_enlarged(stylizer.config, content)
 
@@ -306,8 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         own = {"command", "content", "method", "style", "output", "save_every", "save_dir", "quiet"}
         params = {k: v for k, v in vars(args).items() if k not in own}
         return _stylize(args, params)
-    except StylekitError as exc:
-        return _fail(str(exc))
+    except StylekitError as exc:  # its parameters said as options: --model NAME, not model=NAME
+        return _fail(exc.render(option_for))
     except KeyboardInterrupt:
         print("stylekit: interrupted; nothing was written", file=sys.stderr)
         return 130

@@ -191,7 +191,7 @@ def _scalar_type(hint: Any) -> type:
 def _coerce_scalar(spec: ParamSpec, value: Any, kind: type) -> Any:
     def fail() -> ConfigError:
         return ConfigError(
-            f"parameter {spec.name!r} must be {kind.__name__}, "
+            f"parameter {{{spec.name}}} must be {kind.__name__}, "
             f"got {value!r} ({type(value).__name__})"
         )
 
@@ -227,7 +227,7 @@ def _coerce_scalar(spec: ParamSpec, value: Any, kind: type) -> Any:
         else:
             raise fail()
         if not math.isfinite(number):  # NaN passes every range check; infinity breaks maths
-            raise ConfigError(f"parameter {spec.name!r} must be a finite number, got {value!r}")
+            raise ConfigError(f"parameter {{{spec.name}}} must be a finite number, got {value!r}")
         return number
     if kind is str:
         if isinstance(value, str):
@@ -241,7 +241,7 @@ def _coerce(spec: ParamSpec, value: Any) -> Any:
         if spec.optional:
             return None
         if value is None:
-            raise ConfigError(f"parameter {spec.name!r} cannot be None")
+            raise ConfigError(f"parameter {{{spec.name}}} cannot be None")
     kind = spec.base_type
     if spec.is_sequence:
         if isinstance(value, str):
@@ -269,10 +269,10 @@ def _check(spec: ParamSpec, value: Any) -> None:
     for v in values:
         if spec.choices is not None and v not in spec.choices:
             raise ConfigError(
-                f"parameter {spec.name!r} got {v!r}; choose one of: "
+                f"parameter {{{spec.name}}} got {v!r}; choose one of: "
                 f"{', '.join(str(c) for c in spec.choices)}"
             )
         if spec.min is not None and v < spec.min:
-            raise ConfigError(f"parameter {spec.name!r} must be >= {spec.min}, got {v!r}")
+            raise ConfigError(f"parameter {{{spec.name}}} must be >= {spec.min}, got {v!r}")
         if spec.max is not None and v > spec.max:
-            raise ConfigError(f"parameter {spec.name!r} must be <= {spec.max}, got {v!r}")
+            raise ConfigError(f"parameter {{{spec.name}}} must be <= {spec.max}, got {v!r}")

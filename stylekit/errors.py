@@ -14,16 +14,97 @@ Example:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
+#: How a message names a parameter: ``{name}``, or ``{name=VALUE}`` with a placeholder or an
+#: example value.
+_PARAMETER = re.compile(r"\{([a-z][a-z0-9_]*)(?:=([\w.,:-]+))?\}")
+
+
+def python_parameter(name: str) -> str:
+    """How Python code names parameter ``name`` in a message: quoted, as a keyword argument.
+
+    Args:
+        name: the parameter's name.
+
+    Returns:
+        ``'name'``.
+
+    Example:
+        >>> python_parameter("style_blend_weights")
+        "'style_blend_weights'"
+    """
+    return repr(name)
+
+
+def render_message(template: str, option: Callable[[str], str] | None = None) -> str:
+    """A message whose parameters (``{name}``, ``{name=VALUE}``) are said the caller's way.
+
+    Library code writes a message once; Python callers read ``'name'`` and ``name=VALUE``,
+    the command line reads its options, ``--name`` and ``--name VALUE``.
+
+    Args:
+        template: the message, parameters in braces.
+        option: a parameter's name to its command-line option (e.g.
+            :func:`stylekit.options.option_for`); ``None`` says them as Python does.
+
+    Returns:
+        The message.
+
+    Example:
+        >>> template = "pass {style=PATH}; {steps} must be >= 1"
+        >>> render_message(template)
+        "pass style=PATH; 'steps' must be >= 1"
+        >>> render_message(template, lambda name: "--" + name.replace("_", "-"))
+        'pass --style PATH; --steps must be >= 1'
+    """
+    def say(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2)
+        if option is None:
+            return python_parameter(name) if value is None else f"{name}={value}"
+        return option(name) if value is None else f"{option(name)} {value}"
+
+    return _PARAMETER.sub(say, template)
+
 
 class StylekitError(Exception):
     """Base class for user-facing errors (bad input, bad parameters, missing weights).
 
-    Catch it to report any problem the user can fix; its message says what to do.
+    Catch it to report any problem the user can fix; its message says what to do. A message
+    may name parameters as ``{name}`` or ``{name=VALUE}`` (see :func:`render_message`):
+    ``str(error)`` says them as Python does, :meth:`render` lets a front end (the command line)
+    say them its own way.
+
+    Args:
+        message: what went wrong and what to do, parameters in braces.
 
     Example:
+        >>> error = ConfigError("choose a style with {model=NAME}")
+        >>> str(error), error.render(lambda name: f"--{name}")
+        ('choose a style with model=NAME', 'choose a style with --model NAME')
         >>> issubclass(ConfigError, StylekitError), issubclass(WeightsError, StylekitError)
         (True, True)
     """
+
+    def __init__(self, message: str = "") -> None:
+        self.template = message
+        super().__init__(render_message(message))
+
+    def render(self, option: Callable[[str], str] | None = None) -> str:
+        """The message, its parameters said as ``option`` names them.
+
+        Args:
+            option: a parameter's name to how the caller spells it; ``None``: Python's way.
+
+        Returns:
+            The message.
+
+        Example:
+            >>> StylekitError("give {blend_with=NAME}").render(lambda name: name.upper())
+            'give BLEND_WITH NAME'
+        """
+        return render_message(self.template, option)
 
 
 class ImageError(StylekitError, ValueError):

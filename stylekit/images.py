@@ -20,6 +20,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError, ImageTooLargeError
+from .examples import PREFIX, example_path
 from .fileio import atomic_write
 
 ImageInput = Union[str, "os.PathLike[str]", Image.Image, np.ndarray, torch.Tensor]
@@ -43,7 +44,9 @@ def load_image(
     """Read any supported input as an 8-bit RGB PIL image, upright.
 
     Args:
-        source: a file path, a PIL image, a NumPy array (``HxW``, ``HxWxC`` or ``CxHxW`` with
+        source: a file path, an example image as ``"example:NAME"`` (see
+            :mod:`stylekit.examples`, as on the command line), a PIL image, a NumPy array
+            (``HxW``, ``HxWxC`` or ``CxHxW`` with
             C in 1, 3, 4; uint8 in 0..255, uint16 in 0..65535, float in [0, 1]) or a tensor
             (``CxHxW`` or ``1xCxHxW``, same value conventions).
         max_pixels: refuse images with more pixels than this (checked before decoding).
@@ -59,13 +62,17 @@ def load_image(
         >>> image = load_image(np.zeros((40, 60, 4), np.uint8))  # transparent black
         >>> image.size, image.mode, image.getpixel((0, 0))
         ((60, 40), 'RGB', (255, 255, 255))
+        >>> load_image("example:chelsea").size  # the example images, by name
+        (451, 300)
         >>> load_image(np.zeros((8, 8, 3), np.uint8), what="style image")
         Traceback (most recent call last):
         ...
         stylekit.errors.ImageError: style image is 8x8 pixels, too small for the network: its \
 shorter side must be at least 32 pixels; use a larger image
     """
-    if isinstance(source, (str, os.PathLike)):
+    if isinstance(source, str) and source.startswith(PREFIX) and not Path(source).exists():
+        image = _open_path(example_path(source), max_pixels, what)
+    elif isinstance(source, (str, os.PathLike)):
         image = _open_path(Path(source), max_pixels, what)
     elif isinstance(source, Image.Image):
         _check_pixels(source.size, max_pixels, what)

@@ -32,7 +32,27 @@ def option_name(spec: ParamSpec) -> str:
         >>> names["content_layer_weights"], names["style_blend_weights"]
         ('--content-layer-weights', '--style-weights')
     """
-    return OPTION_NAMES.get(spec.name, "--" + spec.name.replace("_", "-"))
+    return option_for(spec.name)
+
+
+def option_for(name: str) -> str:
+    """The command-line option of a parameter named ``name`` (a config field, or an argument
+    such as ``style``): how the command line says the parameters of a
+    :class:`~stylekit.errors.StylekitError`'s message.
+
+    Args:
+        name: the parameter's Python name.
+
+    Returns:
+        The option, ``--name-with-dashes`` unless :data:`OPTION_NAMES` says otherwise.
+
+    Example:
+        >>> from stylekit.errors import ConfigError
+        >>> error = ConfigError("{style_blend_weights} has 3 values; add {style=PATH}")
+        >>> error.render(option_for)
+        '--style-weights has 3 values; add --style PATH'
+    """
+    return OPTION_NAMES.get(name, "--" + name.replace("_", "-"))
 
 
 def add_config_options(parser: argparse.ArgumentParser, config_cls: type[MethodConfig],

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -69,7 +70,7 @@ def test_adain_two_styles_weights_alpha_and_mask(tmp_path: Path, tiny_decoder: P
         (["stylize", "missing.jpg", "--style", "example:hubble"], "does not exist"),
         (["stylize", "example:chelsea"], "needs a style image"),
         (["stylize", "example:chelsea", "--style", "example:hubble", "--steps", "-5"],
-         "'steps' must be >= 1"),
+         "--steps must be >= 1"),
         (["stylize", "example:chelsea", "--style", "example:hubble", "-o", "x.unknown"],
          "end its name with"),
         (["stylize", "example:chelsea", "--style", "example:nope"], "unknown example"),
@@ -92,6 +93,46 @@ def test_user_errors_are_one_line_and_write_nothing(tmp_path: Path, capsys, args
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+def test_fast_takes_a_shipped_painting_as_its_style(tmp_path: Path) -> None:
+    """The issue's command: --style example:NAME picks that painting's built-in style, alone
+    or with the same --model."""
+    outs = [tmp_path / f"{i}.png" for i in range(3)]
+    common = ["stylize", "example:chelsea", "--method", "fast", "--size", "64", "-q"]
+    assert main([*common, "--model", "great_wave", "-o", str(outs[0])]) == 0
+    assert main([*common, "--style", "example:great_wave", "-o", str(outs[1])]) == 0
+    assert main([*common, "--style", "example:great_wave", "--model", "great_wave",
+                 "-o", str(outs[2])]) == 0
+    first, *others = (np.asarray(Image.open(out)) for out in outs)
+    assert all(np.array_equal(first, other) for other in others)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "fast", "--style", "example:great_wave", "--model", "johnson:great_wave"],
+         "but --model chooses 'johnson:great_wave'"),
+        (["--method", "fast", "--style", "example:hubble"], "choose one with --model NAME"),
+        (["--method", "wct"], "needs a style image: pass --style PATH"),
+        (["--method", "fast", "--model", "udnie", "--mask", "mask.png"],
+         "needs a second style: give --blend-with NAME"),
+        (["--style", "example:hubble", "--style-weights", "1", "2", "--steps", "1"],
+         "--style-weights has 2 values for 1 style images"),
+        (["--style", "example:hubble", "--steps", "many"], "parameter --steps must be int"),
+    ],
+)
+def test_errors_name_options_the_command_line_way(tmp_path: Path, capsys, args,
+                                                  message) -> None:
+    """The library says model=NAME and 'steps' to Python callers; the command line says its
+    options: --model NAME, --steps."""
+    out = tmp_path / "out.png"
+    assert main(["stylize", "example:chelsea", *args, "--size", "64", "-q",
+                 "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert not re.search(r"\b[a-z_]+=[A-Z]|'steps'|blend_with|style_blend", err), err
+    assert not out.exists()
+
+
 def test_not_an_image_through_the_console_script(tmp_path: Path) -> None:
     """The installed entry point: exit status and a one-line reason, nothing written."""
     bad = tmp_path / "photo.jpg"
@@ -112,6 +153,25 @@ def test_list(capsys) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "gatys" in out and "chelsea" in out and "hubble" in out
+
+
+def test_list_columns_line_up_whatever_the_names(capsys) -> None:
+    """Each table's columns start where its widest entry ends (composition_vii, woman_with_hat
+    and johnson:composition_vii ran into the next column)."""
+    from stylekit.examples import EXAMPLES
+
+    assert main(["list"]) == 0
+    tables = capsys.readouterr().out.split("\n\n")
+    assert len(tables) >= 3
+    for table in tables:
+        rows = [line for line in table.splitlines()[1:] if line.startswith("  ")]
+        # Where each column starts: after a run of two or more spaces.
+        starts = {tuple(m.end() for m in re.finditer(r" {2,}", row)) for row in rows}
+        assert len(starts) == 1, (table, starts)
+    examples = tables[-1].splitlines()[1:]
+    assert len(examples) == len(EXAMPLES)
+    for line, example in zip(examples, EXAMPLES.values(), strict=True):
+        assert line.split()[:2] == [example.name, example.kind]
 
 
 def test_help_shows_method_options(capsys) -> None:

@@ -34,6 +34,21 @@ def test_reads_a_real_photo(content_path: Path) -> None:
     assert image.mode == "RGB" and image.size == (451, 300)
 
 
+def test_reads_example_images_by_name_as_the_command_line_does(content_path: Path,
+                                                               tmp_path: Path) -> None:
+    """The Python API takes "example:NAME" wherever the CLI does; a file of that name wins."""
+    assert np.array_equal(np.asarray(load_image("example:chelsea")),
+                          np.asarray(load_image(content_path)))
+    with pytest.raises(ImageError, match="unknown example image 'nope'; available: chelsea"):
+        load_image("example:nope")
+    os.chdir(tmp_path)
+    try:
+        Image.new("RGB", (40, 40), "red").save(tmp_path / "example:chelsea", format="PNG")
+        assert load_image("example:chelsea").size == (40, 40)
+    finally:
+        os.chdir(Path(__file__).parent)
+
+
 def test_not_an_image(tmp_path: Path) -> None:
     path = tmp_path / "notes.png"
     path.write_text("this is text, not pixels")

@@ -61,3 +61,39 @@ def test_the_library_and_its_trainers_need_no_torchvision(tmp_path: Path) -> Non
     from PIL import Image
 
     assert Image.open(tmp_path / "grid.png").size == (3 * 10 + 2, 2 * 10 + 2)
+
+
+def _pip_installs(text: str) -> set[str]:
+    """The ``pip install`` commands of a Markdown text, a checkout's ``-e ".[x]"`` said as the
+    package's ``"stylekit[x]"``."""
+    commands = set()
+    for command in re.findall(r"pip install [^`\n&]*", text):
+        command = command.strip().rstrip(")")
+        command = re.sub(r'-e "\.(\[\w+\])"', r'"stylekit\1"', command)
+        commands.add(re.sub(r"-e \.$", "stylekit", command))
+    return commands
+
+
+def test_the_package_page_is_not_the_space_readme() -> None:
+    """The README's Space front matter (title:, sdk: ...) became the package's description on
+    the index: the package has its own page, whose install commands are the README's."""
+    assert PROJECT["readme"] == "docs/PYPI.md"
+    page = (ROOT / PROJECT["readme"]).read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert readme.startswith("---\n")  # the Space's, kept there
+    assert page.startswith("# stylekit\n") and not re.search(r"^(sdk|app_file|emoji):", page,
+                                                             re.MULTILINE)
+    installs = _pip_installs(page)
+    assert {"pip install stylekit", 'pip install "stylekit[app]"',
+            "pip install torch --index-url https://download.pytorch.org/whl/cpu"} <= installs
+    assert installs <= _pip_installs(readme), installs - _pip_installs(readme)
+    for extra in re.findall(r"stylekit\[(\w+)\]", page):
+        assert extra in PROJECT["optional-dependencies"], extra
+
+
+def test_the_description_names_every_method() -> None:
+    from stylekit import list_stylizers
+
+    description = PROJECT["description"].lower()
+    for method in [*list_stylizers(), "video"]:
+        assert re.search(rf"\b{method}\b", description), method

@@ -10,6 +10,7 @@ activated there, so ``import stylekit`` can only find the wheel's copy.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -58,6 +59,32 @@ SCRIPT = textwrap.dedent("""
             report["runs"].append([method, model, list(out.size)])
     print(json.dumps(report))
 """)
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_building_leaves_the_checkout_clean(tmp_path: Path) -> None:
+    """`pip wheel --no-deps .` in the checkout left an un-ignored wheel there: what a build
+    writes (the wheel where it is asked to go, build/, *.egg-info/, dist/) is ignored."""
+    if shutil.which("git") is None or _git("rev-parse").returncode != 0:
+        pytest.skip("needs git and a git checkout")
+    before = _git("status", "--porcelain").stdout
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                    str(tmp_path), str(ROOT)], check=True, timeout=600)
+    assert _git("status", "--porcelain").stdout == before
+    wheel = next(tmp_path.glob("stylekit-*.whl")).name
+    # The package index's page: docs/PYPI.md, not the README with the Space's front matter.
+    with zipfile.ZipFile(tmp_path / wheel) as archive:
+        [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        page = archive.read(metadata).decode().split("\n\n", 1)[1]
+    assert page.startswith("# stylekit") and "sdk: gradio" not in page
+    # Where `pip wheel --no-deps .` and `pip wheel --no-deps -w dist .` put it.
+    for place in (wheel, f"dist/{wheel}", "build/lib/stylekit/cli.py",
+                  "stylekit.egg-info/PKG-INFO"):
+        assert _git("check-ignore", "-q", place).returncode == 0, f"{place} is not ignored"
 
 
 def test_the_wheel_works_outside_the_repository(tmp_path: Path) -> None:

@@ -66,8 +66,19 @@ def serve(args: argparse.Namespace) -> None:
                     one_pass=args.one_pass_concurrency)
     page.queue(max_size=args.max_queue, default_concurrency_limit=1)
     keep_sweeping()
-    page.launch(server_name=args.host, server_port=args.port, share=args.share,
-                max_file_size=MAX_UPLOAD, show_error=True)
+    # Quiet: Gradio's own console lines tell the user to "set share=True in launch()";
+    # this app's console names its own flag instead.
+    _, local_url, share_url = page.launch(
+        server_name=args.host, server_port=args.port, share=args.share,
+        max_file_size=MAX_UPLOAD, show_error=True, quiet=True, prevent_thread_lock=True)
+    log = logging.getLogger("stylekit.app")
+    log.info("serving the app at %s", local_url)
+    if args.share:  # Gradio prints the public link even when quiet, or why there is none
+        if not share_url:
+            log.info("no public link could be made (see above); the app is served locally")
+    elif not os.environ.get("SPACE_ID"):  # a Space is public already
+        log.info("add --share for a public link (a *.gradio.live address, for 72 hours)")
+    page.block_thread()  # until Ctrl-C
 
 
 def main(argv: Sequence[str] | None = None) -> None:

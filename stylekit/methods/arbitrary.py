@@ -163,8 +163,8 @@ class ArbitraryStylizer(Stylizer[ArbitraryConfig]):
         start = time.perf_counter()
         styles = style_list(style)
         if not styles:
-            raise ConfigError("the arbitrary method needs a style image: pass a painting "
-                              "(style=PATH_OR_IMAGE, or --style PATH on the command line)")
+            raise ConfigError("the arbitrary method needs a style image: pass a painting, "
+                              "{style=PATH}")
         weights = blend_weights(cfg.style_blend_weights, len(styles), cfg.mask)
         device = resolve_device(cfg.device)
         net = self.network(cfg.model, device)  # load and check the weights first

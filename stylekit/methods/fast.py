@@ -5,7 +5,9 @@ Two kinds of network paint it:
 * the **built-in styles** (every painting shipped in ``example_images/``): one network for
   all of them, the arbitrary-style network of :mod:`stylekit.methods.arbitrary` (Ghiasi et
   al. 2017), with each painting's style vector stored in its file. Styles blend by mixing
-  their vectors (``blend_with``, ``blend``), or by region with a mask;
+  their vectors (``blend_with``, ``blend``), or by region with a mask. A shipped painting
+  given as the style (``example:NAME`` or its file) chooses its built-in style, as the
+  other methods take their style;
 * **per-style networks** (``johnson:NAME``, or a ``model.safetensors`` path): Johnson, Alahi &
   Fei-Fei, "Perceptual Losses for Real-Time Style Transfer and Super-Resolution" (ECCV 2016),
   with instance normalisation (Ulyanov et al. 2016), one trained network per painting
@@ -15,19 +17,21 @@ Two kinds of network paint it:
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from .. import color
-from ..base import Progress, StyleInput, Stylizer
+from ..base import Progress, StyleInput, Stylizer, style_list
 from ..config import MethodConfig, param
 from ..device import CompiledModule, resolve_device
 from ..errors import ConfigError, WeightsError
-from ..examples import PAINTINGS, example_path
+from ..examples import PAINTINGS, PREFIX, example_path
 from ..images import (
     DEFAULT_MIN_SIDE,
     ImageInput,
@@ -68,6 +72,35 @@ def builtin_painting(name: str) -> torch.Tensor:
     """The shipped painting of a built-in style, ``(1, 3, h, w)`` at ``STYLE_SIZE`` on its
     long side (read once)."""
     return to_tensor(resize_long_side(load_image(example_path(name)), STYLE_SIZE))
+
+
+def builtin_style_of(image: Any) -> str | None:
+    """The built-in style a shipped painting stands for.
+
+    Args:
+        image: a style input: ``"example:NAME"``, a path, or anything else.
+
+    Returns:
+        The style's name if ``image`` names a shipped painting (``example:NAME`` or the
+        painting's file), else ``None``.
+
+    Example:
+        >>> builtin_style_of("example:great_wave"), builtin_style_of(example_path("udnie"))
+        ('great_wave', 'udnie')
+        >>> builtin_style_of("example:hubble"), builtin_style_of("my_painting.jpg")
+        (None, None)
+    """
+    if isinstance(image, str) and image.startswith(PREFIX):
+        name = image[len(PREFIX):]
+        return name if name in BUILTIN_STYLES else None
+    if not isinstance(image, (str, os.PathLike)):
+        return None
+    path = Path(image)
+    for name in BUILTIN_STYLES:
+        shipped = example_path(name)
+        if path.name == shipped.name and path.is_file() and path.samefile(shipped):
+            return name
+    return None
 
 
 def available_models() -> list[str]:
@@ -175,17 +208,14 @@ class FastStylizer(Stylizer[FastConfig]):
     ) -> Iterator[Progress]:
         cfg = self.config.replace(**params) if params else self.config
         start = time.perf_counter()
-        if style is not None:
-            raise ConfigError(
-                "the fast method paints a style chosen by name; choose it with model=NAME "
-                "(--model NAME), or use the arbitrary method for any style image"
-            )
+        if style_list(style):
+            cfg = self.style_as_model(cfg, style)
         builtin = cfg.model in BUILTIN_STYLES
         if (cfg.blend_with or cfg.mask) and not builtin:
             raise ConfigError(f"blending and masks take built-in styles "
                               f"({', '.join(BUILTIN_STYLES)}), not {cfg.model!r}")
         if cfg.mask and not cfg.blend_with:
-            raise ConfigError("a mask needs a second style: give blend_with (--blend-with)")
+            raise ConfigError("a mask needs a second style: give {blend_with=NAME}")
         device = resolve_device(cfg.device)
         image = load_image(content, what="content image")
         if cfg.size is not None:
@@ -220,6 +250,51 @@ class FastStylizer(Stylizer[FastConfig]):
             picture = to_pil(y)
         yield Progress(step=1, total_steps=1, image=picture, elapsed=time.perf_counter() - start,
                        scale=max(image.size), eta=0.0, done=True)
+
+    @staticmethod
+    def style_as_model(cfg: FastConfig, style: StyleInput) -> FastConfig:
+        """``cfg`` painting the shipped paintings given as ``style``: the first becomes
+        ``model``, a second ``blend_with``.
+
+        Args:
+            cfg: the config of the call; a ``model`` (``blend_with``) left at its default gives
+                way, one that names another style is a conflict.
+            style: one or two shipped paintings, ``example:NAME`` or their files.
+
+        Returns:
+            The config to paint with. Anything else raises :class:`ConfigError` saying what
+            to give instead.
+
+        Example:
+            >>> cfg = FastStylizer.style_as_model(FastConfig(), "example:great_wave")
+            >>> cfg.model, cfg.blend_with
+            ('great_wave', None)
+            >>> FastStylizer.style_as_model(FastConfig(model="johnson:udnie"), "example:udnie")
+            Traceback (most recent call last):
+            ...
+            stylekit.errors.ConfigError: the style image 'example:udnie' chooses the built-in \
+style 'udnie', but 'model' chooses 'johnson:udnie'; give only one of them
+        """
+        styles = style_list(style)
+        names = [builtin_style_of(s) for s in styles]
+        if None in names:
+            raise ConfigError(
+                "the fast method paints built-in styles and trained networks: give a shipped "
+                f"painting as the style ({', '.join(PREFIX + n for n in BUILTIN_STYLES)}) or "
+                "choose one with {model=NAME}, or use the arbitrary method for any style image")
+        if len(names) > 2:
+            raise ConfigError("the fast method mixes at most two built-in styles; got "
+                              f"{len(names)} style images")
+        defaults = {f.name: f.default for f in fields(FastConfig)}
+        chosen = {"model": names[0], "blend_with": names[1] if len(names) > 1 else None}
+        for (field, name), given in zip(chosen.items(), styles, strict=False):
+            value = getattr(cfg, field)
+            if value not in (defaults[field], name):
+                shown = str(given)  # a name or a path: nothing else names a painting
+                raise ConfigError(f"the style image {shown!r} chooses the built-in style "
+                                  f"{name!r}, but {{{field}}} chooses {value!r}; give only one "
+                                  "of them")
+        return cfg.replace(**{k: v for k, v in chosen.items() if v is not None})
 
     @staticmethod
     def _stored(net: ConditionalTransformerNet, name: str) -> torch.Tensor:

@@ -217,10 +217,10 @@ class GatysStylizer(Stylizer[GatysConfig]):
         start = time.perf_counter()
         styles = style_list(style)
         if not styles:
-            raise ConfigError("the gatys method needs a style image: pass style=PATH_OR_IMAGE")
+            raise ConfigError("the gatys method needs a style image: pass {style=PATH}")
         if cfg.style_blend_weights is not None and len(cfg.style_blend_weights) != len(styles):
             raise ConfigError(
-                f"style_blend_weights has {len(cfg.style_blend_weights)} values for "
+                f"{{style_blend_weights}} has {len(cfg.style_blend_weights)} values for "
                 f"{len(styles)} style images; give one weight per style image"
             )
         content_image = load_image(content, what="content image")

@@ -227,7 +227,7 @@ class CascadeStylizer(Stylizer[CascadeConfig]):
         styles = style_list(style)
         if not styles:
             raise ConfigError(f"the {self.name} method needs a style image: pass "
-                              "style=PATH_OR_IMAGE")
+                              "{style=PATH}")
         weights = blend_weights(cfg.style_blend_weights, len(styles), cfg.mask)
         device = resolve_device(cfg.device)
         levels = self.levels_of(cfg)
@@ -368,10 +368,10 @@ def blend_weights(given: Sequence[float] | None, count: int, mask: str | None) -
     if given is None:
         return [1.0 / count] * count
     if len(given) != count:
-        raise ConfigError(f"style_blend_weights has {len(given)} values for {count} style "
+        raise ConfigError(f"{{style_blend_weights}} has {len(given)} values for {count} style "
                           "images; give one weight per style image")
     if sum(given) <= 0:
-        raise ConfigError("style_blend_weights must not all be zero")
+        raise ConfigError("{style_blend_weights} must not all be zero")
     return [w / sum(given) for w in given]
 
 

@@ -117,13 +117,13 @@ class TrainAdaINConfig(MethodConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.content_data or not self.style_data or not self.out:
-            raise ConfigError("training needs --content-data, --style-data and --out")
+            raise ConfigError("training needs {content_data}, {style_data} and {out}")
         if len(self.widths) != 3:
             raise ConfigError(f"widths needs three values, got {self.widths}")
         for name, crop in (("content_scale", self.crop), ("style_scale", self.style_crop)):
             low, *rest = getattr(self, name)
             if len(rest) != 1 or not crop <= low <= rest[0]:
-                raise ConfigError(f"{name} needs two sizes LOW HIGH with {crop} <= LOW <= HIGH "
+                raise ConfigError(f"{{{name}}} needs two sizes LOW HIGH with {crop} <= LOW <= HIGH "
                                   f"(the crop must fit), got {getattr(self, name)}")
 
     @property

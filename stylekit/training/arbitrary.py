@@ -137,11 +137,11 @@ class TrainArbitraryConfig(MethodConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.style_data or not self.content_data or not self.out:
-            raise ConfigError("training needs --style-data, --content-data and --out")
+            raise ConfigError("training needs {style_data}, {content_data} and {out}")
         for name, low_bound in (("content_scale", self.crop), ("style_size", 64)):
             low, *rest = getattr(self, name)
             if len(rest) != 1 or not low_bound <= low <= rest[0]:
-                raise ConfigError(f"{name} needs two sizes LOW HIGH with {low_bound} <= LOW <= "
+                raise ConfigError(f"{{{name}}} needs two sizes LOW HIGH with {low_bound} <= LOW <= "
                                   f"HIGH, got {getattr(self, name)}")
 
 
@@ -414,8 +414,9 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
 
         start: ConditionalTransformerNet = ARBITRARY_MODELS.load(model)  # type: ignore[assignment]
         if start.spec != self.net.spec:
-            raise ConfigError(f"--init {model} is a {start.spec}, this run a {self.net.spec}: "
-                              "give the same --width, --blocks, --style-dim and --hidden")
+            raise ConfigError(f"{{init}} {model!r} is a {start.spec}, this run a "
+                              f"{self.net.spec}: give the same {{width}}, {{blocks}}, "
+                              "{style_dim} and {hidden}")
         state = {k: v.float() for k, v in start.state_dict().items() if k != "stored_styles"}
         self.net.load_state_dict(state)
         logger.info("starting from the weights of %s", model)

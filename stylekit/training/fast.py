@@ -85,7 +85,7 @@ class TrainFastConfig(MethodConfig):
         super().__post_init__()
         for name in ("style", "data", "out"):
             if not getattr(self, name):
-                raise ConfigError(f"training needs --{name}")
+                raise ConfigError(f"training needs {{{name}}}")
         check_layers(self.content_layers)
         check_layers(self.style_layers)
 

@@ -99,16 +99,16 @@ class TrainDecoderConfig(MethodConfig):
         super().__post_init__()
         for name in ("data", "out"):
             if not getattr(self, name):
-                raise ConfigError(f"training needs --{name.replace('_', '-')}")
+                raise ConfigError(f"training needs {{{name}}}")
         if len(self.content_scale) != 2 or not self.crop <= self.content_scale[0] \
                 <= self.content_scale[1]:
-            raise ConfigError(f"content_scale must be two sizes from crop ({self.crop}) "
+            raise ConfigError(f"{{content_scale}} must be two sizes from {{crop}} ({self.crop}) "
                               f"upwards, low to high; got {self.content_scale}")
         if self.tail_from and (self.init_from or self.layer == LEVELS[0]):
-            raise ConfigError("tail_from starts a new decoder of relu2_1 or deeper from the "
-                              "next shallower one; it cannot be combined with init_from")
+            raise ConfigError("{tail_from} starts a new decoder of relu2_1 or deeper from the "
+                              "next shallower one; it cannot be combined with {init_from}")
         if self.head_steps and not self.tail_from:
-            raise ConfigError("head_steps needs tail_from (the decoder the head feeds)")
+            raise ConfigError("{head_steps} needs {tail_from} (the decoder the head feeds)")
         if self.widths is not None and len(self.widths) != len(paper_widths(self.layer)):
             raise ConfigError(
                 f"a {self.layer} decoder has {len(paper_widths(self.layer))} widths (one per "
@@ -207,7 +207,7 @@ class DecoderTrainer(Trainer[TrainDecoderConfig]):
         if cfg.init_from:
             decoder: ReconstructionDecoder = RECONSTRUCTION_DECODERS.load(cfg.init_from)  # type: ignore[assignment]
             if decoder.layer != cfg.layer:
-                raise ConfigError(f"--init-from {cfg.init_from} inverts {decoder.layer}, not "
+                raise ConfigError(f"{{init_from}} {cfg.init_from!r} inverts {decoder.layer}, not "
                                   f"{cfg.layer}")
             decoder = decoder.train().requires_grad_(True).to(device)
         else:
@@ -308,7 +308,7 @@ def _attach_tail(decoder: ReconstructionDecoder, source: str) -> _Tail:
     if shallower.layer != expected or shallower.spec.widths != decoder.spec.widths[1:] \
             or not fits:
         raise ConfigError(
-            f"--tail-from {source} is a {shallower.layer} decoder with widths "
+            f"{{tail_from}} {source!r} is a {shallower.layer} decoder with widths "
             f"{shallower.spec.widths}; a {decoder.layer} decoder of widths "
             f"{decoder.spec.widths} needs a {expected} decoder of widths "
             f"{decoder.spec.widths[1:]}, and its first width must be {expected}'s "

@@ -35,7 +35,8 @@ def add_video_parser(sub: Any) -> argparse.ArgumentParser:
     video.add_argument("--method", default=DEFAULT_METHOD, choices=list_stylizers(),
                        help=f"method (default: {DEFAULT_METHOD})")
     video.add_argument("--style", action="append", default=[],
-                       help="style image (path or example:NAME); repeat to blend several")
+                       help="style image (path or example:NAME); repeat to blend several. "
+                       "fast takes a shipped painting as its built-in style")
     video.add_argument("-o", "--output", help="output video (default: IN-METHOD.mp4)")
     video.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_config_options(video, VideoConfig, "video options")
@@ -53,7 +54,9 @@ def run_video(args: argparse.Namespace) -> int:
     params = {k: v for k, v in vars(args).items() if k not in _OWN}
     video_params, method_params = split_params(params)
     sequence_options_as_strings(get_stylizer_class(args.method).config_class, method_params)
-    styles = [examples.resolve_image_argument(s) for s in args.style]
+    styles = list(args.style)  # example:NAME is read by the library
+    for style in styles:
+        examples.resolve_image_argument(style)  # an unknown name fails before any work
     source = Path(args.input)
     output = Path(args.output or f"{source.stem}-{args.method}.mp4")
     check_output(output)  # before any work

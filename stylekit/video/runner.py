@@ -231,7 +231,8 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, style: Styl
     Args:
         frames: RGB uint8 arrays ``(H, W, 3)`` of one size.
         stylizer: any registered method (its config's ``size``, if any, sets the output size).
-        style: the style image(s), for methods that need one.
+        style: the style image(s), for methods that need one (fast: a shipped painting, as
+            ``example:NAME`` or its file, chooses its built-in style).
         config: the video settings (default: :class:`VideoConfig`).
         params: the method's parameters for this run (the stylizer, with its loaded networks,
             is kept).
@@ -251,8 +252,11 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, style: Styl
     cfg = config or VideoConfig()
     method_params = dict(params or {})
     effective = stylizer.config.replace(**method_params)  # unknown names fail here
-    styles = [load_image(s, what="style image") for s in style_list(style)]
-    style_arg: StyleInput = (styles if len(styles) > 1 else styles[0]) if styles else None
+    if type(stylizer).needs_style:  # read once, not once a frame
+        styles = [load_image(s, what="style image") for s in style_list(style)]
+        style_arg: StyleInput = (styles if len(styles) > 1 else styles[0]) if styles else None
+    else:  # as given: fast reads a shipped painting's name or file as its built-in style
+        style_arg = style
     fields = {f.name for f in dataclasses.fields(stylizer.config)}
     gatys = stylizer.name == "gatys"
     flow = (FlowEstimator(cfg.flow_preset, cfg.change_tolerance)
@@ -377,10 +381,11 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     else:
         stylizer, method_params = create_stylizer(method, **method_params), {}
     if cfg.side_by_side and stylizer.name == "gatys" and cfg.consistency == "flow":
-        raise ConfigError("side_by_side needs the frame-by-frame result, which gatys with flow "
-                          "does not compute; run it twice, with consistency='none' and 'flow'")
+        raise ConfigError("{side_by_side} needs the frame-by-frame result, which gatys with "
+                          "flow does not compute; run it twice, with {consistency=none} and "
+                          "{consistency=flow}")
     if get_stylizer_class(stylizer.name).needs_style and not style_list(style):
-        raise ConfigError(f"the {stylizer.name} method needs a style image: pass style=PATH")
+        raise ConfigError(f"the {stylizer.name} method needs a style image: pass {{style=PATH}}")
     output_format(output)  # a bad ending fails now, not after the work
     info = probe(source)
     total = min(info.frames, cfg.max_frames or info.frames) if info.frames else cfg.max_frames

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,13 +52,20 @@ def test_both_commands_serve_the_app(tmp_path, command) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import load
 
-    server = load.start_server(max_queue=4, log=tmp_path / "app.log",
-                               command=[sys.executable, *command])
+    log = tmp_path / "app.log"
+    server = load.start_server(max_queue=4, log=log, command=[sys.executable, *command])
     try:
         from gradio_client import Client
 
         api = Client(server.url, verbose=False).view_api(return_format="dict",
                                                          print_info=False)
         assert {"/gatys", "/fast", "/compare", "/layer_grid"} <= set(api["named_endpoints"])
+        # The console names the app's own flag, not Gradio's launch() argument.
+        deadline = time.monotonic() + 60
+        while "--share" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        said = log.read_text()
+        assert server.url.rstrip("/") in said and "add --share for a public link" in said, said
+        assert "share=True" not in said and "launch()" not in said, said
     finally:
         server.stop()

@@ -111,4 +111,22 @@ def test_builtin_style_errors(content_path, tiny_fast_model) -> None:
     with pytest.raises(ConfigError, match="blend_with"):
         stylekit.create_stylizer("fast", blend_with="picasso")
     with pytest.raises(ConfigError, match="arbitrary method for any style image"):
-        fast.stylize(content_path, example_path("udnie"))
+        fast.stylize(content_path, example_path("hubble"))  # not a shipped painting
+    with pytest.raises(ConfigError, match="but 'model' chooses 'johnson:udnie'"):
+        fast.stylize(content_path, "example:udnie", model="johnson:udnie")
+    with pytest.raises(ConfigError, match="at most two built-in styles"):
+        fast.stylize(content_path, ["example:udnie", "example:mondrian", "example:shipwreck"])
+
+
+def test_a_shipped_painting_as_the_style_paints_its_builtin_style(content_path) -> None:
+    """As the other methods take their style: by example:NAME or the painting's file; the
+    default model gives way, the same name agrees, two paintings blend."""
+    fast = stylekit.create_stylizer("fast", size=64)
+    wave = to_tensor(fast.stylize(content_path, model="great_wave"))
+    for style, params in (("example:great_wave", {}), (example_path("great_wave"), {}),
+                          (str(example_path("great_wave")), {"model": "great_wave"})):
+        assert torch.equal(to_tensor(fast.stylize("example:chelsea", style, **params)), wave)
+    mixed = fast.stylize(content_path, model="great_wave", blend_with="udnie", blend=0.3)
+    assert torch.equal(to_tensor(fast.stylize(content_path, ["example:great_wave",
+                                                             "example:udnie"], blend=0.3)),
+                       to_tensor(mixed))

@@ -157,7 +157,7 @@ def test_stages_carry_over_to_the_next_run(folders, tmp_path: Path) -> None:
 
 
 def test_bad_settings(folders, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--style-data"):
+    with pytest.raises(ConfigError, match="'style_data'"):
         TrainAdaINConfig(content_data=str(folders[0]), out=str(tmp_path))
     with pytest.raises(ConfigError, match="three values"):
         TrainAdaINConfig(content_data="a", style_data=("b",), out="c", widths=(4, 4))

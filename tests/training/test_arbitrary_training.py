@@ -13,6 +13,7 @@ from PIL import Image
 
 import stylekit
 from stylekit import ConfigError
+from stylekit.cli import main
 from stylekit.examples import example_path
 from stylekit.training.arbitrary import TrainArbitraryConfig, train_arbitrary
 from stylekit.training.checkpoint import load_checkpoint
@@ -80,10 +81,13 @@ def test_resume_continues_where_it_stopped(data, tmp_path):
     assert net.styles == ("udnie", "mondrian")
 
 
-def test_bad_settings(data, tmp_path):
-    with pytest.raises(ConfigError, match="needs --style-data"):
+def test_bad_settings(data, tmp_path, capsys):
+    with pytest.raises(ConfigError, match="needs 'style_data', 'content_data' and 'out'"):
         TrainArbitraryConfig(content_data=("x",), out="y")
-    with pytest.raises(ConfigError, match="content_scale needs two sizes"):
+    # The command line names its options.
+    assert main(["train", "arbitrary", "--content-data", "x", "--out", "y", "-q"]) == 1
+    assert "training needs --style-data, --content-data and --out" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="'content_scale' needs two sizes"):
         TrainArbitraryConfig(style_data=("x",), content_data=("x",), out="y", crop=128,
                              content_scale=(64, 256))
     with pytest.raises(ConfigError, match="no images left"):
@@ -104,5 +108,5 @@ def test_init_starts_from_a_model_s_weights(data, tmp_path):
     _train(data, tmp_path / "fresh", steps=1, warmup_steps=0, lr=0.0)
     fresh = load_file(str(tmp_path / "fresh" / "model.safetensors"))
     assert not torch.equal(fresh["to_norm_params.weight"], before["to_norm_params.weight"])
-    with pytest.raises(ConfigError, match="--width"):
+    with pytest.raises(ConfigError, match="give the same 'width'"):
         _train(data, tmp_path / "wider", steps=1, width=8, init=str(first))

@@ -80,7 +80,7 @@ def test_bad_inputs(photos: Path, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no images"):
         _train(tmp_path / "empty", tmp_path / "out", steps=1)
-    with pytest.raises(ConfigError, match="--out"):
+    with pytest.raises(ConfigError, match="training needs 'out'"):
         TrainFastConfig(style="example:hubble", data=str(photos), out="")
     with pytest.raises(ImageError, match="does not exist"):
         list(train_fast(TrainFastConfig(style=str(tmp_path / "none.jpg"), data=str(photos),

@@ -72,6 +72,15 @@ def test_method_size_caps_and_even_sides() -> None:
     assert result[0].output.shape == (46, 70, 3)  # 97x65 -> 70x47 -> even: 70x46
 
 
+def test_fast_takes_a_shipped_painting_as_its_style_in_video_too() -> None:
+    """As in ``stylekit stylize``: --style example:great_wave is the built-in style."""
+    clip = pan_frames(3)
+    fast = stylekit.create_stylizer("fast")
+    by_name = [f.output for f in stylize_frames(clip, fast, params={"model": "great_wave"})]
+    by_painting = [f.output for f in stylize_frames(clip, fast, "example:great_wave")]
+    assert all(np.array_equal(a, b) for a, b in zip(by_name, by_painting, strict=True))
+
+
 def test_stylize_video_end_to_end(tmp_path: Path, pan_clip: Path) -> None:
     records: list[VideoProgress] = []
     out = tmp_path / "out.mp4"
