@@ -183,8 +183,8 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
         snapshot = None
         if record.image is not None and not record.done:
             snapshot = results.picture(record.image, f"{method}-step{record.step}")
-            gallery.append((snapshot, f"step {record.step}"
-                            + (f" · loss {total:.3g}" if total else "")))
+            # Short: a longer caption is cut off under a thumbnail (the loss is in the plot).
+            gallery.append((snapshot, f"step {record.step}"))
         shown: str | None = None
         if record.done:
             shown = results.picture(record.image, method, "png")  # type: ignore[arg-type]
@@ -199,7 +199,8 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
                     Image.Resampling.LANCZOS), f"{method}-step{record.step}")
         if record.scale and record.scale not in scales:
             scales.append(record.scale)
-        caption = (f"log10 of each weighted loss term, step {record.step} of "
+        # Said as what the plot holds: it is redrawn every few steps, the status every step.
+        caption = (f"log10 of each weighted loss term, drawn up to step {record.step} of "
                    f"{record.total_steps}" + (
                        f". Coarse to fine ({', '.join(f'{s} px' for s in scales)}): the loss "
                        "jumps where the picture grows, since a larger picture has more detail "
@@ -214,6 +215,18 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
         else:  # the plot is redrawn every few steps only: cheaper for the browser
             yield (gr.skip(), gr.skip(),
                    loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
+
+
+def before_after(content: str | None, result: Image.Image | None) -> Any:
+    """The photo and the result for the before/after slider, the photo at the result's size
+    (nothing to show before a result)."""
+    if content is None or result is None:
+        return gr.skip()
+    try:
+        photo, _ = upload(content, "photo")
+    except gr.Error:  # the run said why already
+        return gr.skip()
+    return photo.convert("RGB").resize(result.size, Image.Resampling.LANCZOS), result
 
 
 @functools.cache
@@ -368,7 +381,7 @@ def init_race(click: int | None, content: str | None, style: str | None,
             cells.append((results.picture(record.image, f"race-{init}"),
                           f"from {init}, step {record.step}"))
             yield cells, loss_plot(
-                rows, f"log10 of the total loss; from {init}: step {record.step} of "
+                rows, f"log10 of the total loss; from {init}: drawn up to step {record.step} of "
                       f"{record.total_steps}")
         else:
             yield gr.skip(), gr.skip()

@@ -16,6 +16,12 @@ from .tabs import compare_tab, learn_tab, method_tab, video_tab
 #: blind panel), the built-in styles, then Gatys; other methods follow by name.
 FIRST_TABS = ("arbitrary", "fast", "gatys")
 
+#: The page's own style rules (added to the page's head by :func:`build`): a result smaller
+#: than its box (a Gatys run at 256 px) fills the box instead of sitting in it as a stamp.
+CSS = """
+.stylekit-result img { width: 100% !important; height: 100% !important; object-fit: contain !important; }
+"""
+
 
 def tab_order(methods: list[str]) -> list[str]:
     """The methods in the order of their tabs.
@@ -37,6 +43,9 @@ def build() -> gr.Blocks:
                    delete_cache=(max(1, min(600, keep // 4)), keep)) as page:
         hardware = "a GPU" if ON_GPU else "a CPU (sizes and steps start small)"
         methods = tab_order(stylekit.list_stylizers())
+        # In the page, not in launch(): the Space, the CLI and the tests all serve it so.
+        gr.HTML("", head=f"<style>{CSS}</style>", container=False, padding=False,
+                js_on_load=None, elem_id="stylekit-style")
         gr.Markdown(
             "# stylekit\nPaint a photo in the style of a painting, "
             f"{len(methods)} ways. Running on {hardware}. Uploads up to {MAX_UPLOAD.upper()}; "

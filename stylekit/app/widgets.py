@@ -11,8 +11,10 @@ import contextlib
 import functools
 import logging
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -22,6 +24,7 @@ import stylekit
 from stylekit import examples
 from stylekit.config import ParamSpec, describe
 
+from . import results
 from .profile import PROFILE, SLIDER_SPANS
 
 logger = logging.getLogger("stylekit.app")
@@ -99,13 +102,16 @@ def readable_upload(image: gr.Image) -> gr.Image:
     return image
 
 
-def image_input(label: str, visible: bool = True, elem_id: str | None = None) -> gr.Image:
-    """An upload box for a photo, a painting or a mask; the handler gets the file's path."""
+def image_input(label: str, visible: bool = True, elem_id: str | None = None,
+                webcam: bool = False, height: int = 260) -> gr.Image:
+    """An upload box for a photo, a painting or a mask; the handler gets the file's path.
+    ``webcam``: the box can also take a picture with the camera (for a photo)."""
     # image_mode=None: the handler gets the uploaded file itself, not Gradio's RGB conversion
     # of it, so the library's loader decides (transparency composited on white, 16-bit greys
     # scaled, not clipped, the pixel cap applied to every mode).
     return readable_upload(gr.Image(type="filepath", image_mode=None, label=label,
-                                    sources=["upload", "clipboard"], height=260,
+                                    sources=["upload", "webcam", "clipboard"] if webcam
+                                    else ["upload", "clipboard"], height=height,
                                     visible=visible, elem_id=elem_id))
 
 
@@ -231,3 +237,84 @@ def pair_inputs() -> tuple[gr.Image, gr.Image]:
         content = image_input("Photo")
         style = image_input("Style image")
     return content, style
+
+
+@functools.cache
+def example_choices(kind: str) -> list[tuple[str, str, str]]:
+    """The example images of ``kind`` (``photo`` or ``style``) for a picker: a small thumbnail,
+    a copy of the image to hand to an input, and its name in plain words.
+
+    Copied once (outside the installed package, which Gradio would not serve) to a folder of
+    their own; the thumbnails keep the page light.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"stylekit-examples-{kind}-"))
+    choices = []
+    for path in map(Path, example_paths(kind)):
+        copy = folder / path.name
+        shutil.copyfile(path, copy)
+        with Image.open(path) as image:
+            thumb = image.convert("RGB")
+        thumb.thumbnail((192, 192))
+        small = folder / f"{path.stem}-thumb.webp"
+        thumb.save(small, "WEBP", quality=85)
+        choices.append((str(small), str(copy), short_name(path.stem)))
+    return choices
+
+
+def short_name(name: str) -> str:
+    """What a picker calls an example: a painting by its painter's surname, short enough not
+    to be cut off under a thumbnail; another image by the first word of its name.
+
+    Example:
+        >>> short_name("starry_night"), short_name("great_wave"), short_name("hubble_deep_field")
+        ('van Gogh', 'Hokusai', 'hubble')
+    """
+    if name not in examples.PAINTINGS:
+        return name.split("_")[0]
+    words = examples.PAINTINGS[name].split(",")[0].split()
+    # "Vincent van Gogh": from the first particle; otherwise the last word
+    particle = next((i for i, word in enumerate(words) if word.islower()), len(words) - 1)
+    return " ".join(words[particle:])
+
+
+def example_picker(kind: str, target: gr.Image, elem_id: str | None = None,
+                   columns: int = 5, height: int | str = "auto") -> gr.Gallery:
+    """A gallery of the shipped example photos (``kind="photo"``) or paintings
+    (``"style"``); clicking one puts it in ``target``, as if it had been uploaded."""
+    choices = example_choices(kind)
+    what = "photo" if kind == "photo" else "painting"
+    picker = gr.Gallery([(thumb, name) for thumb, _, name in choices],
+                        label=f"Or click an example {what}", columns=columns, rows=None,
+                        height=height, allow_preview=False, object_fit="cover",
+                        show_label=True, elem_id=elem_id)
+
+    def pick(evt: gr.SelectData) -> str:
+        """The full-size example that was clicked."""
+        return choices[evt.index][1]
+
+    picker.select(pick, None, target, api_visibility="private", queue=False)
+    return picker
+
+
+def drawn_mask(value: dict[str, Any] | None) -> str | None:
+    """The mask drawn in the page's editor as a file for the library's ``mask``: white where
+    the first style goes (the white brush), black elsewhere (the black brush, or nothing
+    drawn); ``None`` while nothing is drawn.
+
+    Example:
+        >>> layer = Image.new("RGBA", (8, 8))
+        >>> layer.paste((255, 255, 255, 255), (0, 0, 4, 8))
+        >>> mask = Image.open(drawn_mask({"background": None, "layers": [layer]}))
+        >>> mask.getpixel((1, 1)), mask.getpixel((6, 1))
+        (255, 0)
+        >>> drawn_mask({"background": None, "layers": []}) is None
+        True
+    """
+    layers = [layer for layer in (value or {}).get("layers") or [] if layer is not None]
+    strokes = [layer.convert("RGBA") for layer in layers]
+    if not strokes or not any(layer.getchannel("A").getbbox() for layer in strokes):
+        return None
+    canvas = Image.new("L", strokes[0].size, 0)
+    for layer in strokes:
+        canvas.paste(layer.convert("L"), (0, 0), layer.getchannel("A"))
+    return results.picture(canvas, "mask", "png")

@@ -10,7 +10,7 @@ from stylekit.nets.reconstruction import SHIPPED_DECODERS
 from stylekit.vgg import LAYER_NAMES
 
 from ..handlers import init_race, layer_grid, show_features, show_grams, show_whitening
-from ..plots import RACE_COLOURS
+from ..plots import LOG_AXIS, RACE_COLOURS
 from ..profile import queue_slot
 from ..stop import wire_run
 from ..widgets import example_pairs, example_paths, image_input, pair_inputs, quiet
@@ -88,6 +88,7 @@ def learn_tab() -> None:
         with gr.Row():
             race = gr.Gallery(label="snapshots", columns=4)
             race_curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="total loss",
+                                     y_title=LOG_AXIS,
                                      color_map=RACE_COLOURS, elem_id="learn-race-curve")
         gr.Examples(example_pairs(), [content, style])
         wire_run("init_race", go, stop, init_race, [content, style], [race, race_curve],
