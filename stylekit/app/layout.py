@@ -19,7 +19,9 @@ FIRST_TABS = ("arbitrary", "fast", "gatys")
 #: The page's own style rules (added to the page's head by :func:`build`): a result smaller
 #: than its box (a Gatys run at 256 px) fills the box instead of sitting in it as a stamp.
 CSS = """
-.stylekit-result img { width: 100% !important; height: 100% !important; object-fit: contain !important; }
+.stylekit-result img {
+  width: 100% !important; height: 100% !important; object-fit: contain !important;
+}
 """
 
 

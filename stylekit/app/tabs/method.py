@@ -43,7 +43,7 @@ def method_tab(method: str, page: gr.Blocks) -> None:
                     example_picker("style", style, f"{method}-paintings", columns=5,
                                    height=260)
             with gr.Accordion("Blend a second style", open=False, visible=cls.needs_style):
-                style2 = image_input("Second style image (optional)")
+                style2 = image_input("Second style image (optional)", elem_id=f"{method}-style2")
                 mask = image_input("Mask: white takes the first style, black the second",
                                    visible=has_mask, elem_id=f"{method}-mask")
                 if has_mask:
@@ -91,16 +91,18 @@ def method_tab(method: str, page: gr.Blocks) -> None:
 def mask_editor(content: gr.Image, mask: gr.Image, method: str) -> gr.ImageEditor:
     """A canvas to draw the two-style mask on, over the photo; each stroke puts the drawn mask
     in ``mask`` (what the library gets)."""
+    gr.Markdown("Or draw the mask over the photo below: the white brush paints where the "
+                "first style goes, the black brush (or nothing) the second.")
     editor = gr.ImageEditor(
-        label="Or draw the mask over the photo: white brush for the first style, black for "
-              "the second (undrawn parts take the second)",
+        label="Draw the mask",
         type="pil", image_mode="RGBA", sources=["upload"], layers=False, transforms=[],
         brush=gr.Brush(colors=["#ffffff", "#000000"], default_color="#ffffff",
                        color_mode="fixed"),
         height=320, elem_id=f"{method}-mask-editor")
     content.change(lambda photo: photo, content, editor, api_visibility="private",
                    queue=False, show_progress="hidden")
-    editor.change(lambda drawn: drawn_mask(drawn) or gr.skip(), editor, mask,
+    # input: the visitor's strokes (not the photo put in as the background)
+    editor.input(lambda drawn: drawn_mask(drawn) or gr.skip(), editor, mask,
                   api_visibility="private", trigger_mode="always_last",
                   show_progress="hidden")
     return editor
