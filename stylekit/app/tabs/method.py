@@ -42,7 +42,8 @@ def method_tab(method: str, page: gr.Blocks) -> None:
                 if cls.needs_style:
                     example_picker("style", style, f"{method}-paintings", columns=5,
                                    height=260)
-            with gr.Accordion("Blend a second style", open=False, visible=cls.needs_style):
+            with gr.Accordion("Blend a second style", open=False, visible=cls.needs_style,
+                              elem_id=f"{method}-blend"):
                 style2 = image_input("Second style image (optional)", elem_id=f"{method}-style2")
                 mask = image_input("Mask: white takes the first style, black the second",
                                    visible=has_mask, elem_id=f"{method}-mask")

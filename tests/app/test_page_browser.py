@@ -1,0 +1,166 @@
+"""The page a teacher uses in front of a class, in a real browser (Debian's Chromium driven by
+Playwright) at 1400x1000: the result and its status in view after Stylize on every method tab,
+the example galleries filling the inputs, and a mask drawn in the page reaching the library.
+
+Screenshots go to ``artifacts/`` (kept by CI, ignored by git), to be looked at.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+import stylekit  # noqa: E402
+from stylekit.app import profile  # noqa: E402
+from stylekit.app.layout import tab_order  # noqa: E402
+from stylekit.app.widgets import example_choices  # noqa: E402
+from stylekit.images import shape_for_long_side  # noqa: E402
+
+from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+VIEWPORT = {"width": 1400, "height": 1000}
+METHODS = tab_order(stylekit.list_stylizers())
+
+
+@pytest.fixture(scope="module")
+def page(live_app):
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(live_app[1])
+        page.get_by_role("tab").first.wait_for()
+        yield page
+        browser.close()
+
+
+def in_view(locator: Any) -> bool:
+    """Whether the element is drawn, whole, inside the browser's window (no scrolling)."""
+    box = locator.bounding_box()
+    return bool(box and box["height"] > 0 and box["y"] >= 0 and box["x"] >= 0
+                and box["y"] + box["height"] <= VIEWPORT["height"]
+                and box["x"] + box["width"] <= VIEWPORT["width"])
+
+
+def pick(page: Any, gallery: str, index: int, target: str) -> None:
+    """Click picture ``index`` of ``gallery`` and wait for a new picture in ``target``."""
+    shown = page.locator(f"{target} img")
+    before = shown.first.get_attribute("src") if shown.count() else None
+    page.locator(f"{gallery} .thumbnail-item").nth(index).click()
+    shown.first.wait_for(state="visible", timeout=30_000)
+    page.wait_for_function(
+        "([target, before]) => { const img = document.querySelector(target + ' img');"
+        " return img && img.getAttribute('src') !== before; }", arg=[target, before],
+        timeout=30_000)
+
+
+def pick_examples(page: Any, method: str, photo: int = 0, painting: int = 2) -> None:
+    """Click an example photo (and painting, where the tab takes one) in the galleries and
+    wait for them to show in the inputs."""
+    pick(page, f"#{method}-photos", photo, f"#{method}-content")
+    if stylekit.get_stylizer_class(method).needs_style:
+        pick(page, f"#{method}-paintings", painting, f"#{method}-style")
+
+
+def expected_size(method: str, photo: int = 0) -> str:
+    """The ``WxH`` a run of ``method`` reports for the example photo number ``photo``."""
+    with Image.open(example_choices("photo")[photo][1]) as image:
+        height, width = shape_for_long_side(image.height, image.width,
+                                            int(profile.PROFILE[method]["size"]))
+    return f"{width}x{height}"
+
+
+def result_pixels(page: Any, method: str) -> np.ndarray:
+    """The result picture the page shows, as it was served."""
+    src = page.locator(f"#{method}-result img").first.get_attribute("src")
+    body = page.request.get(src).body()
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), dtype=np.float32)
+
+
+def stylize_and_wait(page: Any, method: str) -> None:
+    """Press Stylize and wait for this run (not an earlier one) to be done."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator(f"#{method}-run").click()
+    status = page.locator(f"#{method}-status")
+    sync_api.expect(status).not_to_contain_text("done in", timeout=30_000)
+    sync_api.expect(status).to_contain_text("done in", timeout=180_000)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_result_and_its_status_are_in_view_after_stylize(page, method) -> None:
+    """Photo and painting picked from the galleries, Stylize pressed: without any scrolling,
+    the result box and the status are in the window while the run goes and once it is done,
+    and the run got the picked photo (the size it reports is that photo's shape)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_role("tab", name=method, exact=True).click()
+    pick_examples(page, method)
+    if method == "fast":  # the tiny test network where no shipped one is installed
+        model = page.locator("#fast-model input")
+        if not model.input_value():
+            model.click()
+            page.get_by_role("option", name="tiny_test").click()
+    page.evaluate("window.scrollTo(0, 0)")
+    run = page.locator(f"#{method}-run")
+    assert in_view(run), f"{method}: the Stylize button is below the window"
+    run.click()
+    result, status = page.locator(f"#{method}-result"), page.locator(f"#{method}-status")
+    sync_api.expect(status).to_contain_text(method, timeout=60_000)  # started
+    assert in_view(result) and in_view(status), f"{method}: the run is out of view"
+    sync_api.expect(status).to_contain_text("done in", timeout=180_000)
+    picture = page.locator(f"#{method}-result img").first
+    picture.wait_for(state="visible", timeout=30_000)
+    assert page.evaluate("window.scrollY") == 0
+    assert in_view(result) and in_view(status) and in_view(picture)
+    sync_api.expect(status).to_contain_text(f"({expected_size(method)})")
+    # The picture fills its box (a small Gatys result is not a stamp in a large box).
+    box, shown = result.bounding_box(), picture.bounding_box()
+    assert shown and box and shown["width"] >= 0.9 * box["width"], (shown, box)
+    page.screenshot(path=str(ARTIFACTS / f"page-{method}.png"))
+
+
+def test_a_drawn_mask_reaches_the_library(page) -> None:
+    """Two paintings blended evenly, then with a mask drawn in the page over the photo: the
+    drawn mask becomes the mask input, and the result changes."""
+    method = next(m for m in METHODS if m in ("arbitrary", "wct"))
+    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_role("tab", name=method, exact=True).click()
+    pick_examples(page, method, photo=1, painting=0)
+    page.locator(f"#{method}-blend").get_by_text("Blend a second style").click()
+    with Image.open(example_choices("style")[2][1]) as wave:
+        second = ARTIFACTS / "second-style.png"
+        wave.save(second)
+    page.locator(f"#{method}-style2 input[type=file]").set_input_files(str(second))
+    page.locator(f"#{method}-style2 img").first.wait_for(state="visible", timeout=30_000)
+    stylize_and_wait(page, method)
+    blended = result_pixels(page, method)
+
+    editor = page.locator(f"#{method}-mask-editor")
+    editor.scroll_into_view_if_needed()
+    canvas = editor.locator("canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(500)  # the photo drawn as the editor's background
+    box = canvas.bounding_box()
+    assert box
+    # A thick white stroke down the left of the photo.
+    x, top = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.15
+    page.mouse.move(x, top)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(x, top + i * box["height"] * 0.035)
+    page.mouse.up()
+    page.locator(f"#{method}-mask img").first.wait_for(state="visible", timeout=30_000)
+    stylize_and_wait(page, method)
+    masked = result_pixels(page, method)
+    assert masked.shape == blended.shape
+    assert np.abs(masked - blended).mean() > 2.0, np.abs(masked - blended).mean()
+    page.screenshot(path=str(ARTIFACTS / f"page-{method}-mask.png"), full_page=True)
