@@ -595,8 +595,8 @@ def video_summary(method: str, result: Any, params: dict[str, Any]) -> str:
                  f"flow is sure of): frames painted alone **{alone:.2g}**, tied along the "
                  f"flow **{tied:.2g}**. The tied frames keep the previous painting where the "
                  "flow is sure, so along this same flow their flicker is near zero by design; "
-                 "measured along an independent flow (bench/video.py) it is 2 to 50 times lower "
-                 "than frame by frame.")
+                 "measured along an independent flow (in our video benchmark) it is 2 to 50 "
+                 "times lower than frame by frame.")
     elif tied is not None:
         text += f" Temporal warping error along the optical flow: {tied:.2g}."
     return text

@@ -117,6 +117,52 @@ def image_input(label: str, visible: bool = True, elem_id: str | None = None,
 
 # --- settings from config metadata --------------------------------------------------------------
 
+#: What a layer name means, said where the page shows one (the Learn tab teaches them).
+LAYER_NAMES_SAID = ("Layer names such as relu4_1 count the network's blocks: relu4_1 is the "
+                    "first layer of VGG-19's fourth block; a deeper block sees larger shapes.")
+
+#: Help texts said for the page where the config's own (written for Python and the command
+#: line) cite files, commands or bare layer names. Keyed by ``(method, field)``; ``*``: any.
+PAGE_HELP: dict[tuple[str, str], str] = {
+    ("*", "deep_scale"): "Size of the picture at the deepest layers (where the large shapes "
+                         "are) relative to the output; 0.5 quarters their cost. The painting "
+                         "is read at the same scale there, so its strokes keep their size.",
+    ("adain", "levels"): "Which depths of the network are transformed, in this order "
+                         "(default: the model's own; relu4_1 alone is the paper's form). "
+                         + LAYER_NAMES_SAID,
+    ("adain", "model"): "Decoder: 'default' (the decoders that ship, painting back at two "
+                        "depths; they scored best in our quality tests) or 'trained' (one "
+                        "decoder trained with the paper's style loss).",
+    ("arbitrary", "model"): "Network: 'default' is the one that ships; others are networks "
+                            "trained on this machine.",
+    ("gatys", "content_layers"): "Where the photo's layout is matched, or a preset; a deeper "
+                                 "layer lets the layout move more. " + LAYER_NAMES_SAID,
+    ("gatys", "style_layers"): "Where the painting's textures are matched, or a preset: "
+                               "shallow layers copy colour and fine texture, deep ones larger "
+                               "motifs. " + LAYER_NAMES_SAID,
+    ("wct", "levels"): "Depths of the network transformed in this order, each painted back "
+                       "into a picture and read again (the paper's: deepest first, coarse to "
+                       "fine), or a preset: coarse_to_fine, fine_to_coarse. "
+                       + LAYER_NAMES_SAID,
+}
+
+
+def page_help(method: str, spec: ParamSpec) -> str:
+    """The help text of a field as the page shows it: :data:`PAGE_HELP` where the config's
+    cites files or commands, else the config's own with any benchmark script left out.
+
+    Example:
+        >>> from stylekit.video import VideoConfig
+        >>> spec = next(s for s in describe(VideoConfig) if s.name == "flow_blend")
+        >>> "bench/" in spec.help, "bench/" in page_help("video", spec)
+        (True, False)
+    """
+    said = PAGE_HELP.get((method, spec.name)) or PAGE_HELP.get(("*", spec.name))
+    if said:
+        return said
+    text = re.sub(r" \((?:see )?bench/[\w/.]+\)", "", spec.help or "")
+    return re.sub(r"bench/[\w/.]+", "our benchmarks", text)
+
 
 def visible_params(method: str) -> list[ParamSpec]:
     """The fields of ``method``'s config the page offers, in declaration order."""
@@ -158,7 +204,8 @@ def control(method: str, spec: ParamSpec, tab: str = "") -> gr.components.Compon
     tab shows the same field (the Video tab)."""
     value = widget_value(method, spec)
     # elem_id: for the browser tests and custom CSS
-    common: dict[str, Any] = {"label": spec.name.replace("_", " "), "info": spec.help,
+    common: dict[str, Any] = {"label": spec.name.replace("_", " "),
+                              "info": page_help(method, spec),
                               "elem_id": f"{tab}{method}-{spec.name}"}
     if _is_model(method, spec):
         names = stylekit.get_stylizer_class(method).model_kind.names()  # type: ignore[union-attr]

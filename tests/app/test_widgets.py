@@ -109,3 +109,24 @@ def _walk(node: dict) -> Iterator[dict]:
     yield node
     for child in node.get("children", []):
         yield from _walk(child)
+
+
+def test_the_page_says_no_file_paths_commands_or_bare_layer_names() -> None:
+    """What a class reads on the page: no repository paths or scripts, no commands to type,
+    and a layer name (relu4_1) only where the text says what such names mean."""
+    import re
+
+    page = build()
+    texts = []
+    for block in page.blocks.values():
+        for attr in ("info", "label"):
+            texts.append(getattr(block, attr, None))
+        if isinstance(block, gr.Markdown):
+            texts.append(block.value)
+    shown = [str(t) for t in texts if t]
+    assert len(shown) > 50
+    for text in shown:
+        assert not re.search(r"bench/|\.py\b|\.safetensors|stylekit (list|train)|`stylekit",
+                             text), text
+        if re.search(r"relu\d", text):
+            assert "block" in text, text

@@ -13,13 +13,22 @@ from ..handlers import init_race, layer_grid, show_features, show_grams, show_wh
 from ..plots import LOG_AXIS, RACE_COLOURS
 from ..profile import queue_slot
 from ..stop import wire_run
-from ..widgets import example_pairs, example_paths, image_input, pair_inputs, quiet
+from ..widgets import (
+    LAYER_NAMES_SAID,
+    example_pairs,
+    example_paths,
+    image_input,
+    pair_inputs,
+    quiet,
+)
 
 
 def learn_tab() -> None:
     """Fill the current tab with the Learn page, one sub-tab per experiment."""
     gr.Markdown("What the network sees, and what each choice changes. Small sizes, so it is "
-                "quick enough to run live in a class.")
+                "quick enough to run live in a class. The network is VGG-19, a picture "
+                "classifier whose layers the methods use to compare pictures. "
+                + LAYER_NAMES_SAID)
     with gr.Tab("What each VGG layer sees"):
         with gr.Row():
             with gr.Column():
@@ -37,7 +46,8 @@ def learn_tab() -> None:
                  **queue_slot("one_pass"))
     with gr.Tab("Gram matrices"):
         gr.Markdown("A Gram matrix holds how often two channels fire together, wherever in "
-                    "the picture: texture and colour without layout. Gatys matches these.")
+                    "the picture: texture and colour without layout. Gatys matches these. "
+                    + LAYER_NAMES_SAID)
         with gr.Row():
             with gr.Column():
                 picture = image_input("Style image")
@@ -70,7 +80,8 @@ def learn_tab() -> None:
     with gr.Tab("Layer choices", elem_id="learn-layers"):
         gr.Markdown("The same photo and painting with each set of content and style layers. "
                     "Shallow style layers copy colour and fine texture, deep ones larger "
-                    "motifs; a deeper content layer lets the layout move more. Style sets: "
+                    "motifs; a deeper content layer lets the layout move more. "
+                    + LAYER_NAMES_SAID + " Style sets: "
                     + "; ".join(f"**{name}** {', '.join(layers)}"
                                 for name, layers in style_layer_presets().items()) + ".")
         content, style = pair_inputs()
