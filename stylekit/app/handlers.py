@@ -268,18 +268,41 @@ def placeholder(title: str, note: str) -> Image.Image:
 # --- Compare ------------------------------------------------------------------------------------
 
 
+def painting_network(evt: gr.SelectData) -> Any:
+    """The fast network trained on the example painting just picked (Compare's gallery), if
+    one is on this machine; else the model stays as it is."""
+    from stylekit.methods.fast import FAST_MODELS
+
+    from .widgets import example_choices
+
+    name = Path(example_choices("style")[evt.index][1]).stem
+    return name if name in FAST_MODELS.names() and FAST_MODELS.is_local(name) else gr.skip()
+
+
 @readable_errors
-def compare(click: int | None, content: str | None, style: str | None, *models: str | None,
+def compare(click: int | None, content: str | None, style: str | None, *values: Any,
             progress: gr.Progress = gr.Progress(), request: gr.Request | None = None
             ) -> Iterator[tuple[Any, str]]:
-    """The same photo and style through every method, one-pass first, with times."""
+    """The same photo and style through every method at one size, one-pass first, with
+    times. ``values``: the model of each of :func:`methods_with_models`, then the size and
+    Gatys' steps (either may be left out: the profile's)."""
+    count = len(methods_with_models())
+    models, rest = values[:count], list(values[count:]) + [None, None]
+    size, steps = rest[0], rest[1]
     with stoppable(run_key(request, "compare"), click) as stop, results.showing([]) as done:
         if stop.is_set():
             yield gr.skip(), STOPPED
             return
         photo, painting, notes = upload_pair(content, style)
-        settings = {m: {**p, "save_every": 0} if "save_every" in p else p  # final images only
-                    for m, p in PROFILE.items()}
+        settings: dict[str, dict[str, Any]] = {}
+        for method, params in PROFILE.items():
+            params = {**params, **({"size": int(size)} if size else {})}
+            if "save_every" in params:
+                params["save_every"] = 0  # final images only
+            if method == "gatys" and steps:
+                params["steps"] = int(steps)
+            within_limits(stylizer(method).config.replace(**params))
+            settings[method] = params
         lines: list[str] = []
         yield [], notes + "starting"  # from here on, Stop can end the run
         for attempt in lessons.compare(photo, painting, settings=settings,
@@ -294,15 +317,18 @@ def compare(click: int | None, content: str | None, style: str | None, *models: 
                 lines.append(f"- **{attempt.label}**: {attempt.problem}")
                 yield gr.skip(), notes + "\n".join(lines)
             elif record.done and record.image is not None:
+                # The time is said once, under the picture.
                 done.append((results.picture(record.image, attempt.label),
                              f"{attempt.label} · {record.elapsed:.2f} s"))
-                lines.append(f"- **{attempt.label}**: {record.elapsed:.2f} s")
-                yield done, notes + "\n".join(lines)
+                yield done, notes + "\n".join([*lines, f"{len(done)} done"])
             else:
                 progress((record.step, record.total_steps), desc=attempt.label)
-                yield gr.skip(), notes + "\n".join([*lines, f"- {attempt.label}: step "
-                                                             f"{record.step}"])
-        yield done, notes + "\n".join(lines)
+                # One-pass methods have no steps to count.
+                doing = (f"step {record.step} of {record.total_steps}"
+                         if is_iterative(attempt.method) else "painting")
+                yield gr.skip(), notes + "\n".join([*lines, f"- {attempt.label}: {doing}"])
+        yield done, notes + "\n".join([*lines, f"All {len(done)} done; each picture's time "
+                                                 "is under it."])
 
 
 # --- Learn --------------------------------------------------------------------------------------

@@ -254,7 +254,8 @@ def model_choice(method: str) -> gr.Dropdown:
     spec = next(s for s in visible_params(method) if s.name == "model")
     names = stylekit.get_stylizer_class(method).model_kind.names()  # type: ignore[union-attr]
     value = widget_value(method, spec) or (names[0] if names else None)
-    return quiet(gr.Dropdown(names, value=value, label=f"{method} model"))
+    return quiet(gr.Dropdown(names, value=value, label=f"{method} model",
+                             elem_id=f"compare-{method}-model"))
 
 
 # --- examples -----------------------------------------------------------------------------------

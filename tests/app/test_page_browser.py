@@ -8,6 +8,7 @@ Screenshots go to ``artifacts/`` (kept by CI, ignored by git), to be looked at.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,8 +31,6 @@ METHODS = tab_order(stylekit.list_stylizers())
 
 @pytest.fixture(scope="module")
 def page(live_app):
-    from pathlib import Path
-
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -164,3 +163,25 @@ def test_a_drawn_mask_reaches_the_library(page) -> None:
     assert masked.shape == blended.shape
     assert np.abs(masked - blended).mean() > 2.0, np.abs(masked - blended).mean()
     page.screenshot(path=str(ARTIFACTS / f"page-{method}-mask.png"), full_page=True)
+
+
+def test_compare_is_like_for_like(page) -> None:
+    """Compare with an example photo and Hokusai's Great Wave picked from the galleries: fast
+    uses the Great Wave network, every method paints the same size, the results and status
+    are in view, and the times are said once (under the pictures)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_role("tab", name="Compare", exact=True).click()
+    pick(page, "#compare-photos", 0, "#compare-content")
+    wave = [Path(copy).stem for _, copy, _ in example_choices("style")].index("great_wave")
+    pick(page, "#compare-paintings", wave, "#compare-style")
+    sync_api.expect(page.locator("#compare-fast-model input")).to_have_value("great_wave")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("#compare-run").click()
+    status = page.locator("#compare-status")
+    sync_api.expect(status).to_contain_text("All", timeout=240_000)
+    results = page.locator("#compare-results")
+    assert in_view(results) and in_view(status)
+    captions = results.locator(".caption-label, figcaption, span").all_inner_texts()
+    assert any("fast (great_wave)" in c for c in captions), captions
+    assert "step 1 " not in status.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "page-compare.png"))
