@@ -24,6 +24,7 @@ from stylekit.config import ParamSpec, describe
 from stylekit.errors import ImageTooLargeError
 from stylekit.fileio import atomic_write
 from stylekit.lessons import is_iterative
+from stylekit.vgg import LAYER_CHANNELS
 
 from . import results
 from .plots import loss_plot, loss_rows
@@ -359,7 +360,11 @@ def _pictures(gallery: list[tuple[Image.Image, str]], name: str) -> list[tuple[s
 @readable_errors
 def show_grams(image: str | None, layers: list[str]) -> list[tuple[str, str]]:
     picture, _ = upload(image, "style image")
-    return _pictures(lessons.gram_gallery(picture, layers), "gram")
+    # A caption short enough for one line under a picture.
+    return [(path, f"{layer} · {LAYER_CHANNELS[layer]} channels · sees "
+                   f"{visualize.receptive_field(layer)} px")
+            for (path, _), layer in zip(_pictures(lessons.gram_gallery(picture, layers), "gram"),
+                                        layers, strict=True)]
 
 
 @readable_errors

@@ -55,16 +55,22 @@ def learn_tab() -> None:
                                           value=["relu1_1", "relu3_1", "relu5_1"],
                                           label="layers")
                 go = gr.Button("Show Gram matrices", variant="primary")
-            grams = gr.Gallery(label="Gram matrices (first 64 channels)", columns=3)
+            grams = gr.Gallery(label="Gram matrices (first 64 channels)", columns=2,
+                               height="auto", elem_id="learn-grams")
         gr.Examples([[p] for p in example_paths("style")], [picture])
         go.click(show_grams, [picture, layers], grams, api_name="grams",
                  **queue_slot("one_pass"))
     with gr.Tab("Whitening and colouring"):
-        gr.Markdown("WCT (the `wct` tab) in one layer. Whitening removes the correlations "
+        gr.Markdown("WCT (the wct tab) at one layer. Whitening removes the correlations "
                     "between a photo's feature channels, its colours and textures, and keeps "
                     "where things are; colouring gives the features the painting's "
-                    "correlations. Top: each set of features painted back by the layer's "
-                    "decoder; bottom: their covariance (the first 32 channels).")
+                    "correlations. Top: the photo's features painted back by the layer's "
+                    "decoder; the whitened features themselves (9 channels; blue below zero, "
+                    "red above); the coloured features painted back; the painting. Bottom: "
+                    "the covariance of the first 32 channels of each, red where two channels "
+                    "rise together, blue where one rises as the other falls, white where they "
+                    "are unrelated (the bar under each gives the scale). "
+                    + LAYER_NAMES_SAID)
         with gr.Row():
             with gr.Column():
                 content = image_input("Photo")
@@ -73,7 +79,8 @@ def learn_tab() -> None:
                 wct_layer = quiet(gr.Dropdown(sorted(SHIPPED_DECODERS), value="relu3_1",
                                               label="VGG-19 layer"))
                 go = gr.Button("Whiten and colour", variant="primary")
-            whitening = gr.Gallery(label="photo, whitened, coloured, painting", columns=4)
+            whitening = gr.Gallery(label="photo, whitened, coloured, painting", columns=4,
+                                   height="auto", elem_id="learn-whitening")
         gr.Examples(example_pairs(), [content, style])
         go.click(show_whitening, [content, style, wct_layer], whitening, api_name="whitening",
                  **queue_slot("one_pass"))
