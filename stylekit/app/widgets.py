@@ -272,17 +272,10 @@ def example_paths(kind: str) -> list[str]:
     return paths
 
 
-def example_pairs() -> list[list[str]]:
-    """Photo and painting pairs for a tab's examples, every photo once."""
-    photos, styles = example_paths("photo"), example_paths("style")
-    return [[photo, styles[i % len(styles)]] for i, photo in enumerate(photos)] if styles else []
-
-
 def pair_inputs() -> tuple[gr.Image, gr.Image]:
-    """A photo and a style image side by side (the caller adds the examples after its
-    outputs)."""
+    """A photo and a style image side by side (the caller adds :func:`example_pickers`)."""
     with gr.Row():
-        content = image_input("Photo")
+        content = image_input("Photo", webcam=True)
         style = image_input("Style image")
     return content, style
 
@@ -366,3 +359,19 @@ def drawn_mask(value: dict[str, Any] | None) -> str | None:
     for layer in strokes:
         canvas.paste(layer.convert("L"), (0, 0), layer.getchannel("A"))
     return results.picture(canvas, "mask", "png")
+
+
+def example_pickers(prefix: str, photo: gr.Image | None, painting: gr.Image | None,
+                    open: bool = True) -> gr.Gallery | None:
+    """The example photo and painting galleries of a tab (in an accordion), filling ``photo``
+    and ``painting`` (either may be ``None``); element ids ``<prefix>-photos`` and
+    ``<prefix>-paintings``. Returns the painting gallery, if any."""
+    paintings = None
+    with gr.Accordion("Example photos and paintings" if photo and painting else
+                      "Example photos" if photo else "Example paintings", open=open):
+        if photo is not None:
+            example_picker("photo", photo, f"{prefix}-photos", columns=4, height=150)
+        if painting is not None:
+            paintings = example_picker("style", painting, f"{prefix}-paintings", columns=5,
+                                       height=260)
+    return paintings

@@ -8,7 +8,7 @@ import gradio as gr
 from ..handlers import compare, methods_with_models, named, painting_network
 from ..profile import LIMITS, MAX_SIDE, PROFILE, on_zero_gpu, queue_slot
 from ..stop import wire_run
-from ..widgets import example_picker, image_input, model_choice, quiet
+from ..widgets import example_pickers, image_input, model_choice, quiet
 
 
 def compare_tab() -> None:
@@ -25,10 +25,7 @@ def compare_tab() -> None:
             with gr.Row():
                 go = gr.Button("Compare", variant="primary", elem_id="compare-run")
                 stop = gr.Button("Stop", variant="stop")
-            with gr.Accordion("Example photos and paintings", open=True):
-                example_picker("photo", content, "compare-photos", columns=4, height=150)
-                paintings = example_picker("style", style, "compare-paintings", columns=5,
-                                           height=260)
+            paintings = example_pickers("compare", content, style)
             with gr.Accordion("Settings", open=True):
                 gatys = PROFILE.get("gatys", {})
                 size = quiet(gr.Slider(
@@ -46,7 +43,7 @@ def compare_tab() -> None:
         with gr.Column():
             out = gr.Gallery(label="Results", columns=3, height=440, elem_id="compare-results")
             times = gr.Markdown(elem_id="compare-status")
-    if "fast" in with_models:
+    if "fast" in with_models and paintings is not None:
         fast = models[with_models.index("fast")]
         # A shipped painting with a network of its own: fast uses that network.
         paintings.select(painting_network, None, fast, api_visibility="private",

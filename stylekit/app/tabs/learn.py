@@ -15,8 +15,7 @@ from ..profile import queue_slot
 from ..stop import wire_run
 from ..widgets import (
     LAYER_NAMES_SAID,
-    example_pairs,
-    example_paths,
+    example_pickers,
     image_input,
     pair_inputs,
     quiet,
@@ -38,10 +37,10 @@ def learn_tab() -> None:
                 count = quiet(gr.Slider(4, 64, value=16, step=4,
                                         label="channels shown (most active)"))
                 go = gr.Button("Show feature maps", variant="primary")
+                example_pickers("learn-features", image, None)
             with gr.Column():
                 maps = gr.Image(label="Feature maps", type="pil", interactive=False)
                 summary = gr.Markdown()
-        gr.Examples([[p] for p in example_paths("photo")], [image])
         go.click(show_features, [image, layer, count], [maps, summary], api_name="features",
                  **queue_slot("one_pass"))
     with gr.Tab("Gram matrices"):
@@ -55,9 +54,9 @@ def learn_tab() -> None:
                                           value=["relu1_1", "relu3_1", "relu5_1"],
                                           label="layers")
                 go = gr.Button("Show Gram matrices", variant="primary")
+                example_pickers("learn-grams", None, picture)
             grams = gr.Gallery(label="Gram matrices (first 64 channels)", columns=2,
                                height="auto", elem_id="learn-grams")
-        gr.Examples([[p] for p in example_paths("style")], [picture])
         go.click(show_grams, [picture, layers], grams, api_name="grams",
                  **queue_slot("one_pass"))
     with gr.Tab("Whitening and colouring"):
@@ -79,9 +78,9 @@ def learn_tab() -> None:
                 wct_layer = quiet(gr.Dropdown(sorted(SHIPPED_DECODERS), value="relu3_1",
                                               label="VGG-19 layer"))
                 go = gr.Button("Whiten and colour", variant="primary")
+                example_pickers("learn-whitening", content, style, open=False)
             whitening = gr.Gallery(label="photo, whitened, coloured, painting", columns=4,
                                    height="auto", elem_id="learn-whitening")
-        gr.Examples(example_pairs(), [content, style])
         go.click(show_whitening, [content, style, wct_layer], whitening, api_name="whitening",
                  **queue_slot("one_pass"))
     with gr.Tab("Layer choices", elem_id="learn-layers"):
@@ -95,7 +94,7 @@ def learn_tab() -> None:
         go, stop = run_and_stop("Run the grid")
         grid = gr.Gallery(label="rows: content layer; columns: style layers", columns=3,
                           height="auto", object_fit="contain", elem_id="learn-grid")
-        gr.Examples(example_pairs(), [content, style])
+        example_pickers("learn-layers", content, style, open=False)
         wire_run("layer_grid", go, stop, layer_grid, [content, style], [grid],
                  api_name="layer_grid", **queue_slot("optimise"))
     with gr.Tab("Where the optimiser starts", elem_id="learn-race"):
@@ -108,7 +107,7 @@ def learn_tab() -> None:
             race_curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="total loss",
                                      y_title=LOG_AXIS,
                                      color_map=RACE_COLOURS, elem_id="learn-race-curve")
-        gr.Examples(example_pairs(), [content, style])
+        example_pickers("learn-race", content, style, open=False)
         wire_run("init_race", go, stop, init_race, [content, style], [race, race_curve],
                  api_name="init_race", **queue_slot("optimise"))
 

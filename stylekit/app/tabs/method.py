@@ -14,7 +14,7 @@ from ..handlers import before_after, model_thumbnails, named, readable_errors, r
 from ..plots import LOG_AXIS, LOSS_COLOURS
 from ..profile import on_zero_gpu, queue_slot
 from ..stop import wire_run
-from ..widgets import control, drawn_mask, example_picker, image_input, visible_params
+from ..widgets import control, drawn_mask, example_pickers, image_input, visible_params
 
 
 def method_tab(method: str, page: gr.Blocks) -> None:
@@ -37,11 +37,7 @@ def method_tab(method: str, page: gr.Blocks) -> None:
             with gr.Row():
                 run = gr.Button("Stylize", variant="primary", elem_id=f"{method}-run")
                 stop = gr.Button("Stop", variant="stop", visible=iterative)
-            with gr.Accordion("Example photos and paintings", open=True):
-                example_picker("photo", content, f"{method}-photos", columns=4, height=150)
-                if cls.needs_style:
-                    example_picker("style", style, f"{method}-paintings", columns=5,
-                                   height=260)
+            example_pickers(method, content, style if cls.needs_style else None)
             with gr.Accordion("Blend a second style", open=False, visible=cls.needs_style,
                               elem_id=f"{method}-blend"):
                 style2 = image_input("Second style image (optional)", elem_id=f"{method}-style2")
