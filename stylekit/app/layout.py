@@ -1,4 +1,4 @@
-"""The page: a tab per registered method, then Compare, Learn and Video."""
+"""The page: a tab per registered method, then Video, Compare and Learn."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from .stop import forget_page
 from .tabs import compare_tab, learn_tab, method_tab, video_tab
 
 #: The tabs a visitor meets first: any painting in one pass (the method people preferred in a
-#: blind panel), the built-in styles, then Gatys; other methods follow by name.
-FIRST_TABS = ("arbitrary", "fast", "gatys")
+#: blind panel), the built-in styles, Gatys, then the other any-painting methods (WCT, whose
+#: whitening the Learn tab shows, before AdaIN); other methods follow by name.
+FIRST_TABS = ("arbitrary", "fast", "gatys", "wct", "adain")
 
 #: The page's own style rules (added to the page's head by :func:`build`): a result smaller
 #: than its box (a Gatys run at 256 px) fills the box instead of sitting in it as a stamp.
@@ -30,7 +31,7 @@ def tab_order(methods: list[str]) -> list[str]:
 
     Example:
         >>> tab_order(["adain", "arbitrary", "fast", "gatys", "wct", "zeta"])
-        ['arbitrary', 'fast', 'gatys', 'adain', 'wct', 'zeta']
+        ['arbitrary', 'fast', 'gatys', 'wct', 'adain', 'zeta']
     """
     return [m for m in FIRST_TABS if m in methods] + [m for m in methods if m not in FIRST_TABS]
 
@@ -71,12 +72,13 @@ def build() -> gr.Blocks:
         for method in methods:
             with gr.Tab(method, id=method):
                 method_tab(method, page)
+        # Then a clip painted the same ways, all methods side by side, and the lessons.
+        with gr.Tab("Video", elem_id="video"):
+            video_tab()
         with gr.Tab("Compare", elem_id="compare"):
             compare_tab()
         with gr.Tab("Learn"):
             learn_tab()
-        with gr.Tab("Video", elem_id="video"):
-            video_tab()
         with gr.Accordion("About the example images", open=False):
             gr.Markdown(example_credits())
         page.unload(forget_page)

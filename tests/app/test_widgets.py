@@ -131,3 +131,13 @@ def test_the_page_says_no_file_paths_commands_or_bare_layer_names() -> None:
                              text), text
         if re.search(r"relu\d", text):
             assert "block" in text, text
+
+
+def test_a_class_lands_on_the_best_one_pass_method_first() -> None:
+    """The tabs: any painting in one pass first, then the built-in styles, Gatys, the other
+    methods, and Video, Compare and Learn last."""
+    page = build()
+    labels = [block.label for block in page.blocks.values() if isinstance(block, gr.Tab)]
+    wanted = ["arbitrary", "fast", "gatys", "wct", "adain", "Video", "Compare", "Learn"]
+    present = [w for w in wanted if w in stylekit.list_stylizers() or w[0].isupper()]
+    assert [label for label in labels if label in present] == present
