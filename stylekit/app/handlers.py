@@ -134,6 +134,37 @@ def run_method(method: str, click: int | None, content: str | None, style: str |
                                progress=progress, stop=stop, gallery=gallery)
 
 
+#: Seconds per step and megapixel of each optimising method's last run on this server: what
+#: the next run's time is estimated from before it starts.
+PACE: dict[str, float] = {}
+
+
+def learn_pace(method: str, record: Any) -> None:
+    """Keep the pace of a finished run (of a method with steps) for :func:`estimate`."""
+    if is_iterative(method) and record.image is not None and record.total_steps:
+        megapixels = record.image.width * record.image.height / 1e6
+        PACE[method] = record.elapsed / (record.total_steps * max(megapixels, 1e-3))
+
+
+def estimate(method: str, config: Any, photo: Image.Image) -> str:
+    """``"; about N s"`` for a run of ``method`` with ``config`` on ``photo``, from the last
+    run's pace (:data:`PACE`); empty before the first run or for a one-pass method.
+
+    Example:
+        >>> PACE["doctest"] = 2.0  # seconds per step and megapixel
+        >>> from types import SimpleNamespace
+        >>> estimate("doctest", SimpleNamespace(size=1000, steps=10), Image.new("RGB", (50, 50)))
+        '; about 20 s, judging by the last run here'
+    """
+    pace, size, steps = PACE.get(method), getattr(config, "size", None), getattr(
+        config, "steps", None)
+    if not pace or not size or not steps:
+        return ""
+    height, width = stylekit.images.shape_for_long_side(photo.height, photo.width, int(size))
+    seconds = pace * steps * width * height / 1e6
+    return f"; about {seconds:.0f} s, judging by the last run here"
+
+
 def within_limits(config: Any, side: int = MAX_SIDE) -> None:
     """Refuse a run whose final config (what the widgets, an API client and the config's own
     rules such as Gatys' ``scales`` overriding ``size`` made of it) is over this server's
@@ -169,7 +200,8 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
     scales: list[int] = []
     # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
     # yielded, and closes it between two yields, so a stopped run ends within one step.
-    yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting"
+    yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting" + estimate(
+        method, runner.config.replace(**params), photo)
     for record in runner.iterate(photo, styles or None, **params):
         if stop.is_set():
             yield gr.skip(), gr.skip(), gr.skip(), notes + STOPPED
@@ -207,6 +239,7 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
                        "jumps where the picture grows, since a larger picture has more detail "
                        "to match; within a size it falls." if len(scales) > 1 else "."))
         if record.done:
+            learn_pace(method, record)
             status = (f"{notes}**{method}**: done in {record.elapsed:.2f} s "
                       f"({record.image.width}x{record.image.height})"  # type: ignore[union-attr]
                       + (f", final loss {total:.4g}" if total else ""))
@@ -216,6 +249,28 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
         else:  # the plot is redrawn every few steps only: cheaper for the browser
             yield (gr.skip(), gr.skip(),
                    loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
+
+
+def snapshots_gif(gallery: list[tuple[Any, Any]] | None, result: Image.Image | None,
+                  method: str = "gatys") -> Any:
+    """The run's snapshots, then its result, as an animated GIF to download (for a slide);
+    nothing without snapshots."""
+    frames = []
+    for item, _ in gallery or []:
+        with Image.open(item) as snapshot:
+            frames.append(snapshot.convert("RGB"))
+    if not frames:
+        return None
+    if result is not None:
+        frames.append(result.convert("RGB"))
+    size = frames[-1].size
+    frames = [f.resize(size, Image.Resampling.LANCZOS) if f.size != size else f for f in frames]
+    path = results.new_path(f"{method}-snapshots", ".gif")
+    # Each snapshot a third of a second, the result two seconds, then again.
+    atomic_write(path, lambda tmp: frames[0].save(
+        tmp, "GIF", save_all=True, append_images=frames[1:], loop=0,
+        duration=[300] * (len(frames) - 1) + [2000]))
+    return str(path)
 
 
 def before_after(content: str | None, result: Image.Image | None) -> Any:

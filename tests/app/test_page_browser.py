@@ -185,3 +185,19 @@ def test_compare_is_like_for_like(page) -> None:
     assert any("fast (great_wave)" in c for c in captions), captions
     assert "step 1 " not in status.inner_text()
     page.screenshot(path=str(ARTIFACTS / "page-compare.png"))
+
+
+def test_gatys_offers_a_gif_and_estimates_the_next_run(page) -> None:
+    """After a Gatys run (the in-view test's): its snapshots as a GIF to download, and the
+    next run says how long it should take before it starts."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_role("tab", name="gatys", exact=True).click()
+    if not page.locator("#gatys-content img").count():
+        pick_examples(page, "gatys")
+        stylize_and_wait(page, "gatys")
+    sync_api.expect(page.locator("#gatys-gif")).to_contain_text(".gif", timeout=30_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("#gatys-run").click()
+    status = page.locator("#gatys-status")
+    sync_api.expect(status).to_contain_text("judging by the last run", timeout=30_000)
+    sync_api.expect(status).to_contain_text("done in", timeout=180_000)

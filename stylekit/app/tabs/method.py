@@ -10,7 +10,14 @@ import stylekit
 from stylekit.config import describe
 from stylekit.lessons import is_iterative
 
-from ..handlers import before_after, model_thumbnails, named, readable_errors, run_method
+from ..handlers import (
+    before_after,
+    model_thumbnails,
+    named,
+    readable_errors,
+    run_method,
+    snapshots_gif,
+)
 from ..plots import LOG_AXIS, LOSS_COLOURS
 from ..profile import on_zero_gpu, queue_slot
 from ..stop import wire_run
@@ -67,6 +74,9 @@ def method_tab(method: str, page: gr.Blocks) -> None:
             # The colours are named up front: a plot that starts empty would otherwise fix its
             # colour scale (and legend) before the first term arrives.
             # No fixed height: the legend and the caption below the plot must stay in view.
+            snapshots = gr.File(label="The snapshots as an animated GIF (for a slide)",
+                                visible=iterative, interactive=False,
+                                elem_id=f"{method}-gif")
             curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="Loss curve",
                                 y_title=LOG_AXIS,
                                 color_map=LOSS_COLOURS, visible=iterative,
@@ -83,6 +93,9 @@ def method_tab(method: str, page: gr.Blocks) -> None:
              show_progress_on=[gallery] if iterative else [result])
     ran.success(before_after, [content, result], slider, api_visibility="private",
                 queue=False, show_progress="hidden")
+    if iterative:
+        ran.success(functools.partial(snapshots_gif, method=method), [gallery, result],
+                    snapshots, api_visibility="private", show_progress="hidden")
 
 
 def mask_editor(content: gr.Image, mask: gr.Image, method: str) -> gr.ImageEditor:
