@@ -200,8 +200,8 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
     scales: list[int] = []
     # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
     # yielded, and closes it between two yields, so a stopped run ends within one step.
-    yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting" + estimate(
-        method, runner.config.replace(**params), photo)
+    guess = estimate(method, runner.config.replace(**params), photo)
+    yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting{guess}"
     for record in runner.iterate(photo, styles or None, **params):
         if stop.is_set():
             yield gr.skip(), gr.skip(), gr.skip(), notes + STOPPED
@@ -212,7 +212,7 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
         eta = f" · about {record.eta:.0f} s left" if record.eta else ""
         progress((record.step, record.total_steps), desc=f"step {record.step}{eta}")
         status = (f"{notes}**{method}**: step {record.step} of {record.total_steps}, "
-                  f"{record.elapsed:.1f} s" + (f", loss {total:.4g}" if total else ""))
+                  f"{record.elapsed:.1f} s" + (f", loss {total:.4g}" if total else "") + guess)
         snapshot = None
         if record.image is not None and not record.done:
             snapshot = results.picture(record.image, f"{method}-step{record.step}")
@@ -242,7 +242,7 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
             learn_pace(method, record)
             status = (f"{notes}**{method}**: done in {record.elapsed:.2f} s "
                       f"({record.image.width}x{record.image.height})"  # type: ignore[union-attr]
-                      + (f", final loss {total:.4g}" if total else ""))
+                      + (f", final loss {total:.4g}" if total else "") + guess)
             yield shown, gallery, loss_plot(curve, caption), status
         elif record.image is not None:
             yield shown, gallery, loss_plot(curve, caption), status
