@@ -74,13 +74,13 @@ def method_tab(method: str, page: gr.Blocks) -> None:
             # The colours are named up front: a plot that starts empty would otherwise fix its
             # colour scale (and legend) before the first term arrives.
             # No fixed height: the legend and the caption below the plot must stay in view.
-            snapshots = gr.File(label="The snapshots as an animated GIF (for a slide)",
-                                visible=iterative, interactive=False,
-                                elem_id=f"{method}-gif")
             curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="Loss curve",
                                 y_title=LOG_AXIS,
                                 color_map=LOSS_COLOURS, visible=iterative,
                                 elem_id=f"{method}-curve")
+            snapshots = gr.File(label="The snapshots as an animated GIF (for a slide)",
+                                visible=iterative, interactive=False,
+                                elem_id=f"{method}-gif")
     ordered = [widgets[s.name] for s in specs]
     handler = on_zero_gpu(120 if iterative else 30)(readable_errors(named(
         functools.partial(run_method, method),
