@@ -21,6 +21,7 @@ import shutil
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -50,7 +51,7 @@ def small_png(png: bytes, limit: int = MAX_BYTES) -> bytes:
         width = int(width * 0.85)
 
 
-def serve() -> tuple[object, str]:
+def serve() -> tuple[Any, str]:
     """The app served on a free local port, with small Gatys runs; (the Blocks, its URL)."""
     from stylekit.app import build, profile
 
@@ -65,22 +66,49 @@ def serve() -> tuple[object, str]:
     return page, f"http://127.0.0.1:{port}/"
 
 
-def run_method_tab(page: object, method: str, timeout: float = 180_000) -> None:
+def run_method_tab(page: Any, method: str, timeout: float = 180_000) -> None:
     """In ``method``'s tab: an example photo and painting from the galleries, then Stylize,
     waiting for the run to end."""
-    page.get_by_role("tab", name=method, exact=True).click()  # type: ignore[attr-defined]
-    page.locator(f"#{method}-photos .thumbnail-item").first.click()  # type: ignore[attr-defined]
-    page.locator(f"#{method}-content img").first.wait_for(  # type: ignore[attr-defined]
+    page.get_by_role("tab", name=method, exact=True).click()
+    page.locator(f"#{method}-photos .thumbnail-item").first.click()
+    page.locator(f"#{method}-content img").first.wait_for(
         state="visible", timeout=30_000)
-    paintings = page.locator(f"#{method}-paintings .thumbnail-item")  # type: ignore[attr-defined]
+    paintings = page.locator(f"#{method}-paintings .thumbnail-item")
     if paintings.count():
         paintings.nth(2).click()
-        page.locator(f"#{method}-style img").first.wait_for(  # type: ignore[attr-defined]
+        page.locator(f"#{method}-style img").first.wait_for(
             state="visible", timeout=30_000)
-    page.locator(f"#{method}-run").click()  # type: ignore[attr-defined]
-    status = page.locator(f"#{method}-status")  # type: ignore[attr-defined]
+    page.locator(f"#{method}-run").click()
+    status = page.locator(f"#{method}-status")
     status.get_by_text("done in").wait_for(timeout=timeout)
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    page.wait_for_timeout(1500)
+
+
+def run_compare(page: Any, timeout: float = 300_000) -> None:
+    """In the Compare tab: an example photo and Hokusai's Great Wave, then Compare."""
+    page.get_by_role("tab", name="Compare", exact=True).click()
+    page.locator("#compare-photos .thumbnail-item").first.click()
+    page.locator("#compare-paintings .thumbnail-item").nth(2).click()
+    page.wait_for_timeout(1000)
+    page.locator("#compare-run").click()
+    status = page.locator("#compare-status")
+    status.get_by_text("All").wait_for(timeout=timeout)
+    page.wait_for_timeout(1500)
+
+
+def run_whitening(page: Any, timeout: float = 120_000) -> None:
+    """In the Learn tab, the whitening experiment on an example photo and painting."""
+    page.get_by_role("tab", name="Learn", exact=True).click()
+    page.get_by_role("tab", name="Whitening and colouring").click()
+    page.get_by_text("Example photos and paintings").locator(
+        "visible=true").first.click()
+    page.locator("#learn-whitening-photos .thumbnail-item").first.click()
+    page.locator("#learn-whitening-paintings .thumbnail-item").nth(
+        2).click()
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Whiten and colour").click()
+    page.locator("#learn-whitening img").first.wait_for(timeout=timeout)
+    page.wait_for_timeout(1500)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -108,6 +136,10 @@ def main(argv: list[str] | None = None) -> None:
             for tab in tabs:
                 if tab in methods:
                     run_method_tab(page, tab)
+                elif tab == "Compare":
+                    run_compare(page)
+                elif tab == "Learn":
+                    run_whitening(page)
                 else:
                     page.get_by_role("tab", name=tab, exact=True).click()
                     page.wait_for_timeout(1000)
@@ -118,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
                 logger.info("%s: %d KB", name, len(png) // 1024)
             browser.close()
     finally:
-        app.close()  # type: ignore[attr-defined]
+        app.close()
 
 
 if __name__ == "__main__":

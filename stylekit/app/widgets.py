@@ -133,6 +133,9 @@ PAGE_HELP: dict[tuple[str, str], str] = {
     ("adain", "model"): "Decoder: 'default' (the decoders that ship, painting back at two "
                         "depths; they scored best in our quality tests) or 'trained' (one "
                         "decoder trained with the paper's style loss).",
+    ("fast", "model"): "Style: one of the networks trained on a painting (click a picture "
+                       "below to pick it); a 'johnson:' name is the same painting with the "
+                       "network design of Johnson et al. 2016.",
     ("arbitrary", "model"): "Network: 'default' is the one that ships; others are networks "
                             "trained on this machine.",
     ("gatys", "content_layers"): "Where the photo's layout is matched, or a preset; a deeper "
