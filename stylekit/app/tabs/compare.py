@@ -41,7 +41,8 @@ def compare_tab() -> None:
                 with_models = methods_with_models()
                 models = [model_choice(method) for method in with_models]
         with gr.Column():
-            out = gr.Gallery(label="Results", columns=3, height=440, elem_id="compare-results")
+            out = gr.Gallery(label="Results", columns=3, height=440, object_fit="contain",
+                             elem_id="compare-results")
             times = gr.Markdown(elem_id="compare-status")
     if "fast" in with_models and paintings is not None:
         fast = models[with_models.index("fast")]

@@ -56,7 +56,7 @@ def learn_tab() -> None:
                 go = gr.Button("Show Gram matrices", variant="primary")
                 example_pickers("learn-grams", None, picture)
             grams = gr.Gallery(label="Gram matrices (first 64 channels)", columns=2,
-                               height="auto", elem_id="learn-grams")
+                               height="auto", object_fit="contain", elem_id="learn-grams")
         go.click(show_grams, [picture, layers], grams, api_name="grams",
                  **queue_slot("one_pass"))
     with gr.Tab("Whitening and colouring"):
@@ -79,8 +79,10 @@ def learn_tab() -> None:
                                               label="VGG-19 layer"))
                 go = gr.Button("Whiten and colour", variant="primary")
                 example_pickers("learn-whitening", content, style, open=False)
-            whitening = gr.Gallery(label="photo, whitened, coloured, painting", columns=4,
-                                   height="auto", elem_id="learn-whitening")
+            # Two columns: each caption on one line, and the heat maps' colour bars whole.
+            whitening = gr.Gallery(label="photo, whitened, coloured, painting", columns=2,
+                                   height="auto", object_fit="contain",
+                                   elem_id="learn-whitening")
         go.click(show_whitening, [content, style, wct_layer], whitening, api_name="whitening",
                  **queue_slot("one_pass"))
     with gr.Tab("Layer choices", elem_id="learn-layers"):
