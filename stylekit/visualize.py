@@ -87,6 +87,12 @@ def diverging_colormap(values: torch.Tensor) -> torch.Tensor:
     """Colour signed values in [-1, 1]: ``S -> (3, *S)`` RGB float32 in [0, 1], -1 blue, 0 near
     white, +1 red (:data:`DIVERGING_ANCHORS`). Values outside are clamped, NaN shows as 0.
 
+    Args:
+        values: any shape ``S``.
+
+    Returns:
+        ``(3, *S)`` colours.
+
     Example:
         >>> rgb = diverging_colormap(torch.tensor([-1.0, 0.0, 1.0]))
         >>> [tuple(round(float(c) * 255) for c in rgb[:, i]) for i in range(3)]
@@ -105,6 +111,13 @@ def signed_scale(values: torch.Tensor, quantile: float = 0.98) -> float:
     absolute values (a few large entries, such as a covariance's diagonal, then saturate
     instead of turning everything else white).
 
+    Args:
+        values: any signed tensor.
+        quantile: in [0, 1]; 1 is the largest size.
+
+    Returns:
+        A positive number (1 when every value is 0).
+
     Example:
         >>> signed_scale(torch.eye(4) * 3)  # the identity: its diagonal is what shows
         3.0
@@ -122,6 +135,13 @@ def signed_heatmap(matrix: torch.Tensor, side: int = HEATMAP_SIDE) -> Image.Imag
     Colours are :func:`diverging_colormap` of the entries divided by :func:`signed_scale`
     (larger ones saturate); each entry is a square block, the map about ``side`` pixels wide.
     The bar runs from minus that scale through 0 to plus it, its ends labelled.
+
+    Args:
+        matrix: a 2-D tensor.
+        side: about how wide the map is drawn, in pixels.
+
+    Returns:
+        The heat map with its colour bar, RGB.
 
     Example:
         >>> image = signed_heatmap(torch.eye(8) - 0.25)
@@ -152,6 +172,13 @@ def signed_feature_grid(features: torch.Tensor, count: int = 9) -> Image.Image:
     """The first ``count`` channels of ``(C, H, W)`` (or ``(1, C, H, W)``) signed features as
     a near-square grid of :func:`diverging_colormap` tiles, each channel scaled by its own
     largest size: what features look like to the network, not a picture decoded from them.
+
+    Args:
+        features: the feature maps.
+        count: how many channels are shown (the first ones).
+
+    Returns:
+        The grid, RGB, each tile enlarged by a whole factor.
 
     Example:
         >>> signed_feature_grid(torch.randn(1, 16, 8, 12), count=4).size
