@@ -506,6 +506,10 @@ def example_clip(name: str | None) -> Any:
     return str(example_clip_path(name))
 
 
+#: The two halves of a side-by-side video, as the page names them.
+SIDE_BY_SIDE = ("each frame painted alone", "each frame tied to the one before along the flow")
+
+
 class _Stopped(Exception):
     """Raised by a video run's progress callback when its Stop is pressed, or when the run
     would go past the server's time budget (the message says why)."""
@@ -642,7 +646,11 @@ def _watch_video(clip: str, method: str, styles: list[Image.Image], params: dict
                 yield gr.skip(), frame(), status
             else:
                 yield gr.skip(), gr.skip(), status
-        yield str(item.output), frame(), notes + video_summary(method, item, params)
+        # The halves of a side-by-side clip named where the eye is: on the player.
+        label = (f"Result: left, {SIDE_BY_SIDE[0]}; right, {SIDE_BY_SIDE[1]}"
+                 if params.get("side_by_side") else "Result")
+        yield (gr.Video(value=str(item.output), label=label), frame(),
+               notes + video_summary(method, item, params))
     finally:
         stop.set()  # a run closed by its client ends at its next frame
 
