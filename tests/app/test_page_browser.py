@@ -33,17 +33,23 @@ METHODS = tab_order(stylekit.list_stylizers())
 
 
 @pytest.fixture(scope="module")
-def page(live_app):
+def playwright(live_app):
+    """Playwright for this module (one per thread: the webcam test's browser shares it)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=VIEWPORT)
-        page.goto(live_app[1])
-        page.get_by_role("tab").first.wait_for()
-        yield page
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def page(playwright, live_app):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(live_app[1])
+    page.get_by_role("tab").first.wait_for()
+    yield page
+    browser.close()
 
 
 def in_view(locator: Any) -> bool:
@@ -216,3 +222,31 @@ def test_gatys_offers_a_gif_and_estimates_the_next_run(page) -> None:
     status = page.locator("#gatys-status")
     sync_api.expect(status).to_contain_text("judging by the last run", timeout=30_000)
     sync_api.expect(status).to_contain_text("done in", timeout=180_000)
+
+
+def test_a_webcam_photo_reaches_the_library(playwright, live_app) -> None:
+    """The photo taken with the camera (Chromium's fake one: a 640x480 test pattern) is
+    what the run paints."""
+    fake_camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                         args=CHROMIUM_ARGS + fake_camera)
+    try:
+        page = browser.new_context(viewport=VIEWPORT, permissions=["camera"]).new_page()
+        page.goto(live_app[1])
+        method = METHODS[0]
+        page.get_by_role("tab", name=method, exact=True).click()
+        photo = page.locator(f"#{method}-content")
+        photo.get_by_role("button", name="Capture from camera").click()
+        photo.get_by_text("Click to Access Webcam").click()
+        photo.get_by_role("button", name="capture photo").click()
+        photo.locator("img").first.wait_for(state="visible", timeout=30_000)
+        if stylekit.get_stylizer_class(method).needs_style:
+            pick(page, f"#{method}-paintings", 0, f"#{method}-style")
+        size = small_size(page, method)
+        stylize_and_wait(page, method)
+        height, width = shape_for_long_side(480, 640, size)
+        sync_api.expect(page.locator(f"#{method}-status")).to_contain_text(
+            f"({width}x{height})")
+        page.screenshot(path=str(ARTIFACTS / "page-webcam.png"))
+    finally:
+        browser.close()
