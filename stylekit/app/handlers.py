@@ -506,8 +506,15 @@ def example_clip(name: str | None) -> Any:
     return str(example_clip_path(name))
 
 
-#: The two halves of a side-by-side video, as the page names them.
-SIDE_BY_SIDE = ("each frame painted alone", "each frame tied to the one before along the flow")
+def video_label(side_by_side: bool) -> str:
+    """The result player's label: with the side-by-side halves named where the eye is.
+
+    Example:
+        >>> video_label(False)
+        'Result'
+    """
+    return ("Result (side by side: left, each frame painted alone; right, each frame tied "
+            "to the one before along the flow)" if side_by_side else "Result")
 
 
 class _Stopped(Exception):
@@ -646,11 +653,7 @@ def _watch_video(clip: str, method: str, styles: list[Image.Image], params: dict
                 yield gr.skip(), frame(), status
             else:
                 yield gr.skip(), gr.skip(), status
-        # The halves of a side-by-side clip named where the eye is: on the player.
-        label = (f"Result: left, {SIDE_BY_SIDE[0]}; right, {SIDE_BY_SIDE[1]}"
-                 if params.get("side_by_side") else "Result")
-        yield (gr.Video(value=str(item.output), label=label), frame(),
-               notes + video_summary(method, item, params))
+        yield str(item.output), frame(), notes + video_summary(method, item, params)
     finally:
         stop.set()  # a run closed by its client ends at its next frame
 

@@ -17,6 +17,7 @@ from ..handlers import (
     named,
     readable_errors,
     run_video,
+    video_label,
     video_method_settings,
     video_settings,
 )
@@ -88,7 +89,8 @@ def video_tab() -> None:
                 settings.update({s.name: control("video", s) for s in video_settings()
                                  if s.name in VIDEO_MORE})
         with gr.Column():
-            result = gr.Video(label="Result", interactive=False, autoplay=True, loop=True,
+            result = gr.Video(label=video_label(True), interactive=False, autoplay=True,
+                              loop=True,
                               height=320, elem_id="video-result")
             frame = gr.Image(label="The frame just painted", type="numpy", interactive=False,
                              height=200, elem_id="video-frame")
@@ -100,6 +102,8 @@ def video_tab() -> None:
 
     method.change(show_method, method, [*groups, style_box, pickers],
                   api_visibility="private")
+    side_by_side.change(lambda on: gr.update(label=video_label(on)), side_by_side, result,
+                        api_visibility="private", queue=False, show_progress="hidden")
     example.change(readable_errors(example_clip), example, clip, api_name="video_example")
     ordered = [settings[s.name] for s in video_settings()]
     names = ["clip", "method", "style_image", "long_side", "side_by_side",
