@@ -39,6 +39,13 @@ COLORMAP_ANCHORS: tuple[tuple[int, int, int], ...] = (
     (253, 231, 37),
 )
 
+#: Signed values, blue (negative) through near white (zero) to red (positive): a diverging
+#: map, so a covariance's sign and size both show and zero stands out.
+DIVERGING_ANCHORS: tuple[tuple[int, int, int], ...] = (
+    (49, 54, 149), (116, 173, 209), (247, 247, 247), (244, 109, 67), (165, 0, 38))
+#: Height in pixels of the colour bar under a signed heat map.
+COLOUR_BAR = 14
+
 #: Feature-map tiles are enlarged (by a whole factor, nearest) until their shorter side reaches
 #: this many pixels, unless that would push the longer side past :data:`MAX_TILE`.
 MIN_TILE = 96
@@ -74,6 +81,114 @@ def colormap(values: torch.Tensor) -> torch.Tensor:
     fraction = (position - lower).unsqueeze(-1)
     rgb = anchors[lower] * (1 - fraction) + anchors[lower + 1] * fraction
     return rgb.movedim(-1, 0)
+
+
+def diverging_colormap(values: torch.Tensor) -> torch.Tensor:
+    """Colour signed values in [-1, 1]: ``S -> (3, *S)`` RGB float32 in [0, 1], -1 blue, 0 near
+    white, +1 red (:data:`DIVERGING_ANCHORS`). Values outside are clamped, NaN shows as 0.
+
+    Args:
+        values: any shape ``S``.
+
+    Returns:
+        ``(3, *S)`` colours.
+
+    Example:
+        >>> rgb = diverging_colormap(torch.tensor([-1.0, 0.0, 1.0]))
+        >>> [tuple(round(float(c) * 255) for c in rgb[:, i]) for i in range(3)]
+        [(49, 54, 149), (247, 247, 247), (165, 0, 38)]
+    """
+    anchors = torch.tensor(DIVERGING_ANCHORS, dtype=torch.float32, device=values.device) / 255
+    steps = len(DIVERGING_ANCHORS) - 1
+    position = (torch.nan_to_num(values.float(), nan=0.0).clamp(-1, 1) + 1) / 2 * steps
+    lower = position.floor().long().clamp(max=steps - 1)
+    fraction = (position - lower).unsqueeze(-1)
+    return (anchors[lower] * (1 - fraction) + anchors[lower + 1] * fraction).movedim(-1, 0)
+
+
+def signed_scale(values: torch.Tensor, quantile: float = 0.98) -> float:
+    """The size a signed heat map of ``values`` calls full colour: the ``quantile`` of their
+    absolute values (a few large entries, such as a covariance's diagonal, then saturate
+    instead of turning everything else white).
+
+    Args:
+        values: any signed tensor.
+        quantile: in [0, 1]; 1 is the largest size.
+
+    Returns:
+        A positive number (1 when every value is 0).
+
+    Example:
+        >>> signed_scale(torch.eye(4) * 3)  # the identity: its diagonal is what shows
+        3.0
+    """
+    sizes = values.detach().abs().float().flatten()
+    scale = float(torch.quantile(sizes, quantile)) if sizes.numel() else 0.0
+    if scale <= 0:
+        scale = float(sizes.max()) if sizes.numel() else 0.0
+    return scale if scale > 0 else 1.0
+
+
+def signed_heatmap(matrix: torch.Tensor, side: int = HEATMAP_SIDE) -> Image.Image:
+    """A signed ``(N, N)`` (or any 2-D) matrix as a heat map with a colour bar under it.
+
+    Colours are :func:`diverging_colormap` of the entries divided by :func:`signed_scale`
+    (larger ones saturate); each entry is a square block, the map about ``side`` pixels wide.
+    The bar runs from minus that scale through 0 to plus it, its ends labelled.
+
+    Args:
+        matrix: a 2-D tensor.
+        side: about how wide the map is drawn, in pixels.
+
+    Returns:
+        The heat map with its colour bar, RGB.
+
+    Example:
+        >>> image = signed_heatmap(torch.eye(8) - 0.25)
+        >>> image.width, image.height > image.width
+        (384, True)
+    """
+    scale = signed_scale(matrix)
+    heat = _enlarge(diverging_colormap(matrix.float() / scale),
+                    max(1, round(side / max(matrix.shape[-2:]))))
+    map_image = to_pil(heat)
+    font = _caption_font()
+    label_height = round(CAPTION_FONT_SIZE * 1.4)
+    canvas = Image.new("RGB", (map_image.width, map_image.height + CAPTION_PAD + COLOUR_BAR
+                               + label_height), BACKGROUND)
+    canvas.paste(map_image, (0, 0))
+    ramp = torch.linspace(-1, 1, map_image.width).view(1, -1).expand(COLOUR_BAR, -1)
+    canvas.paste(to_pil(diverging_colormap(ramp)), (0, map_image.height + CAPTION_PAD))
+    draw = ImageDraw.Draw(canvas)
+    top = map_image.height + CAPTION_PAD + COLOUR_BAR + 2
+    for text, anchor_x in ((f"-{scale:.2g}", 0.0), ("0", 0.5), (f"+{scale:.2g}", 1.0)):
+        width = font.getlength(text)
+        left = min(max(0.0, anchor_x * map_image.width - width / 2), map_image.width - width)
+        draw.text((left, top), text, fill=CAPTION_COLOUR, font=font)
+    return canvas
+
+
+def signed_feature_grid(features: torch.Tensor, count: int = 9) -> Image.Image:
+    """The first ``count`` channels of ``(C, H, W)`` (or ``(1, C, H, W)``) signed features as
+    a near-square grid of :func:`diverging_colormap` tiles, each channel scaled by its own
+    largest size: what features look like to the network, not a picture decoded from them.
+
+    Args:
+        features: the feature maps.
+        count: how many channels are shown (the first ones).
+
+    Returns:
+        The grid, RGB, each tile enlarged by a whole factor.
+
+    Example:
+        >>> signed_feature_grid(torch.randn(1, 16, 8, 12), count=4).size
+        (290, 194)
+    """
+    maps = features.reshape(-1, *features.shape[-2:])[:count].float()
+    peak = maps.abs().amax(dim=(-2, -1), keepdim=True).clamp_min(torch.finfo(torch.float32).tiny)
+    tiles = diverging_colormap(maps / peak).movedim(0, 1)
+    tiles = _enlarge(tiles, _tile_scale(*tiles.shape[-2:]))
+    return to_pil(_tile(tiles, columns=math.ceil(math.sqrt(len(tiles))), gap=FEATURE_GAP))
 
 
 def _scale_by_max(maps: torch.Tensor) -> torch.Tensor:
@@ -378,11 +493,10 @@ def image_grid(
 
 
 def covariance_heatmap(cov: torch.Tensor, channels: int = 32) -> Image.Image:
-    """``|cov|`` of the first ``channels`` channels as a square heat map (divided by its
-    largest entry; covariances can be negative, their size is what the eye compares)."""
-    block = cov[:channels, :channels].abs().float()
-    heat = colormap(block / block.max().clamp_min(torch.finfo(torch.float32).tiny))
-    return to_pil(_enlarge(heat, max(1, round(HEATMAP_SIDE / block.shape[0]))))
+    """The covariance of the first ``channels`` channels as a signed heat map with a colour
+    bar (:func:`signed_heatmap`): red where two channels rise together, blue where one rises
+    as the other falls, near white where they are unrelated."""
+    return signed_heatmap(cov[:channels, :channels].float())
 
 
 @torch.no_grad()
@@ -402,9 +516,11 @@ def whitening_and_colouring(
     decoder) with the covariance of those features (first ``channels`` channels):
 
     1. the photo's own features: its content *and* its style (colour, texture);
-    2. whitened (:func:`~stylekit.transforms.whiten`, scaled to the photo's average spread and
-       its mean added back): the covariance becomes a multiple of the identity; what is left
-       is where things are, not how they look;
+    2. whitened (:func:`~stylekit.transforms.whiten`): the first channels of the whitened
+       features themselves (:func:`signed_feature_grid`; decoded, they would still look much
+       like the photo, since the decoder paints colour back from where edges are): each
+       channel as strong as any other and unrelated to them, the covariance the identity;
+       what is left is where things are, not how they look;
     3. coloured with the painting's covariance and mean (:func:`~stylekit.transforms.wct`):
        the photo's layout painted with the painting's correlations (one level of the ``wct``
        method);
@@ -436,12 +552,8 @@ def whitening_and_colouring(
     f_photo, f_painting = (network.encode(t[..., : t.shape[-2] // stride * stride,
                                             : t.shape[-1] // stride * stride], [layer])[layer]
                            for t in tensors)
-    mean_c, cov_c = feature_stats(f_photo)
-    # Unit variance is tiny next to the raw activations: scaled to the photo's average
-    # spread (still the identity's shape) and its mean added back, so the decoder has
-    # something to paint.
-    spread = cov_c.diagonal().mean().sqrt().float()
-    whitened = whiten(f_photo) * spread + mean_c.float().view(1, -1, 1, 1)
+    cov_c = feature_stats(f_photo)[1]
+    whitened = whiten(f_photo)
     coloured = wct(f_photo, f_painting)
 
     def decode(features: torch.Tensor) -> Image.Image:
@@ -451,12 +563,13 @@ def whitening_and_colouring(
         return feature_stats(features)[1]
 
     return [
-        (decode(f_photo), f"the photo's {layer} features, decoded"),
-        (decode(whitened), "whitened: its own style removed, the layout kept"),
-        (decode(coloured), "coloured with the painting's covariance: one WCT level"),
+        # Short captions: a gallery shows one line under each picture.
+        (decode(f_photo), "photo, decoded"),
+        (signed_feature_grid(whitened), "whitened features"),
+        (decode(coloured), "coloured (WCT), decoded"),
         (pictures[1], "the painting"),
-        (covariance_heatmap(cov_c, channels), f"photo: covariance of {channels} channels"),
-        (covariance_heatmap(cov(whitened), channels), "whitened: the identity"),
-        (covariance_heatmap(cov(coloured), channels), "coloured: the painting's covariance"),
+        (covariance_heatmap(cov_c, channels), "photo: covariance"),
+        (covariance_heatmap(cov(whitened), channels), "whitened: identity"),
+        (covariance_heatmap(cov(coloured), channels), "coloured: covariance"),
         (covariance_heatmap(cov(f_painting), channels), "painting: covariance"),
     ]

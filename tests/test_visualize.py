@@ -286,14 +286,25 @@ def test_whitening_and_colouring_view(tiny_decoder_set, content_path, style_path
     captions = [caption for _, caption in pairs]
     assert len(pairs) == 8 and "whitened" in captions[1] and "painting" in captions[3]
     assert pairs[0][0].size == (64, 42) and max(pairs[3][0].size) == 64
-    # Heat maps of 16 channels, enlarged by a whole factor.
-    assert pairs[4][0].size[0] == pairs[4][0].size[1] and pairs[4][0].size[0] % 16 == 0
-    # The whitened heat map is the identity's: bright diagonal, dark elsewhere.
-    heat = np.asarray(pairs[5][0], dtype=float).mean(axis=2)
-    cell = heat.shape[0] // 16
-    diagonal = np.mean([heat[i * cell, i * cell] for i in range(16)])
-    off = np.mean([heat[i * cell, ((i + 3) % 16) * cell] for i in range(16)])
-    assert diagonal > 150 and off < 80, (diagonal, off)
+    # Heat maps of 16 channels, enlarged by a whole factor, a colour bar under them.
+    heat_map = pairs[4][0]
+    assert heat_map.size[0] % 16 == 0 and heat_map.size[1] > heat_map.size[0]
+    # The whitened heat map is the identity's: red diagonal, near white (zero) elsewhere.
+    heat = np.asarray(pairs[5][0], dtype=float)
+    cell = heat.shape[1] // 16
+    diagonal = np.array([heat[i * cell, i * cell] for i in range(16)])
+    off = np.array([heat[i * cell, ((i + 3) % 16) * cell] for i in range(16)])
+    # (a channel the photo never uses stays 0: whitening keeps the directions it has)
+    red = (diagonal[:, 0] > 120) & (diagonal[:, 2] < 80)
+    assert red.sum() >= 12, diagonal
+    assert (off > 200).all(), off
+    # The covariances are signed: the photo's has negative (blue) entries as well.
+    photo = np.asarray(heat_map, dtype=float)[: heat_map.size[0]]
+    assert ((photo[..., 2] - photo[..., 0]) > 60).any()
+    # The whitened picture is the features themselves (a grid of signed maps), not a
+    # photo-like picture decoded from them.
+    grid = np.asarray(pairs[1][0], dtype=float)
+    assert pairs[1][0].size != pairs[0][0].size and grid.std() > 20
     with pytest.raises(ConfigError, match="relu1_1"):
         visualize.whitening_and_colouring(content_path, style_path, "conv3_1",
                                           decoders=str(tiny_decoder_set))

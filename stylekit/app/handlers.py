@@ -24,6 +24,7 @@ from stylekit.config import ParamSpec, describe
 from stylekit.errors import ImageTooLargeError
 from stylekit.fileio import atomic_write
 from stylekit.lessons import is_iterative
+from stylekit.vgg import LAYER_CHANNELS
 
 from . import results
 from .plots import loss_plot, loss_rows
@@ -133,6 +134,37 @@ def run_method(method: str, click: int | None, content: str | None, style: str |
                                progress=progress, stop=stop, gallery=gallery)
 
 
+#: Seconds per step and megapixel of each optimising method's last run on this server: what
+#: the next run's time is estimated from before it starts.
+PACE: dict[str, float] = {}
+
+
+def learn_pace(method: str, record: Any) -> None:
+    """Keep the pace of a finished run (of a method with steps) for :func:`estimate`."""
+    if is_iterative(method) and record.image is not None and record.total_steps:
+        megapixels = record.image.width * record.image.height / 1e6
+        PACE[method] = record.elapsed / (record.total_steps * max(megapixels, 1e-3))
+
+
+def estimate(method: str, config: Any, photo: Image.Image) -> str:
+    """``"; about N s"`` for a run of ``method`` with ``config`` on ``photo``, from the last
+    run's pace (:data:`PACE`); empty before the first run or for a one-pass method.
+
+    Example:
+        >>> PACE["doctest"] = 2.0  # seconds per step and megapixel
+        >>> from types import SimpleNamespace
+        >>> estimate("doctest", SimpleNamespace(size=1000, steps=10), Image.new("RGB", (50, 50)))
+        '; about 20 s, judging by the last run here'
+    """
+    pace, size, steps = PACE.get(method), getattr(config, "size", None), getattr(
+        config, "steps", None)
+    if not pace or not size or not steps:
+        return ""
+    height, width = stylekit.images.shape_for_long_side(photo.height, photo.width, int(size))
+    seconds = pace * steps * width * height / 1e6
+    return f"; about {seconds:.0f} s, judging by the last run here"
+
+
 def within_limits(config: Any, side: int = MAX_SIDE) -> None:
     """Refuse a run whose final config (what the widgets, an API client and the config's own
     rules such as Gatys' ``scales`` overriding ``size`` made of it) is over this server's
@@ -168,7 +200,8 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
     scales: list[int] = []
     # Yield at once and then at every step: Gradio can only close (Stop) a generator that has
     # yielded, and closes it between two yields, so a stopped run ends within one step.
-    yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting"
+    guess = estimate(method, runner.config.replace(**params), photo)
+    yield gr.skip(), [], gr.skip(), f"{notes}**{method}**: starting{guess}"
     for record in runner.iterate(photo, styles or None, **params):
         if stop.is_set():
             yield gr.skip(), gr.skip(), gr.skip(), notes + STOPPED
@@ -179,12 +212,12 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
         eta = f" · about {record.eta:.0f} s left" if record.eta else ""
         progress((record.step, record.total_steps), desc=f"step {record.step}{eta}")
         status = (f"{notes}**{method}**: step {record.step} of {record.total_steps}, "
-                  f"{record.elapsed:.1f} s" + (f", loss {total:.4g}" if total else ""))
+                  f"{record.elapsed:.1f} s" + (f", loss {total:.4g}" if total else "") + guess)
         snapshot = None
         if record.image is not None and not record.done:
             snapshot = results.picture(record.image, f"{method}-step{record.step}")
-            gallery.append((snapshot, f"step {record.step}"
-                            + (f" · loss {total:.3g}" if total else "")))
+            # Short: a longer caption is cut off under a thumbnail (the loss is in the plot).
+            gallery.append((snapshot, f"step {record.step}"))
         shown: str | None = None
         if record.done:
             shown = results.picture(record.image, method, "png")  # type: ignore[arg-type]
@@ -199,21 +232,57 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
                     Image.Resampling.LANCZOS), f"{method}-step{record.step}")
         if record.scale and record.scale not in scales:
             scales.append(record.scale)
-        caption = (f"log10 of each weighted loss term, step {record.step} of "
+        # Said as what the plot holds: it is redrawn every few steps, the status every step.
+        caption = (f"log10 of each weighted loss term, drawn up to step {record.step} of "
                    f"{record.total_steps}" + (
                        f". Coarse to fine ({', '.join(f'{s} px' for s in scales)}): the loss "
                        "jumps where the picture grows, since a larger picture has more detail "
                        "to match; within a size it falls." if len(scales) > 1 else "."))
         if record.done:
+            learn_pace(method, record)
             status = (f"{notes}**{method}**: done in {record.elapsed:.2f} s "
                       f"({record.image.width}x{record.image.height})"  # type: ignore[union-attr]
-                      + (f", final loss {total:.4g}" if total else ""))
+                      + (f", final loss {total:.4g}" if total else "") + guess)
             yield shown, gallery, loss_plot(curve, caption), status
         elif record.image is not None:
             yield shown, gallery, loss_plot(curve, caption), status
         else:  # the plot is redrawn every few steps only: cheaper for the browser
             yield (gr.skip(), gr.skip(),
                    loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
+
+
+def snapshots_gif(gallery: list[tuple[Any, Any]] | None, result: Image.Image | None,
+                  method: str = "gatys") -> Any:
+    """The run's snapshots, then its result, as an animated GIF to download (for a slide);
+    nothing without snapshots."""
+    frames = []
+    for item, _ in gallery or []:
+        with Image.open(item) as snapshot:
+            frames.append(snapshot.convert("RGB"))
+    if not frames:
+        return None
+    if result is not None:
+        frames.append(result.convert("RGB"))
+    size = frames[-1].size
+    frames = [f.resize(size, Image.Resampling.LANCZOS) if f.size != size else f for f in frames]
+    path = results.new_path(f"{method}-snapshots", ".gif")
+    # Each snapshot a third of a second, the result two seconds, then again.
+    atomic_write(path, lambda tmp: frames[0].save(
+        tmp, "GIF", save_all=True, append_images=frames[1:], loop=0,
+        duration=[300] * (len(frames) - 1) + [2000]))
+    return str(path)
+
+
+def before_after(content: str | None, result: Image.Image | None) -> Any:
+    """The photo and the result for the before/after slider, the photo at the result's size
+    (nothing to show before a result)."""
+    if content is None or result is None:
+        return gr.skip()
+    try:
+        photo, _ = upload(content, "photo")
+    except gr.Error:  # the run said why already
+        return gr.skip()
+    return photo.convert("RGB").resize(result.size, Image.Resampling.LANCZOS), result
 
 
 @functools.cache
@@ -255,18 +324,41 @@ def placeholder(title: str, note: str) -> Image.Image:
 # --- Compare ------------------------------------------------------------------------------------
 
 
+def painting_network(evt: gr.SelectData) -> Any:
+    """The fast network trained on the example painting just picked (Compare's gallery), if
+    one is on this machine; else the model stays as it is."""
+    from stylekit.methods.fast import FAST_MODELS
+
+    from .widgets import example_choices
+
+    name = Path(example_choices("style")[evt.index][1]).stem
+    return name if name in FAST_MODELS.names() and FAST_MODELS.is_local(name) else gr.skip()
+
+
 @readable_errors
-def compare(click: int | None, content: str | None, style: str | None, *models: str | None,
+def compare(click: int | None, content: str | None, style: str | None, *values: Any,
             progress: gr.Progress = gr.Progress(), request: gr.Request | None = None
             ) -> Iterator[tuple[Any, str]]:
-    """The same photo and style through every method, one-pass first, with times."""
+    """The same photo and style through every method at one size, one-pass first, with
+    times. ``values``: the model of each of :func:`methods_with_models`, then the size and
+    Gatys' steps (either may be left out: the profile's)."""
+    count = len(methods_with_models())
+    models, rest = values[:count], list(values[count:]) + [None, None]
+    size, steps = rest[0], rest[1]
     with stoppable(run_key(request, "compare"), click) as stop, results.showing([]) as done:
         if stop.is_set():
             yield gr.skip(), STOPPED
             return
         photo, painting, notes = upload_pair(content, style)
-        settings = {m: {**p, "save_every": 0} if "save_every" in p else p  # final images only
-                    for m, p in PROFILE.items()}
+        settings: dict[str, dict[str, Any]] = {}
+        for method, params in PROFILE.items():
+            params = {**params, **({"size": int(size)} if size else {})}
+            if "save_every" in params:
+                params["save_every"] = 0  # final images only
+            if method == "gatys" and steps:
+                params["steps"] = int(steps)
+            within_limits(stylizer(method).config.replace(**params))
+            settings[method] = params
         lines: list[str] = []
         yield [], notes + "starting"  # from here on, Stop can end the run
         for attempt in lessons.compare(photo, painting, settings=settings,
@@ -281,15 +373,18 @@ def compare(click: int | None, content: str | None, style: str | None, *models: 
                 lines.append(f"- **{attempt.label}**: {attempt.problem}")
                 yield gr.skip(), notes + "\n".join(lines)
             elif record.done and record.image is not None:
+                # The time is said once, under the picture.
                 done.append((results.picture(record.image, attempt.label),
                              f"{attempt.label} · {record.elapsed:.2f} s"))
-                lines.append(f"- **{attempt.label}**: {record.elapsed:.2f} s")
-                yield done, notes + "\n".join(lines)
+                yield done, notes + "\n".join([*lines, f"{len(done)} done"])
             else:
                 progress((record.step, record.total_steps), desc=attempt.label)
-                yield gr.skip(), notes + "\n".join([*lines, f"- {attempt.label}: step "
-                                                             f"{record.step}"])
-        yield done, notes + "\n".join(lines)
+                # One-pass methods have no steps to count.
+                doing = (f"step {record.step} of {record.total_steps}"
+                         if is_iterative(attempt.method) else "painting")
+                yield gr.skip(), notes + "\n".join([*lines, f"- {attempt.label}: {doing}"])
+        yield done, notes + "\n".join([*lines, f"All {len(done)} done; each picture's time "
+                                                 "is under it."])
 
 
 # --- Learn --------------------------------------------------------------------------------------
@@ -320,7 +415,11 @@ def _pictures(gallery: list[tuple[Image.Image, str]], name: str) -> list[tuple[s
 @readable_errors
 def show_grams(image: str | None, layers: list[str]) -> list[tuple[str, str]]:
     picture, _ = upload(image, "style image")
-    return _pictures(lessons.gram_gallery(picture, layers), "gram")
+    # A caption short enough for one line under a picture.
+    return [(path, f"{layer} · {LAYER_CHANNELS[layer]} channels · sees "
+                   f"{visualize.receptive_field(layer)} px")
+            for (path, _), layer in zip(_pictures(lessons.gram_gallery(picture, layers), "gram"),
+                                        layers, strict=True)]
 
 
 @readable_errors
@@ -368,7 +467,7 @@ def init_race(click: int | None, content: str | None, style: str | None,
             cells.append((results.picture(record.image, f"race-{init}"),
                           f"from {init}, step {record.step}"))
             yield cells, loss_plot(
-                rows, f"log10 of the total loss; from {init}: step {record.step} of "
+                rows, f"log10 of the total loss; from {init}: drawn up to step {record.step} of "
                       f"{record.total_steps}")
         else:
             yield gr.skip(), gr.skip()
@@ -405,6 +504,17 @@ def example_clip(name: str | None) -> Any:
     if name not in EXAMPLE_CLIPS:
         raise user_error(f"No example clip {name!r}; pick one of {', '.join(EXAMPLE_CLIPS)}.")
     return str(example_clip_path(name))
+
+
+def video_label(side_by_side: bool) -> str:
+    """The result player's label: with the side-by-side halves named where the eye is.
+
+    Example:
+        >>> video_label(False)
+        'Result'
+    """
+    return ("Result (side by side: left, each frame painted alone; right, each frame tied "
+            "to the one before along the flow)" if side_by_side else "Result")
 
 
 class _Stopped(Exception):
@@ -582,8 +692,8 @@ def video_summary(method: str, result: Any, params: dict[str, Any]) -> str:
                  f"flow is sure of): frames painted alone **{alone:.2g}**, tied along the "
                  f"flow **{tied:.2g}**. The tied frames keep the previous painting where the "
                  "flow is sure, so along this same flow their flicker is near zero by design; "
-                 "measured along an independent flow (bench/video.py) it is 2 to 50 times lower "
-                 "than frame by frame.")
+                 "measured along an independent flow (in our video benchmark) it is 2 to 50 "
+                 "times lower than frame by frame.")
     elif tied is not None:
         text += f" Temporal warping error along the optical flow: {tied:.2g}."
     return text

@@ -1,4 +1,4 @@
-"""The page: a tab per registered method, then Compare, Learn and Video."""
+"""The page: a tab per registered method, then Video, Compare and Learn."""
 
 from __future__ import annotations
 
@@ -13,8 +13,17 @@ from .stop import forget_page
 from .tabs import compare_tab, learn_tab, method_tab, video_tab
 
 #: The tabs a visitor meets first: any painting in one pass (the method people preferred in a
-#: blind panel), the built-in styles, then Gatys; other methods follow by name.
-FIRST_TABS = ("arbitrary", "fast", "gatys")
+#: blind panel), the built-in styles, Gatys, then the other any-painting methods (WCT, whose
+#: whitening the Learn tab shows, before AdaIN); other methods follow by name.
+FIRST_TABS = ("arbitrary", "fast", "gatys", "wct", "adain")
+
+#: The page's own style rules (added to the page's head by :func:`build`): a result smaller
+#: than its box (a Gatys run at 256 px) fills the box instead of sitting in it as a stamp.
+CSS = """
+.stylekit-result img {
+  width: 100% !important; height: 100% !important; object-fit: contain !important;
+}
+"""
 
 
 def tab_order(methods: list[str]) -> list[str]:
@@ -22,9 +31,25 @@ def tab_order(methods: list[str]) -> list[str]:
 
     Example:
         >>> tab_order(["adain", "arbitrary", "fast", "gatys", "wct", "zeta"])
-        ['arbitrary', 'fast', 'gatys', 'adain', 'wct', 'zeta']
+        ['arbitrary', 'fast', 'gatys', 'wct', 'adain', 'zeta']
     """
     return [m for m in FIRST_TABS if m in methods] + [m for m in methods if m not in FIRST_TABS]
+
+
+def example_credits() -> str:
+    """Where the example pictures come from, for the page: who made each and its licence (the
+    files' places are in the documentation, not on the page).
+
+    Example:
+        >>> example_credits().splitlines()[2]
+        '| picture | by | licence |'
+    """
+    lines = ["The example photos come with scikit-image; the paintings are photographs of "
+             "public-domain works, as found in public style-transfer projects.", "",
+             "| picture | by | licence |", "|---|---|---|"]
+    lines += [f"| {e.name.replace('_', ' ')} | {e.credit} | {e.license} |"
+              for e in examples.EXAMPLES.values()]
+    return "\n".join(lines) + "\n"
 
 
 def build() -> gr.Blocks:
@@ -37,6 +62,9 @@ def build() -> gr.Blocks:
                    delete_cache=(max(1, min(600, keep // 4)), keep)) as page:
         hardware = "a GPU" if ON_GPU else "a CPU (sizes and steps start small)"
         methods = tab_order(stylekit.list_stylizers())
+        # In the page, not in launch(): the Space, the CLI and the tests all serve it so.
+        gr.HTML("", head=f"<style>{CSS}</style>", container=False, padding=False,
+                js_on_load=None, elem_id="stylekit-style")
         gr.Markdown(
             "# stylekit\nPaint a photo in the style of a painting, "
             f"{len(methods)} ways. Running on {hardware}. Uploads up to {MAX_UPLOAD.upper()}; "
@@ -44,13 +72,14 @@ def build() -> gr.Blocks:
         for method in methods:
             with gr.Tab(method, id=method):
                 method_tab(method, page)
+        # Then a clip painted the same ways, all methods side by side, and the lessons.
+        with gr.Tab("Video", elem_id="video"):
+            video_tab()
         with gr.Tab("Compare", elem_id="compare"):
             compare_tab()
         with gr.Tab("Learn"):
             learn_tab()
-        with gr.Tab("Video", elem_id="video"):
-            video_tab()
         with gr.Accordion("About the example images", open=False):
-            gr.Markdown(examples.sources_markdown())
+            gr.Markdown(example_credits())
         page.unload(forget_page)
     return page

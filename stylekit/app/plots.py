@@ -11,6 +11,9 @@ import pandas as pd
 #: Colours of the loss terms in the plots (also what makes their legends show every term).
 LOSS_COLOURS = {"total": "#222222", "content": "#1f77b4", "style": "#d62728", "tv": "#2ca02c"}
 RACE_COLOURS = {"from noise: total": "#d62728", "from content: total": "#1f77b4"}
+#: The y axis of the loss plots: the loss spans orders of magnitude, so the plots show its
+#: power of ten, and say so.
+LOG_AXIS = "loss, as a power of ten (6 = 1,000,000)"
 
 
 def loss_table(rows: list[dict[str, Any]]) -> pd.DataFrame:

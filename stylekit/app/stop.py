@@ -95,10 +95,11 @@ def forget_page(request: gr.Request) -> None:
 
 def wire_run(tab: str, run: gr.Button, stop: gr.Button, fn: Callable[..., Any],
              inputs: list[Any], outputs: list[Any], status: Any = None,
-             **event: Any) -> None:
+             **event: Any) -> Any:
     """Connect a tab's run button to ``fn`` (called with the click number, then ``inputs``)
     and its Stop button to that run; Stop writes "Stopped." to ``status`` (if any) once the
-    run has ended. ``event``: the run's own event settings (``api_name``, queue...)."""
+    run has ended. ``event``: the run's own event settings (``api_name``, queue...).
+    Returns the run's event (to chain what follows a finished run)."""
     clicks = gr.State(0)
 
     def stop_run(click: int, request: gr.Request) -> Any:
@@ -107,5 +108,6 @@ def wire_run(tab: str, run: gr.Button, stop: gr.Button, fn: Callable[..., Any],
 
     # The number is in the page before the run is sent with it (the run follows the click).
     numbered = run.click(next_click, clicks, clicks, queue=False, api_visibility="private")
-    numbered.then(fn, [clicks, *inputs], outputs, **event)
+    ran = numbered.then(fn, [clicks, *inputs], outputs, **event)
     stop.click(stop_run, clicks, status, queue=False, api_visibility="private")
+    return ran

@@ -11,8 +11,10 @@ import contextlib
 import functools
 import logging
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -22,6 +24,7 @@ import stylekit
 from stylekit import examples
 from stylekit.config import ParamSpec, describe
 
+from . import results
 from .profile import PROFILE, SLIDER_SPANS
 
 logger = logging.getLogger("stylekit.app")
@@ -99,17 +102,69 @@ def readable_upload(image: gr.Image) -> gr.Image:
     return image
 
 
-def image_input(label: str, visible: bool = True, elem_id: str | None = None) -> gr.Image:
-    """An upload box for a photo, a painting or a mask; the handler gets the file's path."""
+def image_input(label: str, visible: bool = True, elem_id: str | None = None,
+                webcam: bool = False, height: int = 260) -> gr.Image:
+    """An upload box for a photo, a painting or a mask; the handler gets the file's path.
+    ``webcam``: the box can also take a picture with the camera (for a photo)."""
     # image_mode=None: the handler gets the uploaded file itself, not Gradio's RGB conversion
     # of it, so the library's loader decides (transparency composited on white, 16-bit greys
     # scaled, not clipped, the pixel cap applied to every mode).
     return readable_upload(gr.Image(type="filepath", image_mode=None, label=label,
-                                    sources=["upload", "clipboard"], height=260,
+                                    sources=["upload", "webcam", "clipboard"] if webcam
+                                    else ["upload", "clipboard"], height=height,
                                     visible=visible, elem_id=elem_id))
 
 
 # --- settings from config metadata --------------------------------------------------------------
+
+#: What a layer name means, said where the page shows one (the Learn tab teaches them).
+LAYER_NAMES_SAID = ("Layer names such as relu4_1 count the network's blocks: relu4_1 is the "
+                    "first layer of VGG-19's fourth block; a deeper block sees larger shapes.")
+
+#: Help texts said for the page where the config's own (written for Python and the command
+#: line) cite files, commands or bare layer names. Keyed by ``(method, field)``; ``*``: any.
+PAGE_HELP: dict[tuple[str, str], str] = {
+    ("*", "deep_scale"): "Size of the picture at the deepest layers (where the large shapes "
+                         "are) relative to the output; 0.5 quarters their cost. The painting "
+                         "is read at the same scale there, so its strokes keep their size.",
+    ("adain", "levels"): "Which depths of the network are transformed, in this order "
+                         "(default: the model's own; relu4_1 alone is the paper's form). "
+                         + LAYER_NAMES_SAID,
+    ("adain", "model"): "Decoder: 'default' (the decoders that ship, painting back at two "
+                        "depths; they scored best in our quality tests) or 'trained' (one "
+                        "decoder trained with the paper's style loss).",
+    ("fast", "model"): "Style: one of the networks trained on a painting (click a picture "
+                       "below to pick it); a 'johnson:' name is the same painting with the "
+                       "network design of Johnson et al. 2016.",
+    ("arbitrary", "model"): "Network: 'default' is the one that ships; others are networks "
+                            "trained on this machine.",
+    ("gatys", "content_layers"): "Where the photo's layout is matched, or a preset; a deeper "
+                                 "layer lets the layout move more. " + LAYER_NAMES_SAID,
+    ("gatys", "style_layers"): "Where the painting's textures are matched, or a preset: "
+                               "shallow layers copy colour and fine texture, deep ones larger "
+                               "motifs. " + LAYER_NAMES_SAID,
+    ("wct", "levels"): "Depths of the network transformed in this order, each painted back "
+                       "into a picture and read again (the paper's: deepest first, coarse to "
+                       "fine), or a preset: coarse_to_fine, fine_to_coarse. "
+                       + LAYER_NAMES_SAID,
+}
+
+
+def page_help(method: str, spec: ParamSpec) -> str:
+    """The help text of a field as the page shows it: :data:`PAGE_HELP` where the config's
+    cites files or commands, else the config's own with any benchmark script left out.
+
+    Example:
+        >>> from stylekit.video import VideoConfig
+        >>> spec = next(s for s in describe(VideoConfig) if s.name == "flow_blend")
+        >>> "bench/" in spec.help, "bench/" in page_help("video", spec)
+        (True, False)
+    """
+    said = PAGE_HELP.get((method, spec.name)) or PAGE_HELP.get(("*", spec.name))
+    if said:
+        return said
+    text = re.sub(r" \((?:see )?bench/[\w/.]+\)", "", spec.help or "")
+    return re.sub(r"bench/[\w/.]+", "our benchmarks", text)
 
 
 def visible_params(method: str) -> list[ParamSpec]:
@@ -152,7 +207,8 @@ def control(method: str, spec: ParamSpec, tab: str = "") -> gr.components.Compon
     tab shows the same field (the Video tab)."""
     value = widget_value(method, spec)
     # elem_id: for the browser tests and custom CSS
-    common: dict[str, Any] = {"label": spec.name.replace("_", " "), "info": spec.help,
+    common: dict[str, Any] = {"label": spec.name.replace("_", " "),
+                              "info": page_help(method, spec),
                               "elem_id": f"{tab}{method}-{spec.name}"}
     if _is_model(method, spec):
         names = stylekit.get_stylizer_class(method).model_kind.names()  # type: ignore[union-attr]
@@ -201,7 +257,8 @@ def model_choice(method: str) -> gr.Dropdown:
     spec = next(s for s in visible_params(method) if s.name == "model")
     names = stylekit.get_stylizer_class(method).model_kind.names()  # type: ignore[union-attr]
     value = widget_value(method, spec) or (names[0] if names else None)
-    return quiet(gr.Dropdown(names, value=value, label=f"{method} model"))
+    return quiet(gr.Dropdown(names, value=value, label=f"{method} model",
+                             elem_id=f"compare-{method}-model"))
 
 
 # --- examples -----------------------------------------------------------------------------------
@@ -218,16 +275,106 @@ def example_paths(kind: str) -> list[str]:
     return paths
 
 
-def example_pairs() -> list[list[str]]:
-    """Photo and painting pairs for a tab's examples, every photo once."""
-    photos, styles = example_paths("photo"), example_paths("style")
-    return [[photo, styles[i % len(styles)]] for i, photo in enumerate(photos)] if styles else []
-
-
 def pair_inputs() -> tuple[gr.Image, gr.Image]:
-    """A photo and a style image side by side (the caller adds the examples after its
-    outputs)."""
+    """A photo and a style image side by side (the caller adds :func:`example_pickers`)."""
     with gr.Row():
-        content = image_input("Photo")
+        content = image_input("Photo", webcam=True)
         style = image_input("Style image")
     return content, style
+
+
+@functools.cache
+def example_choices(kind: str) -> list[tuple[str, str, str]]:
+    """The example images of ``kind`` (``photo`` or ``style``) for a picker: a small thumbnail,
+    a copy of the image to hand to an input, and its name in plain words.
+
+    Copied once (outside the installed package, which Gradio would not serve) to a folder of
+    their own; the thumbnails keep the page light.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"stylekit-examples-{kind}-"))
+    choices = []
+    for path in map(Path, example_paths(kind)):
+        copy = folder / path.name
+        shutil.copyfile(path, copy)
+        with Image.open(path) as image:
+            thumb = image.convert("RGB")
+        thumb.thumbnail((192, 192))
+        small = folder / f"{path.stem}-thumb.webp"
+        thumb.save(small, "WEBP", quality=85)
+        choices.append((str(small), str(copy), short_name(path.stem)))
+    return choices
+
+
+def short_name(name: str) -> str:
+    """What a picker calls an example: a painting by its painter's surname, short enough not
+    to be cut off under a thumbnail; another image by the first word of its name.
+
+    Example:
+        >>> short_name("starry_night"), short_name("great_wave"), short_name("hubble_deep_field")
+        ('van Gogh', 'Hokusai', 'hubble')
+    """
+    if name not in examples.PAINTINGS:
+        return name.split("_")[0]
+    words = examples.PAINTINGS[name].split(",")[0].split()
+    # "Vincent van Gogh": from the first particle; otherwise the last word
+    particle = next((i for i, word in enumerate(words) if word.islower()), len(words) - 1)
+    return " ".join(words[particle:])
+
+
+def example_picker(kind: str, target: gr.Image, elem_id: str | None = None,
+                   columns: int = 5, height: int | str = "auto") -> gr.Gallery:
+    """A gallery of the shipped example photos (``kind="photo"``) or paintings
+    (``"style"``); clicking one puts it in ``target``, as if it had been uploaded."""
+    choices = example_choices(kind)
+    what = "photo" if kind == "photo" else "painting"
+    picker = gr.Gallery([(thumb, name) for thumb, _, name in choices],
+                        label=f"Or click an example {what}", columns=columns, rows=None,
+                        height=height, allow_preview=False, object_fit="cover",
+                        show_label=True, elem_id=elem_id)
+
+    def pick(evt: gr.SelectData) -> str:
+        """The full-size example that was clicked."""
+        return choices[evt.index][1]
+
+    picker.select(pick, None, target, api_visibility="private", queue=False)
+    return picker
+
+
+def drawn_mask(value: dict[str, Any] | None) -> str | None:
+    """The mask drawn in the page's editor as a file for the library's ``mask``: white where
+    the first style goes (the white brush), black elsewhere (the black brush, or nothing
+    drawn); ``None`` while nothing is drawn.
+
+    Example:
+        >>> layer = Image.new("RGBA", (8, 8))
+        >>> layer.paste((255, 255, 255, 255), (0, 0, 4, 8))
+        >>> mask = Image.open(drawn_mask({"background": None, "layers": [layer]}))
+        >>> mask.getpixel((1, 1)), mask.getpixel((6, 1))
+        (255, 0)
+        >>> drawn_mask({"background": None, "layers": []}) is None
+        True
+    """
+    layers = [layer for layer in (value or {}).get("layers") or [] if layer is not None]
+    strokes = [layer.convert("RGBA") for layer in layers]
+    if not strokes or not any(layer.getchannel("A").getbbox() for layer in strokes):
+        return None
+    canvas = Image.new("L", strokes[0].size, 0)
+    for layer in strokes:
+        canvas.paste(layer.convert("L"), (0, 0), layer.getchannel("A"))
+    return results.picture(canvas, "mask", "png")
+
+
+def example_pickers(prefix: str, photo: gr.Image | None, painting: gr.Image | None,
+                    open: bool = True) -> gr.Gallery | None:
+    """The example photo and painting galleries of a tab (in an accordion), filling ``photo``
+    and ``painting`` (either may be ``None``); element ids ``<prefix>-photos`` and
+    ``<prefix>-paintings``. Returns the painting gallery, if any."""
+    paintings = None
+    with gr.Accordion("Example photos and paintings" if photo and painting else
+                      "Example photos" if photo else "Example paintings", open=open):
+        if photo is not None:
+            example_picker("photo", photo, f"{prefix}-photos", columns=4, height=150)
+        if painting is not None:
+            paintings = example_picker("style", painting, f"{prefix}-paintings", columns=5,
+                                       height=260)
+    return paintings

@@ -29,6 +29,9 @@ def test_an_example_clip_through_the_fast_method_in_the_ui(page) -> None:  # noq
     sync_api.expect(status).to_contain_text("frames/s", timeout=120_000)
     sync_api.expect(status).to_contain_text("36 frames of 256x80", timeout=120_000)
     sync_api.expect(status).to_contain_text("warping error")
+    # The halves are named on the player.
+    sync_api.expect(page.locator("#video-result")).to_contain_text(
+        "left, each frame painted alone")
     video = page.locator("#video-result video")
     video.wait_for(state="attached", timeout=30_000)
     assert video.evaluate("v => new Promise(done => v.readyState >= 1 ? done(v.videoWidth) : "

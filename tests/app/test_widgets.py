@@ -88,7 +88,8 @@ def test_a_new_method_gets_a_tab_from_its_config_metadata(blur_method: str) -> N
     assert passes["type"] == "dropdown" and passes["props"]["value"] == "soft"
     assert [c[0] for c in passes["props"]["choices"]] == ["soft", "both"]
     assert f"{blur_method}-device" not in by_id  # hidden: the app sets it
-    # The advanced field sits in the tab's "More settings" accordion, the others above it.
+    # The advanced field sits in the tab's "More settings" accordion, the others in the
+    # (open) "Settings" one above it.
     ids = {c["id"]: c for c in page["components"]}
     parents = {child["id"]: node["id"] for node in _walk(page["layout"])
                for child in node.get("children", [])}
@@ -102,10 +103,41 @@ def test_a_new_method_gets_a_tab_from_its_config_metadata(blur_method: str) -> N
         return found
 
     assert accordions(f"{blur_method}-gamma") == ["More settings"]
-    assert accordions(f"{blur_method}-radius") == []
+    assert accordions(f"{blur_method}-radius") == ["Settings"]
 
 
 def _walk(node: dict) -> Iterator[dict]:
     yield node
     for child in node.get("children", []):
         yield from _walk(child)
+
+
+def test_the_page_says_no_file_paths_commands_or_bare_layer_names() -> None:
+    """What a class reads on the page: no repository paths or scripts, no commands to type,
+    and a layer name (relu4_1) only where the text says what such names mean."""
+    import re
+
+    page = build()
+    texts = []
+    for block in page.blocks.values():
+        for attr in ("info", "label"):
+            texts.append(getattr(block, attr, None))
+        if isinstance(block, gr.Markdown):
+            texts.append(block.value)
+    shown = [str(t) for t in texts if t]
+    assert len(shown) > 50
+    for text in shown:
+        assert not re.search(r"bench/|\.py\b|\.safetensors|stylekit (list|train)|`stylekit|"
+                             r"model path", text), text
+        if re.search(r"relu\d", text):
+            assert "block" in text, text
+
+
+def test_a_class_lands_on_the_best_one_pass_method_first() -> None:
+    """The tabs: any painting in one pass first, then the built-in styles, Gatys, the other
+    methods, and Video, Compare and Learn last."""
+    page = build()
+    labels = [block.label for block in page.blocks.values() if isinstance(block, gr.Tab)]
+    wanted = ["arbitrary", "fast", "gatys", "wct", "adain", "Video", "Compare", "Learn"]
+    present = [w for w in wanted if w in stylekit.list_stylizers() or w[0].isupper()]
+    assert [label for label in labels if label in present] == present

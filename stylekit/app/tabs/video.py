@@ -17,12 +17,13 @@ from ..handlers import (
     named,
     readable_errors,
     run_video,
+    video_label,
     video_method_settings,
     video_settings,
 )
 from ..profile import ON_GPU, VIDEO_LIMITS, on_zero_gpu, queue_slot
 from ..stop import wire_run
-from ..widgets import control, image_input, quiet
+from ..widgets import control, example_pickers, image_input, quiet
 
 
 def video_tab() -> None:
@@ -54,8 +55,14 @@ def video_tab() -> None:
                                   elem_id="video-example")
             method = quiet(gr.Dropdown(methods, value=first, label="method",
                                        elem_id="video-method"))
-            style = image_input("Style image", visible=needs_style(first),
-                                elem_id="video-style")
+            with gr.Column(visible=needs_style(first)) as style_box:
+                style = image_input("Style image", elem_id="video-style")
+            # Right under the inputs: the result column (at the top) stays in view.
+            with gr.Row():
+                run = gr.Button("Stylize video", variant="primary", elem_id="video-run")
+                stop = gr.Button("Stop", variant="stop")
+            with gr.Column(visible=needs_style(first)) as pickers:
+                example_pickers("video", None, style, open=False)
             long_side = quiet(gr.Slider(
                 64, side, value=min(256, side), step=16, label="long side",
                 info=f"Frames are painted this many pixels on the long side (at most {side}).",
@@ -81,11 +88,9 @@ def video_tab() -> None:
             with gr.Accordion("More video settings", open=False):
                 settings.update({s.name: control("video", s) for s in video_settings()
                                  if s.name in VIDEO_MORE})
-            with gr.Row():
-                run = gr.Button("Stylize video", variant="primary", elem_id="video-run")
-                stop = gr.Button("Stop", variant="stop")
         with gr.Column():
-            result = gr.Video(label="Result", interactive=False, autoplay=True, loop=True,
+            result = gr.Video(label=video_label(True), interactive=False, autoplay=True,
+                              loop=True,
                               height=320, elem_id="video-result")
             frame = gr.Image(label="The frame just painted", type="numpy", interactive=False,
                              height=200, elem_id="video-frame")
@@ -93,9 +98,12 @@ def video_tab() -> None:
 
     def show_method(picked: str) -> list[dict]:
         return [gr.update(visible=picked == name) for name in methods] + [
-            gr.update(visible=needs_style(picked))]
+            gr.update(visible=needs_style(picked))] * 2
 
-    method.change(show_method, method, [*groups, style], api_visibility="private")
+    method.change(show_method, method, [*groups, style_box, pickers],
+                  api_visibility="private")
+    side_by_side.change(lambda on: gr.update(label=video_label(on)), side_by_side, result,
+                        api_visibility="private", queue=False, show_progress="hidden")
     example.change(readable_errors(example_clip), example, clip, api_name="video_example")
     ordered = [settings[s.name] for s in video_settings()]
     names = ["clip", "method", "style_image", "long_side", "side_by_side",
