@@ -350,7 +350,8 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     nothing is at ``output``.
 
     Args:
-        source: input video (anything FFmpeg reads: MP4, MOV, AVI, MKV, WebM...).
+        source: input video (anything FFmpeg reads: MP4, MOV, AVI, MKV, WebM...), or an
+            example clip as ``"example:NAME"`` (see :data:`~.examples.CLIP_NAMES`).
         output: output file, ``.mp4``, ``.mov``, ``.m4v`` or ``.mkv``.
         method: a method name (see :func:`stylekit.list_stylizers`) or a stylizer.
         style: style image(s) for the methods that need one.
@@ -389,6 +390,10 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     if get_stylizer_class(stylizer.name).needs_style and not style_list(style):
         raise ConfigError(f"the {stylizer.name} method needs a style image: pass {{style=PATH}}")
     output_format(output)  # a bad ending fails now, not after the work
+    if isinstance(source, str):
+        from .examples import clip_argument
+
+        source = clip_argument(source)
     info = probe(source)
     total = min(info.frames, cfg.max_frames or info.frames) if info.frames else cfg.max_frames
     start = time.perf_counter()
