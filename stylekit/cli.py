@@ -50,7 +50,7 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser,
     )
     parser.add_argument("--version", action="version", version=f"stylekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the methods and example images")
+    sub.add_parser("list", help="list the methods, example images and example clips")
     stylize = sub.add_parser(
         "stylize",
         help="stylize a photo",
@@ -160,6 +160,10 @@ def _print_list() -> None:
         lines += ["", f"{kind.what}s (use as --method {name} --model NAME):",
                   *(table([(model, kind.source(model)) for model in kind.names()])
                     or ["  (none yet)"])]
+    from .video.examples import CLIP_NAMES
+
+    lines += ["", "example clips (use as stylekit video example:NAME):",
+              *table(list(CLIP_NAMES.items()))]
     lines += ["", "example images (use as example:NAME):",
               *table([(e.name, e.kind, f"{e.credit}; {e.license}")
                       for e in examples.EXAMPLES.values()])]

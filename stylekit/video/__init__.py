@@ -8,6 +8,7 @@ wheel); importing this package does not import them, using it does.
 - :mod:`.flow`, :mod:`.warp`, :mod:`.consistency`: optical flow and its reliable pixels,
   warping, blending, the change of scale, the temporal loss and the warping error;
 - :mod:`.canvas`: the one-pass methods' strokes carried along the flow, resampled once;
+- :mod:`.captions`: the side-by-side halves' captions, burned into the frames;
 - :mod:`.io`: reading and writing video files.
 """
 

@@ -31,7 +31,8 @@ def add_video_parser(sub: Any) -> argparse.ArgumentParser:
         "\"stylekit[video]\". Method options follow the video options: `stylekit video "
         "--method adain --help` shows adain's.",
     )
-    video.add_argument("input", help="input video file")
+    video.add_argument("input", help="input video file, or an example clip as example:NAME "
+                       "(see `stylekit list`)")
     video.add_argument("--method", default=DEFAULT_METHOD, choices=list_stylizers(),
                        help=f"method (default: {DEFAULT_METHOD})")
     video.add_argument("--style", action="append", default=[],
@@ -49,6 +50,7 @@ def run_video(args: argparse.Namespace) -> int:
 
     from .. import examples
     from ..registry import get_stylizer_class
+    from .examples import clip_argument
     from .runner import VideoConfig, VideoProgress, split_params, stylize_video
 
     params = {k: v for k, v in vars(args).items() if k not in _OWN}
@@ -57,9 +59,11 @@ def run_video(args: argparse.Namespace) -> int:
     styles = list(args.style)  # example:NAME is read by the library
     for style in styles:
         examples.resolve_image_argument(style)  # an unknown name fails before any work
-    source = Path(args.input)
-    output = Path(args.output or f"{source.stem}-{args.method}.mp4")
+    example = args.input.startswith(examples.PREFIX)
+    stem = args.input[len(examples.PREFIX):] if example else Path(args.input).stem
+    output = Path(args.output or f"{stem}-{args.method}.mp4")
     check_output(output)  # before any work
+    source = Path(clip_argument(args.input))  # an example clip is made here if need be
     bar: Any = None
 
     def progress(record: VideoProgress) -> None:

@@ -33,6 +33,7 @@ from ..errors import ConfigError
 from ..images import load_image, shape_for_long_side
 from ..registry import create_stylizer, get_stylizer_class
 from .canvas import StrokeCanvas
+from .captions import ALONE_CAPTION, FLOW_CAPTION, side_by_side
 from .consistency import TemporalLoss, blend, magnification, masked_mse, warping_error
 from .deps import require
 from .flow import FLOW_PRESETS, FlowEstimator, Motion
@@ -88,7 +89,8 @@ class VideoConfig(MethodConfig):
     drop_audio: bool = param(False, "Write no audio (by default the input's is copied).")
     side_by_side: bool = param(
         False, "One-pass methods: write frame-by-frame stylization on the left and the "
-        "consistent result on the right, to see the flicker.")
+        "consistent result on the right, to see the flicker; each half says which it is "
+        "in a caption burned into the frames.")
 
 
 @dataclass
@@ -348,7 +350,8 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     nothing is at ``output``.
 
     Args:
-        source: input video (anything FFmpeg reads: MP4, MOV, AVI, MKV, WebM...).
+        source: input video (anything FFmpeg reads: MP4, MOV, AVI, MKV, WebM...), or an
+            example clip as ``"example:NAME"`` (see :data:`~.examples.CLIP_NAMES`).
         output: output file, ``.mp4``, ``.mov``, ``.m4v`` or ``.mkv``.
         method: a method name (see :func:`stylekit.list_stylizers`) or a stylizer.
         style: style image(s) for the methods that need one.
@@ -387,6 +390,10 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     if get_stylizer_class(stylizer.name).needs_style and not style_list(style):
         raise ConfigError(f"the {stylizer.name} method needs a style image: pass {{style=PATH}}")
     output_format(output)  # a bad ending fails now, not after the work
+    if isinstance(source, str):
+        from .examples import clip_argument
+
+        source = clip_argument(source)
     info = probe(source)
     total = min(info.frames, cfg.max_frames or info.frames) if info.frames else cfg.max_frames
     start = time.perf_counter()
@@ -394,11 +401,15 @@ def stylize_video(source: str | os.PathLike[str], output: str | os.PathLike[str]
     alone_errors: list[float] = []
     shape: list[int] = []
 
+    # With consistency=none both halves are each frame alone: say so, not "along the flow".
+    right_caption = FLOW_CAPTION if cfg.consistency == "flow" else ALONE_CAPTION
+
     def process(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         for result in stylize_frames(frames, stylizer, style, cfg, method_params):
             picture = _as_uint8(result.output)
             if cfg.side_by_side:
-                picture = np.concatenate([_as_uint8(result.alone), picture], axis=1)
+                picture = side_by_side(_as_uint8(result.alone), picture,
+                                       ALONE_CAPTION, right_caption)
             if result.warping_error is not None:
                 errors.append(result.warping_error)
             if result.alone_warping_error is not None:

@@ -97,3 +97,36 @@ def test_import_stylekit_needs_no_video_package() -> None:
     code = ("import sys, stylekit; assert 'av' not in sys.modules and 'cv2' not in sys.modules;"
             " stylekit.stylize_video; assert 'stylekit.video' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_stylizes_an_example_clip_by_name(tmp_path: Path, monkeypatch, capsys) -> None:
+    """``stylekit video example:NAME``, run as a user would, in a folder of its own: the clip
+    is made (4 s long) and the output is named after it."""
+    from stylekit.video.examples import CLIP_NAMES, example_clip_path
+
+    source = probe(example_clip_path(CLIP_NAMES["great_wave_pan"]))
+    assert source.frames / source.fps >= 4
+    monkeypatch.chdir(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "stylekit", "video", "example:great_wave_pan", "--method", "fast",
+         "--model", "the_scream", "--max-side", "64", "--max-frames", "3", "--side-by-side"],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    info = probe(tmp_path / "great_wave_pan-fast.mp4")
+    assert (info.width, info.height, info.frames) == (128, 40, 3)
+    assert "wrote great_wave_pan-fast.mp4" in result.stdout
+
+
+def test_cli_names_the_example_clips_for_an_unknown_one(tmp_path: Path, capsys) -> None:
+    from stylekit.video.examples import CLIP_NAMES
+
+    out = tmp_path / "out.mp4"
+    assert main(["video", "example:chelsea", "-q", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "no example clip 'chelsea'" in err and "is an example image" in err
+    assert all(f"example:{name}" in err for name in CLIP_NAMES) and "\n" not in err.strip()
+    assert not out.exists()
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "example clips (use as stylekit video example:NAME):" in listing
+    assert all(name in listing for name in CLIP_NAMES)
