@@ -26,7 +26,7 @@ from ..config import MethodConfig, param
 from ..device import resolve_device
 from ..errors import ConfigError
 from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
-from ..losses import PerceptualLoss
+from ..losses import GramCache, PerceptualLoss, active_layers
 from ..optim import LBFGS
 from ..registry import get_stylizer_class, register_stylizer
 from ..vgg import LAYER_NAMES, WEIGHT_SOURCES, VGG19Features, check_layers
@@ -60,6 +60,9 @@ MIN_SCALE = 128
 #: six, so every content preset x style preset of :func:`stylekit.lessons.layer_grid` stays
 #: loaded; layer sets typed freely (a server) cannot grow memory past them.
 VGG_CACHE_SIZE = 6
+#: Paintings (at one size and layer set each) whose Gram matrices a stylizer keeps: about
+#: 2.4 MB each with the five Gatys layers, so 24 hold a few paintings at every scale.
+GRAM_CACHE_SIZE = 24
 #: Curvature pairs L-BFGS keeps: 50 converge as well as 100 here at half the memory
 #: (2 * 50 * 3 * H * W floats: 300 MB at 1024 px).
 LBFGS_HISTORY = 50
@@ -287,11 +290,20 @@ class GatysStylizer(Stylizer[GatysConfig]):
         super().__init__(config, **overrides)
         self._vgg_cache: OrderedDict[tuple[Any, ...], VGG19Features] = OrderedDict()
         self._starters: dict[str, Stylizer[Any]] = {}
+        #: The paintings' Gram matrices, by pixels, size and layers: a painting is encoded once
+        #: per size and reused by later runs and video frames.
+        self.gram_cache = GramCache(GRAM_CACHE_SIZE)
 
     def feature_extractor(self, cfg: GatysConfig) -> VGG19Features:
         """The VGG-19 for ``cfg``'s layers, pooling and weights: kept for the
-        :data:`VGG_CACHE_SIZE` layer sets used last, whatever the order the layers are named in."""
-        layers = tuple(sorted(set(cfg.content_layers + cfg.style_layers), key=LAYER_NAMES.index))
+        :data:`VGG_CACHE_SIZE` layer sets used last, whatever the order the layers are named in.
+        Layers of zero weight (or in a term of zero weight) are left out, so the network ends
+        at the deepest layer that counts."""
+        weights = _layer_weights(cfg)
+        used = [*active_layers(weights[0], cfg.content_weight),
+                *active_layers(weights[1], cfg.style_weight)]
+        # Nothing counts (total variation alone): the shallowest layer stands in, never run.
+        layers = tuple(sorted(set(used), key=LAYER_NAMES.index)) or (LAYER_NAMES[1],)
         device = resolve_device(cfg.device)
         key = (layers, cfg.pooling, cfg.weights, str(device))
         if key in self._vgg_cache:
@@ -306,16 +318,16 @@ class GatysStylizer(Stylizer[GatysConfig]):
 
     def perceptual_loss(self, cfg: GatysConfig) -> PerceptualLoss:
         """The objective for ``cfg`` (targets not yet set)."""
-        cw = cfg.content_layer_weights or (1.0,) * len(cfg.content_layers)
-        sw = cfg.style_layer_weights or (1.0,) * len(cfg.style_layers)
+        content_layers, style_layers = _layer_weights(cfg)
         return PerceptualLoss(
             self.feature_extractor(cfg),
-            dict(zip(cfg.content_layers, cw, strict=True)),
-            dict(zip(cfg.style_layers, sw, strict=True)),
+            content_layers,
+            style_layers,
             content_weight=cfg.content_weight,
             style_weight=cfg.style_weight,
             tv_weight=cfg.tv_weight,
             tv_power=cfg.tv_power,
+            gram_cache=self.gram_cache,
         )
 
     def one_pass_start(
@@ -452,6 +464,14 @@ class GatysStylizer(Stylizer[GatysConfig]):
                     eta=eta,
                     done=done,
                 )
+
+
+def _layer_weights(cfg: GatysConfig) -> tuple[dict[str, float], dict[str, float]]:
+    """``({content layer: weight}, {style layer: weight})`` of ``cfg`` (default 1 each)."""
+    cw = cfg.content_layer_weights or (1.0,) * len(cfg.content_layers)
+    sw = cfg.style_layer_weights or (1.0,) * len(cfg.style_layers)
+    return (dict(zip(cfg.content_layers, cw, strict=True)),
+            dict(zip(cfg.style_layers, sw, strict=True)))
 
 
 def _optimise(
