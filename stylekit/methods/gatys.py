@@ -86,6 +86,22 @@ class GatysConfig(MethodConfig):
         f"to about {MIN_SCALE} px.",
         min=32, max=4096, advanced=True,
     )
+    scale_steps: tuple[int, ...] | None = param(
+        None,
+        "Steps at each scale of the schedule, e.g. 60,30,10: most steps where they are cheap. "
+        "One count per scale; their sum replaces steps. Default: steps shared equally.",
+        min=1, max=100_000, advanced=True,
+    )
+    stop_tolerance: float = param(
+        0.0,
+        "End a scale early when the loss changed by less than this fraction over the last "
+        "stop_window steps, e.g. 0.01 (0: take every step).",
+        min=0.0, max=1.0, advanced=True,
+    )
+    stop_window: int = param(
+        10, "Steps over which stop_tolerance measures the change of the loss.", min=1,
+        max=10_000, advanced=True,
+    )
     content_weight: float = param(5.0, "alpha: weight of the content loss.", min=0.0)
     style_weight: float = param(100.0, "beta: weight of the style loss.", min=0.0)
     tv_weight: float = param(0.0, "gamma: weight of the total-variation loss.", min=0.0)
@@ -161,6 +177,15 @@ class GatysConfig(MethodConfig):
             if list(self.scales) != sorted(set(self.scales)):
                 raise ConfigError(f"scales must be strictly increasing, got {self.scales}")
             object.__setattr__(self, "size", self.scales[-1])
+        if self.scale_steps is not None:
+            scales = list(self.scales) if self.scales else default_scales(self.size)
+            if len(self.scale_steps) != len(scales):
+                raise ConfigError(
+                    f"scale_steps has {len(self.scale_steps)} values for the "
+                    f"{len(scales)} scales {', '.join(map(str, scales))}; give one count per "
+                    "scale (or set scales to match)"
+                )
+            object.__setattr__(self, "steps", sum(self.scale_steps))
 
     def start_settings(self) -> dict[str, str]:
         """The one-pass start's settings from ``init_settings``, by name, checked against
@@ -205,7 +230,8 @@ adain start; valid ones are: alpha, ...
     def schedule(self) -> list[tuple[int, int]]:
         """``(long side, steps)`` for each scale of the coarse-to-fine optimisation."""
         scales = list(self.scales) if self.scales else default_scales(self.size)
-        return list(zip(scales, split_steps(self.steps, scales), strict=True))
+        steps = list(self.scale_steps) if self.scale_steps else split_steps(self.steps, scales)
+        return list(zip(scales, steps, strict=True))
 
 
 def settings_items(settings: Mapping[str, Any]) -> tuple[str, ...]:
@@ -258,6 +284,29 @@ def parse_settings(items: Sequence[str]) -> dict[str, str]:
         else:
             settings[last] += "," + item.strip()
     return settings
+
+
+def loss_change(losses: Sequence[float], window: int) -> float | None:
+    """How much the loss moved over the last ``window`` steps, relative to where it was: the
+    measure of the stopping rule (``stop_tolerance``).
+
+    Args:
+        losses: the total loss after each step so far.
+        window: steps to look back.
+
+    Returns:
+        ``|before - now| / |before|``, or ``None`` with fewer than ``window + 1`` losses.
+
+    Example:
+        >>> loss_change([10.0, 8.0, 6.0, 7.0], window=2)
+        0.125
+        >>> loss_change([10.0, 8.0], window=2) is None
+        True
+    """
+    if window < 1 or len(losses) <= window:
+        return None
+    before, now = losses[-1 - window], losses[-1]
+    return abs(before - now) / max(abs(before), 1e-12)
 
 
 def default_scales(size: int) -> list[int]:
@@ -447,12 +496,24 @@ class GatysStylizer(Stylizer[GatysConfig]):
             x = x.detach().clamp(0, 1).requires_grad_(True)
             last_scale = scale_index == len(plan) - 1
             scale_start = time.perf_counter()
+            history: list[float] = []
             for i, terms in enumerate(_optimise(cfg, objective, x, n_steps, extra_loss)):
                 step += 1
                 per_step = (time.perf_counter() - scale_start) / (i + 1)
-                remaining = (n_steps - i - 1) * scale * scale + sum(work[scale_index + 1:])
+                if "total" in terms:
+                    history.append(terms["total"])
+                change = loss_change(history, cfg.stop_window)
+                stalled = (change is not None and change < cfg.stop_tolerance
+                           and i < n_steps - 1)
+                if change is not None and stalled:
+                    log.info("gatys: the loss changed by %.3g%% over the last %d steps at %d px "
+                             "(stop_tolerance %.3g%%): %s after %d of %d steps", 100 * change,
+                             cfg.stop_window, scale, 100 * cfg.stop_tolerance,
+                             "done" if last_scale else "next scale", i + 1, n_steps)
+                remaining = ((0 if stalled else n_steps - i - 1) * scale * scale
+                             + sum(work[scale_index + 1:]))
                 eta = per_step * remaining / (scale * scale)
-                done = last_scale and i == n_steps - 1
+                done = last_scale and (i == n_steps - 1 or stalled)
                 snapshot = done or (cfg.save_every > 0 and step % cfg.save_every == 0)
                 yield Progress(
                     step=step,
@@ -464,6 +525,8 @@ class GatysStylizer(Stylizer[GatysConfig]):
                     eta=eta,
                     done=done,
                 )
+                if stalled:
+                    break
 
 
 def _layer_weights(cfg: GatysConfig) -> tuple[dict[str, float], dict[str, float]]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from stylekit import create_stylizer
+from stylekit import ConfigError, create_stylizer
 from stylekit.losses import GramCache, PerceptualLoss
 from stylekit.methods.gatys import GatysConfig
 from stylekit.vgg import VGG19Features
@@ -125,3 +125,44 @@ def test_a_video_encodes_the_painting_once(style_path) -> None:
     passes = _painting_passes(vgg, (56, 64), lambda: list(stylize_frames(
         clip, gatys, style_path, VideoConfig(frame_steps=2))))
     assert passes == 1
+
+
+def test_the_run_stops_when_the_loss_stops_moving(content_path, style_path, caplog) -> None:
+    # A loose tolerance, so that the tiny run stops within a few steps.
+    gatys = create_stylizer("gatys", device="cpu", size=48, scales=(48,), steps=40)
+    with caplog.at_level("INFO", logger="stylekit.methods.gatys"):
+        stopped = list(gatys.iterate(content_path, style_path, stop_tolerance=0.3,
+                                     stop_window=3))
+    assert stopped[-1].done and stopped[-1].image is not None
+    assert [r.done for r in stopped].count(True) == 1
+    assert 3 < stopped[-1].step < 40
+    assert "changed by" in caplog.text and "done after" in caplog.text
+    totals = [r.losses["total"] for r in stopped]
+    assert abs(totals[-4] - totals[-1]) / totals[-4] < 0.3  # the rule, on the records
+    assert all(abs(totals[i - 3] - totals[i]) / totals[i - 3] >= 0.3
+               for i in range(3, len(totals) - 1))
+    # Off by default: every step is taken.
+    assert GatysConfig().stop_tolerance == 0
+    assert len(list(gatys.iterate(content_path, style_path, steps=5))) == 5
+
+
+def test_a_coarse_scale_that_stops_moving_hands_over_to_the_next(content_path,
+                                                                 style_path) -> None:
+    records = list(create_stylizer("gatys", device="cpu").iterate(
+        content_path, style_path, scales=(32, 48), scale_steps=(40, 2), stop_tolerance=0.3,
+        stop_window=3))
+    coarse = [r for r in records if r.scale == 32]
+    assert 3 < len(coarse) < 40 and not any(r.done for r in coarse)
+    assert [r.scale for r in records[len(coarse):]] == [48] * 2 and records[-1].done
+
+
+def test_steps_per_scale(content_path, style_path) -> None:
+    cfg = GatysConfig(scales=(32, 64), scale_steps=(6, 2))
+    assert cfg.schedule() == [(32, 6), (64, 2)] and cfg.steps == 8
+    assert GatysConfig(size=384, scale_steps="30,5").schedule() == [(192, 30), (384, 5)]
+    assert GatysConfig().scale_steps is None  # default: steps shared equally
+    records = list(create_stylizer("gatys", device="cpu").iterate(
+        content_path, style_path, scales=(32, 64), scale_steps=(6, 2)))
+    assert [r.scale for r in records] == [32] * 6 + [64] * 2
+    with pytest.raises(ConfigError, match=r"scale_steps has 3 values for the 2 scales 192, 384"):
+        GatysConfig(size=384, scale_steps=(10, 5, 1))
