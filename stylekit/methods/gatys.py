@@ -130,7 +130,8 @@ class GatysConfig(MethodConfig):
     )
     init_settings: tuple[str, ...] = param(
         (), "Settings of a one-pass start as name=value, e.g. alpha=0.8 (that method's "
-        "options; its size is this run's unless given). Python also takes a mapping.",
+        "options; its size is this run's unless given). Python also takes a mapping "
+        "(default: none).",
         advanced=True,
     )
     optimizer: str = param("lbfgs", "Optimiser.", choices=("lbfgs", "adam"))
@@ -421,7 +422,10 @@ class GatysStylizer(Stylizer[GatysConfig]):
         style: StyleInput = list(styles) if len(styles) > 1 else styles[0]
         log.info("gatys: starting from the %s picture (%s)", cfg.init,
                  ", ".join(f"{k}={v}" for k, v in params.items()))
-        return starter.stylize(content, style, **params)
+        try:
+            return starter.stylize(content, style, **params)
+        except ConfigError as exc:
+            raise ConfigError(f"the {cfg.init} start of gatys: {exc}") from None
 
     def iterate(
         self,

@@ -107,3 +107,8 @@ def test_the_command_line_takes_the_start(adain, tmp_path) -> None:
     assert saved == ["result_step00000.png", "result_step00002.png"]
     assert np.array_equal(np.asarray(Image.open(steps / saved[0]).convert("RGB")),
                           np.asarray(start))
+
+
+def test_a_size_the_start_cannot_paint_is_named(gatys, content_path, style_path) -> None:
+    with pytest.raises(ConfigError, match=r"the adain start of gatys: .*'size' must be >= 64"):
+        gatys.stylize(content_path, style_path, size=48, scales=(48,), init="adain")
