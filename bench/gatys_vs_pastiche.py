@@ -178,6 +178,9 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=SIZE, help="side of the square pictures")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--pastiche-steps", type=int, default=PASTICHE_STEPS)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads for both (default: torch's choice); on a shared, "
+                        "busy machine 1 avoids threads waiting for each other")
     parser.add_argument("--from-content", action="store_true",
                         help="also race stylekit's default schedule from the photo, by loss")
     args = parser.parse_args()
@@ -194,6 +197,8 @@ def main() -> int:
                 print(f"missing input {path}; pass --content/--style", file=sys.stderr)
                 return 2
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     size = args.size
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {size}x{size} px, "
           f"{len(pairs)} pair(s)", flush=True)
