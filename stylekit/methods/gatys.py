@@ -89,13 +89,13 @@ class GatysConfig(MethodConfig):
     scale_steps: tuple[int, ...] | None = param(
         None,
         "Steps at each scale of the schedule, e.g. 60,30,10: most steps where they are cheap. "
-        "One count per scale; their sum replaces steps. Default: steps shared equally.",
+        "One count per scale; their sum replaces steps (default: steps shared equally).",
         min=1, max=100_000, advanced=True,
     )
     stop_tolerance: float = param(
         0.0,
         "End a scale early when the loss changed by less than this fraction over the last "
-        "stop_window steps, e.g. 0.01 (0: take every step).",
+        "stop_window steps, e.g. 0.01 (default: 0, every step is taken).",
         min=0.0, max=1.0, advanced=True,
     )
     stop_window: int = param(
