@@ -12,6 +12,9 @@ The functions come with a module for the whole objective, :class:`PerceptualLoss
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,6 +24,8 @@ from torch import nn
 
 from .errors import ConfigError
 from .vgg import VGG19Features
+
+log = logging.getLogger(__name__)
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -198,6 +203,111 @@ def _normalised(weights: Sequence[float] | None, count: int, what: str) -> list[
     return [w / total for w in weights]
 
 
+def active_layers(layers: Mapping[str, float], term_weight: float) -> dict[str, float]:
+    """The layers of a loss term that count: those of non-zero weight, none if the term's
+    own weight is zero.
+
+    Args:
+        layers: ``{layer: weight}`` of the term.
+        term_weight: the term's weight (alpha or beta).
+
+    Returns:
+        ``{layer: weight}`` of the layers the VGG pass has to compute for this term.
+
+    Example:
+        >>> active_layers({"relu1_1": 1.0, "relu5_1": 0.0}, 100.0)
+        {'relu1_1': 1.0}
+        >>> active_layers({"relu4_2": 1.0}, 0.0)
+        {}
+    """
+    if not term_weight:
+        return {}
+    return {layer: w for layer, w in layers.items() if w}
+
+
+def tensor_digest(tensor: torch.Tensor) -> str:
+    """A hash of a tensor's values, shape and type: equal digests mean the same pixels.
+
+    Args:
+        tensor: any tensor (copied to the CPU to be hashed).
+
+    Returns:
+        A hexadecimal string.
+
+    Example:
+        >>> tensor_digest(torch.zeros(2, 3)) == tensor_digest(torch.zeros(2, 3))
+        True
+        >>> tensor_digest(torch.zeros(2, 3)) == tensor_digest(torch.zeros(3, 2))
+        False
+    """
+    data = tensor.detach().cpu().contiguous()
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{tuple(data.shape)}{data.dtype}".encode())
+    digest.update(data.numpy().tobytes())
+    return digest.hexdigest()
+
+
+class GramCache:
+    """The style targets of paintings already seen: a bounded store of Gram matrices, so a
+    painting is encoded once per size and layer set and reused across runs and video frames.
+
+    The key is what the matrices depend on: the exact pixels given to VGG (a hash of the
+    tensor, so a resized or recoloured painting is another entry), the layers, and the
+    network (weights, their file, pooling, device); a randomly initialised network is known
+    by its identity. The least recently used entry goes first.
+
+    Args:
+        capacity: entries kept (one painting at one size and layer set each; the five
+            Gatys layers take about 2.4 MB).
+
+    Returns (lookup):
+        :meth:`grams` returns ``{layer: (B, C, C)}``.
+
+    Example:
+        >>> vgg = VGG19Features(["relu1_1"], weights=None)
+        >>> cache = GramCache(capacity=2)
+        >>> painting = torch.rand(1, 3, 32, 32)
+        >>> first = cache.grams(vgg, ["relu1_1"], painting)
+        >>> again = cache.grams(vgg, ["relu1_1"], painting.clone())  # same pixels: no VGG run
+        >>> again["relu1_1"] is first["relu1_1"], cache.hits, cache.misses
+        (True, 1, 1)
+    """
+
+    def __init__(self, capacity: int = 16) -> None:
+        if capacity < 1:
+            raise ConfigError(f"a Gram cache holds at least one entry, got capacity {capacity}")
+        self.capacity = capacity
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[tuple[Any, ...], dict[str, torch.Tensor]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @torch.no_grad()
+    def grams(self, vgg: VGG19Features, layers: Iterable[str],
+              rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Gram matrices of ``rgb`` ``(B, 3, H, W)`` in [0, 1] at ``layers``: from the cache,
+        or computed with ``vgg`` and kept."""
+        layers = tuple(layers)
+        network = (vgg.weights_name, vgg.weights_path, vgg.pooling,
+                   str(rgb.device)) if vgg.weights_name is not None else (id(vgg),)
+        key = (*network, tuple(sorted(layers)), tensor_digest(rgb))
+        found = self._entries.get(key)
+        if found is not None:
+            self.hits += 1
+            self._entries.move_to_end(key)
+            log.debug("style Gram matrices from the cache (%dx%d)", rgb.shape[-1], rgb.shape[-2])
+            return {layer: found[layer] for layer in layers}
+        self.misses += 1
+        features = vgg.encode(rgb, layers)
+        grams = {layer: gram_matrix(features[layer]) for layer in layers}
+        self._entries[key] = grams
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+        return dict(grams)
+
+
 class PerceptualLoss(nn.Module):
     """``alpha * content + beta * style + gamma * TV`` on VGG-19 features.
 
@@ -212,6 +322,11 @@ class PerceptualLoss(nn.Module):
         style_layers: ``{layer: weight}`` of the style loss.
         content_weight, style_weight, tv_weight: alpha, beta and gamma.
         tv_power: 1 or 2, see :func:`total_variation`.
+        gram_cache: where the style images' Gram matrices are kept between calls (default:
+            computed on every :meth:`set_style`).
+
+    Layers of zero weight, and every layer of a term of zero weight, are not computed: the
+    VGG pass stops at the deepest layer that counts (see :func:`active_layers`).
 
     Returns (forward):
         For RGB ``(B, 3, H, W)`` in [0, 1]: the weighted scalar terms ``content``, ``style``,
@@ -238,9 +353,11 @@ class PerceptualLoss(nn.Module):
         style_weight: float = 1.0,
         tv_weight: float = 0.0,
         tv_power: int = 1,
+        gram_cache: GramCache | None = None,
     ) -> None:
         super().__init__()
-        missing = set(content_layers) | set(style_layers)
+        missing = set(active_layers(content_layers, content_weight))
+        missing |= set(active_layers(style_layers, style_weight))
         missing -= set(vgg.layers)
         if missing:
             raise ConfigError(f"the VGG module does not output layer(s) {sorted(missing)}")
@@ -251,21 +368,36 @@ class PerceptualLoss(nn.Module):
         self.style_weight = style_weight
         self.tv_weight = tv_weight
         self.tv_power = tv_power
+        self.gram_cache = gram_cache
         self.content_targets: dict[str, torch.Tensor] = {}
         self.style_targets: dict[str, torch.Tensor] = {}
+
+    def computed_layers(self) -> tuple[str, ...]:
+        """The layers a call computes: those of non-zero weight in terms of non-zero weight."""
+        return tuple(dict.fromkeys([*active_layers(self.content_layers, self.content_weight),
+                                    *active_layers(self.style_layers, self.style_weight)]))
 
     @torch.no_grad()
     def set_content(self, rgb: torch.Tensor) -> None:
         """Record the content features of ``rgb`` ``(B, 3, H, W)`` in [0, 1] as targets."""
-        features = self.vgg.encode(rgb, self.content_layers)  # stops at the deepest of them
-        self.content_targets = {k: features[k].detach() for k in self.content_layers}
+        layers = active_layers(self.content_layers, self.content_weight)
+        if not layers:
+            self.content_targets = {}
+            return
+        features = self.vgg.encode(rgb, layers)  # stops at the deepest of them
+        self.content_targets = {k: features[k].detach() for k in layers}
 
     @torch.no_grad()
     def style_grams(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
         """Gram matrices ``(B, C, C)`` of style images ``(B, 3, H, W)`` in [0, 1] at every
-        style layer."""
-        features = self.vgg.encode(rgb, self.style_layers)
-        return {k: gram_matrix(features[k]) for k in self.style_layers}
+        style layer that counts (from the :class:`GramCache` if there is one)."""
+        layers = active_layers(self.style_layers, self.style_weight)
+        if not layers:
+            return {}
+        if self.gram_cache is not None:
+            return self.gram_cache.grams(self.vgg, layers, rgb)
+        features = self.vgg.encode(rgb, layers)
+        return {k: gram_matrix(features[k]) for k in layers}
 
     @torch.no_grad()
     def set_style(
@@ -283,24 +415,30 @@ class PerceptualLoss(nn.Module):
         weights = _normalised(blend, len(grams), "style blend weights")
         self.style_targets = {
             layer: torch.stack([w * g[layer] for w, g in zip(weights, grams, strict=True)]).sum(0)
-            for layer in self.style_layers
+            for layer in grams[0]
         }
 
     def forward(self, rgb: torch.Tensor) -> dict[str, torch.Tensor]:
         """The weighted loss terms of RGB ``(B, 3, H, W)`` in [0, 1] (see the class)."""
-        if not self.style_targets and self.style_weight:
+        style_layers = active_layers(self.style_layers, self.style_weight)
+        if style_layers and not all(k in self.style_targets for k in style_layers):
             raise RuntimeError("set_style() must be called before computing the loss")
-        features = self.vgg.encode(rgb)
+        content_layers = active_layers(self.content_layers, self.content_weight)
+        if not self.content_targets:
+            content_layers = {}
+        layers = [*content_layers, *style_layers]
+        features = self.vgg.encode(rgb, layers) if layers else {}
         zero = rgb.new_zeros(())
         content = zero
-        if self.content_targets:
+        if content_layers:
             content = torch.stack([
                 w * content_loss(features[k], self.content_targets[k].expand_as(features[k]))
-                for k, w in self.content_layers.items()
+                for k, w in content_layers.items()
             ]).sum()
         style = zero
-        if self.style_targets:
-            style = style_loss(features, self.style_targets, self.style_layers)
+        if style_layers:
+            style = style_loss(features, {k: self.style_targets[k] for k in style_layers},
+                               style_layers)
         tv = total_variation(rgb, self.tv_power) if self.tv_weight else zero
         terms = {
             "content": self.content_weight * content,

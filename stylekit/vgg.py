@@ -182,6 +182,7 @@ class VGG19Features(nn.Module):
         self.pooling = pooling
         self.source = get_weight_source(weights) if weights is not None else WEIGHT_SOURCES["caffe"]
         self.weights_name = weights
+        self.weights_path = weights_path
         last = max(LAYER_NAMES.index(name) for name in self.layers)
         modules: OrderedDict[str, nn.Module] = OrderedDict()
         in_channels = 3

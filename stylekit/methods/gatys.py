@@ -8,9 +8,11 @@ Gatys et al., "Controlling Perceptual Factors in Neural Style Transfer" (CVPR 20
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +26,9 @@ from ..config import MethodConfig, param
 from ..device import resolve_device
 from ..errors import ConfigError
 from ..images import ImageInput, load_image, resize_long_side, to_pil, to_tensor
-from ..losses import PerceptualLoss
+from ..losses import GramCache, PerceptualLoss, active_layers
 from ..optim import LBFGS
-from ..registry import register_stylizer
+from ..registry import get_stylizer_class, register_stylizer
 from ..vgg import LAYER_NAMES, WEIGHT_SOURCES, VGG19Features, check_layers
 
 #: Named layer sets. Content: Gatys et al. use ``relu4_2``; ``relu5_2`` lets the style move
@@ -42,12 +44,25 @@ STYLE_LAYER_PRESETS: dict[str, tuple[str, ...]] = {
     "deep": ("relu3_1", "relu4_1", "relu5_1"),
 }
 
+log = logging.getLogger(__name__)
+
+#: One-pass methods a run can start from: their picture is the first image optimised.
+ONE_PASS_STARTS: tuple[str, ...] = ("adain", "wct", "arbitrary")
+#: Every start: the photo, noise, the painting, or a one-pass picture.
+INIT_CHOICES: tuple[str, ...] = ("content", "noise", "style", *ONE_PASS_STARTS)
+#: Fields of a one-pass method that its start takes from the Gatys run, not from
+#: ``init_settings``.
+START_FIELDS_FROM_GATYS = frozenset({"device"})
+
 #: The smallest scale of the default coarse-to-fine schedule.
 MIN_SCALE = 128
 #: VGG-19s a stylizer keeps, one per set of layers (25 to 60 MB each with the caffe weights):
 #: six, so every content preset x style preset of :func:`stylekit.lessons.layer_grid` stays
 #: loaded; layer sets typed freely (a server) cannot grow memory past them.
 VGG_CACHE_SIZE = 6
+#: Paintings (at one size and layer set each) whose Gram matrices a stylizer keeps: about
+#: 2.4 MB each with the five Gatys layers, so 24 hold a few paintings at every scale.
+GRAM_CACHE_SIZE = 24
 #: Curvature pairs L-BFGS keeps: 50 converge as well as 100 here at half the memory
 #: (2 * 50 * 3 * H * W floats: 300 MB at 1024 px).
 LBFGS_HISTORY = 50
@@ -71,6 +86,22 @@ class GatysConfig(MethodConfig):
         f"to about {MIN_SCALE} px.",
         min=32, max=4096, advanced=True,
     )
+    scale_steps: tuple[int, ...] | None = param(
+        None,
+        "Steps at each scale of the schedule, e.g. 60,30,10: most steps where they are cheap. "
+        "One count per scale; their sum replaces steps (default: steps shared equally).",
+        min=1, max=100_000, advanced=True,
+    )
+    stop_tolerance: float = param(
+        0.0,
+        "End a scale early when the loss changed by less than this fraction over the last "
+        "stop_window steps, e.g. 0.01 (default: 0, every step is taken).",
+        min=0.0, max=1.0, advanced=True,
+    )
+    stop_window: int = param(
+        10, "Steps over which stop_tolerance measures the change of the loss.", min=1,
+        max=10_000, advanced=True,
+    )
     content_weight: float = param(5.0, "alpha: weight of the content loss.", min=0.0)
     style_weight: float = param(100.0, "beta: weight of the style loss.", min=0.0)
     tv_weight: float = param(0.0, "gamma: weight of the total-variation loss.", min=0.0)
@@ -92,7 +123,17 @@ class GatysConfig(MethodConfig):
     style_layer_weights: tuple[float, ...] | None = param(
         None, "One weight per style layer (default 1 each).", min=0.0, advanced=True
     )
-    init: str = param("content", "Start image.", choices=("content", "noise", "style"))
+    init: str = param(
+        "content", "Start image: the photo, noise, the painting, or the picture of a one-pass "
+        f"method ({', '.join(ONE_PASS_STARTS)}), which is then the first snapshot.",
+        choices=INIT_CHOICES,
+    )
+    init_settings: tuple[str, ...] = param(
+        (), "Settings of a one-pass start as name=value, e.g. alpha=0.8 (that method's "
+        "options; its size is this run's unless given). Python also takes a mapping "
+        "(default: none).",
+        advanced=True,
+    )
     optimizer: str = param("lbfgs", "Optimiser.", choices=("lbfgs", "adam"))
     lr: float = param(0.02, "Adam learning rate (pixel values are in [0, 1]).", min=0.0,
                        advanced=True)
@@ -119,7 +160,10 @@ class GatysConfig(MethodConfig):
     )
 
     def __post_init__(self) -> None:
+        if isinstance(self.init_settings, Mapping):
+            object.__setattr__(self, "init_settings", settings_items(self.init_settings))
         super().__post_init__()
+        self.start_settings()  # bad settings fail here, before any work
         for name in ("content_layers", "style_layers"):  # presets expanded by the base
             check_layers(getattr(self, name))
         for layers, weights in (("content_layers", "content_layer_weights"),
@@ -134,11 +178,136 @@ class GatysConfig(MethodConfig):
             if list(self.scales) != sorted(set(self.scales)):
                 raise ConfigError(f"scales must be strictly increasing, got {self.scales}")
             object.__setattr__(self, "size", self.scales[-1])
+        if self.scale_steps is not None:
+            scales = list(self.scales) if self.scales else default_scales(self.size)
+            if len(self.scale_steps) != len(scales):
+                raise ConfigError(
+                    f"scale_steps has {len(self.scale_steps)} values for the "
+                    f"{len(scales)} scales {', '.join(map(str, scales))}; give one count per "
+                    "scale (or set scales to match)"
+                )
+            object.__setattr__(self, "steps", sum(self.scale_steps))
+
+    def start_settings(self) -> dict[str, str]:
+        """The one-pass start's settings from ``init_settings``, by name, checked against
+        that method's config (values are still strings; the config coerces them).
+
+        Returns:
+            ``{name: value}``, empty for a start that is not a one-pass method. Settings for
+            such a start, unknown names or bad values raise :class:`ConfigError`.
+
+        Example:
+            >>> GatysConfig(init="adain", init_settings={"alpha": 0.5}).start_settings()
+            {'alpha': '0.5'}
+            >>> GatysConfig(init="adain", init_settings=("alphaa=0.5",))  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            stylekit.errors.ConfigError: init_settings: unknown setting(s) alphaa for the \
+adain start; valid ones are: alpha, ...
+        """
+        settings = parse_settings(self.init_settings)
+        if self.init not in ONE_PASS_STARTS:
+            if settings:
+                raise ConfigError(
+                    f"init_settings apply to a one-pass start ({', '.join(ONE_PASS_STARTS)}), "
+                    f"not to init={self.init!r}; drop them or choose such an init"
+                )
+            return settings
+        config_class = get_stylizer_class(self.init).config_class
+        valid = sorted(f.name for f in dataclasses.fields(config_class)
+                       if f.name not in START_FIELDS_FROM_GATYS)
+        unknown = sorted(set(settings) - set(valid))
+        if unknown:
+            raise ConfigError(
+                f"init_settings: unknown setting(s) {', '.join(unknown)} for the {self.init} "
+                f"start; valid ones are: {', '.join(valid)}"
+            )
+        try:
+            config_class(**settings)
+        except ConfigError as exc:
+            raise ConfigError(f"init_settings of the {self.init} start: {exc}") from None
+        return settings
 
     def schedule(self) -> list[tuple[int, int]]:
         """``(long side, steps)`` for each scale of the coarse-to-fine optimisation."""
         scales = list(self.scales) if self.scales else default_scales(self.size)
-        return list(zip(scales, split_steps(self.steps, scales), strict=True))
+        steps = list(self.scale_steps) if self.scale_steps else split_steps(self.steps, scales)
+        return list(zip(scales, steps, strict=True))
+
+
+def settings_items(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """A mapping of settings as ``name=value`` items (a sequence value joined by commas), the
+    form :attr:`GatysConfig.init_settings` keeps.
+
+    Args:
+        settings: ``{name: value}``.
+
+    Returns:
+        The items, in the mapping's order.
+
+    Example:
+        >>> settings_items({"alpha": 0.8, "levels": ("relu4_1", "relu3_1")})
+        ('alpha=0.8', 'levels=relu4_1,relu3_1')
+    """
+    def text(value: Any) -> str:
+        if isinstance(value, (list, tuple)):
+            return ",".join(str(v) for v in value)
+        return "none" if value is None else str(value)
+
+    return tuple(f"{name}={text(value)}" for name, value in settings.items())
+
+
+def parse_settings(items: Sequence[str]) -> dict[str, str]:
+    """``name=value`` items as a mapping. An item without ``=`` continues the value before it
+    (the command line and the config split values at commas).
+
+    Args:
+        items: e.g. ``("alpha=0.8", "levels=relu4_1", "relu3_1")``.
+
+    Returns:
+        ``{name: value}``; a first item without a name raises :class:`ConfigError`.
+
+    Example:
+        >>> parse_settings(("alpha=0.8", "levels=relu4_1", "relu3_1"))
+        {'alpha': '0.8', 'levels': 'relu4_1,relu3_1'}
+    """
+    settings: dict[str, str] = {}
+    last: str | None = None
+    for item in items:
+        name, equals, value = item.partition("=")
+        if equals:
+            last = name.strip().replace("-", "_")
+            if not last:
+                raise ConfigError(f"init_settings item {item!r} has no name; write name=value")
+            settings[last] = value.strip()
+        elif last is None:
+            raise ConfigError(f"init_settings items are name=value, got {item!r}")
+        else:
+            settings[last] += "," + item.strip()
+    return settings
+
+
+def loss_change(losses: Sequence[float], window: int) -> float | None:
+    """How much the loss moved over the last ``window`` steps, relative to where it was: the
+    measure of the stopping rule (``stop_tolerance``).
+
+    Args:
+        losses: the total loss after each step so far.
+        window: steps to look back.
+
+    Returns:
+        ``|before - now| / |before|``, or ``None`` with fewer than ``window + 1`` losses.
+
+    Example:
+        >>> loss_change([10.0, 8.0, 6.0, 7.0], window=2)
+        0.125
+        >>> loss_change([10.0, 8.0], window=2) is None
+        True
+    """
+    if window < 1 or len(losses) <= window:
+        return None
+    before, now = losses[-1 - window], losses[-1]
+    return abs(before - now) / max(abs(before), 1e-12)
 
 
 def default_scales(size: int) -> list[int]:
@@ -170,11 +339,21 @@ class GatysStylizer(Stylizer[GatysConfig]):
     def __init__(self, config: GatysConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
         self._vgg_cache: OrderedDict[tuple[Any, ...], VGG19Features] = OrderedDict()
+        self._starters: dict[str, Stylizer[Any]] = {}
+        #: The paintings' Gram matrices, by pixels, size and layers: a painting is encoded once
+        #: per size and reused by later runs and video frames.
+        self.gram_cache = GramCache(GRAM_CACHE_SIZE)
 
     def feature_extractor(self, cfg: GatysConfig) -> VGG19Features:
         """The VGG-19 for ``cfg``'s layers, pooling and weights: kept for the
-        :data:`VGG_CACHE_SIZE` layer sets used last, whatever the order the layers are named in."""
-        layers = tuple(sorted(set(cfg.content_layers + cfg.style_layers), key=LAYER_NAMES.index))
+        :data:`VGG_CACHE_SIZE` layer sets used last, whatever the order the layers are named in.
+        Layers of zero weight (or in a term of zero weight) are left out, so the network ends
+        at the deepest layer that counts."""
+        weights = _layer_weights(cfg)
+        used = [*active_layers(weights[0], cfg.content_weight),
+                *active_layers(weights[1], cfg.style_weight)]
+        # Nothing counts (total variation alone): the shallowest layer stands in, never run.
+        layers = tuple(sorted(set(used), key=LAYER_NAMES.index)) or (LAYER_NAMES[1],)
         device = resolve_device(cfg.device)
         key = (layers, cfg.pooling, cfg.weights, str(device))
         if key in self._vgg_cache:
@@ -189,17 +368,64 @@ class GatysStylizer(Stylizer[GatysConfig]):
 
     def perceptual_loss(self, cfg: GatysConfig) -> PerceptualLoss:
         """The objective for ``cfg`` (targets not yet set)."""
-        cw = cfg.content_layer_weights or (1.0,) * len(cfg.content_layers)
-        sw = cfg.style_layer_weights or (1.0,) * len(cfg.style_layers)
+        content_layers, style_layers = _layer_weights(cfg)
         return PerceptualLoss(
             self.feature_extractor(cfg),
-            dict(zip(cfg.content_layers, cw, strict=True)),
-            dict(zip(cfg.style_layers, sw, strict=True)),
+            content_layers,
+            style_layers,
             content_weight=cfg.content_weight,
             style_weight=cfg.style_weight,
             tv_weight=cfg.tv_weight,
             tv_power=cfg.tv_power,
+            gram_cache=self.gram_cache,
         )
+
+    def one_pass_start(
+        self, cfg: GatysConfig, content: ImageInput, styles: Sequence[ImageInput]
+    ) -> Image.Image:
+        """The picture of ``cfg.init``'s one-pass method at the output size, the start of the
+        optimisation.
+
+        The one-pass method (kept, with its networks, for later runs) gets this run's
+        ``size``, ``device``, ``preserve_color`` and ``style_blend_weights`` where it has
+        those settings; ``cfg.init_settings`` override them (except the device).
+
+        Args:
+            cfg: a config whose ``init`` is one of :data:`ONE_PASS_STARTS`.
+            content: the photo.
+            styles: the painting(s).
+
+        Returns:
+            The one-pass method's RGB picture.
+
+        Example:
+            >>> from stylekit.examples import example_path
+            >>> gatys = GatysStylizer(init="adain", size=64, device="cpu")
+            >>> picture = gatys.one_pass_start(gatys.config, example_path("chelsea"),
+            ...                                [example_path("hubble")])
+            >>> picture.size
+            (64, 43)
+        """
+        if cfg.init not in ONE_PASS_STARTS:
+            raise ConfigError(f"init={cfg.init!r} is not a one-pass start; choose one of "
+                              f"{', '.join(ONE_PASS_STARTS)}")
+        starter = self._starters.get(cfg.init)
+        if starter is None:
+            starter = self._starters[cfg.init] = get_stylizer_class(cfg.init)()
+        fields = {f.name for f in dataclasses.fields(starter.config)}
+        given: dict[str, Any] = {"size": cfg.size, "device": cfg.device,
+                                 "preserve_color": cfg.preserve_color}
+        if len(styles) > 1:
+            given["style_blend_weights"] = cfg.style_blend_weights
+        params = {k: v for k, v in given.items() if k in fields}
+        params.update(cfg.start_settings())
+        style: StyleInput = list(styles) if len(styles) > 1 else styles[0]
+        log.info("gatys: starting from the %s picture (%s)", cfg.init,
+                 ", ".join(f"{k}={v}" for k, v in params.items()))
+        try:
+            return starter.stylize(content, style, **params)
+        except ConfigError as exc:
+            raise ConfigError(f"the {cfg.init} start of gatys: {exc}") from None
 
     def iterate(
         self,
@@ -212,7 +438,8 @@ class GatysStylizer(Stylizer[GatysConfig]):
     ) -> Iterator[Progress]:
         """Optimise, yielding progress records. ``start_image`` replaces ``init`` and
         ``extra_loss(x)`` is added to the objective as the term ``extra`` (video uses both:
-        the previous frame warped, and a temporal loss)."""
+        the previous frame warped, and a temporal loss). With a one-pass ``init`` the first
+        record (step 0, unless ``save_every`` is 0) carries its picture, the start."""
         cfg = self.config.replace(**params) if params else self.config
         start = time.perf_counter()
         styles = style_list(style)
@@ -236,6 +463,12 @@ class GatysStylizer(Stylizer[GatysConfig]):
 
         step = 0
         x: torch.Tensor | None = None
+        if start_image is None and cfg.init in ONE_PASS_STARTS:
+            start_image = self.one_pass_start(cfg, content_image, style_images)
+            if cfg.save_every > 0:
+                yield Progress(step=0, total_steps=total, image=start_image,
+                               elapsed=time.perf_counter() - start,
+                               scale=max(start_image.size))
         # A step costs about the same per pixel at every scale: the ETA counts pixel-steps.
         work = [n * scale * scale for scale, n in plan]
         for scale_index, (scale, n_steps) in enumerate(plan):
@@ -253,8 +486,13 @@ class GatysStylizer(Stylizer[GatysConfig]):
             objective.set_style(style_in, cfg.style_blend_weights)
 
             if x is None and start_image is not None:
-                x = to_tensor(load_image(start_image, what="start image").resize(
-                    (target.shape[-1], target.shape[-2]), Image.Resampling.BICUBIC), device)
+                picture = load_image(start_image, what="start image")
+                size = (target.shape[-1], target.shape[-2])
+                if picture.size != size:
+                    picture = picture.resize(size, Image.Resampling.BICUBIC)
+                x = to_tensor(picture, device)
+                if cfg.preserve_color == "luminance":  # optimised as luminance, as content_in
+                    x = color.grey(x)
             elif x is None:
                 x = _initial_image(cfg.init, content_in, style_in[0], noise_gen)
             else:
@@ -262,12 +500,24 @@ class GatysStylizer(Stylizer[GatysConfig]):
             x = x.detach().clamp(0, 1).requires_grad_(True)
             last_scale = scale_index == len(plan) - 1
             scale_start = time.perf_counter()
+            history: list[float] = []
             for i, terms in enumerate(_optimise(cfg, objective, x, n_steps, extra_loss)):
                 step += 1
                 per_step = (time.perf_counter() - scale_start) / (i + 1)
-                remaining = (n_steps - i - 1) * scale * scale + sum(work[scale_index + 1:])
+                if "total" in terms:
+                    history.append(terms["total"])
+                change = loss_change(history, cfg.stop_window)
+                stalled = (change is not None and change < cfg.stop_tolerance
+                           and i < n_steps - 1)
+                if change is not None and stalled:
+                    log.info("gatys: the loss changed by %.3g%% over the last %d steps at %d px "
+                             "(stop_tolerance %.3g%%): %s after %d of %d steps", 100 * change,
+                             cfg.stop_window, scale, 100 * cfg.stop_tolerance,
+                             "done" if last_scale else "next scale", i + 1, n_steps)
+                remaining = ((0 if stalled else n_steps - i - 1) * scale * scale
+                             + sum(work[scale_index + 1:]))
                 eta = per_step * remaining / (scale * scale)
-                done = last_scale and i == n_steps - 1
+                done = last_scale and (i == n_steps - 1 or stalled)
                 snapshot = done or (cfg.save_every > 0 and step % cfg.save_every == 0)
                 yield Progress(
                     step=step,
@@ -279,6 +529,16 @@ class GatysStylizer(Stylizer[GatysConfig]):
                     eta=eta,
                     done=done,
                 )
+                if stalled:
+                    break
+
+
+def _layer_weights(cfg: GatysConfig) -> tuple[dict[str, float], dict[str, float]]:
+    """``({content layer: weight}, {style layer: weight})`` of ``cfg`` (default 1 each)."""
+    cw = cfg.content_layer_weights or (1.0,) * len(cfg.content_layers)
+    sw = cfg.style_layer_weights or (1.0,) * len(cfg.style_layers)
+    return (dict(zip(cfg.content_layers, cw, strict=True)),
+            dict(zip(cfg.style_layers, sw, strict=True)))
 
 
 def _optimise(

@@ -332,7 +332,7 @@ def _gatys_step(stylizer: Stylizer, frame: np.ndarray, style: StyleInput, warped
     device = stylizer.device
     loss = TemporalLoss(target.to(device), reliable.to(device), cfg.temporal_weight)
     steps = cfg.frame_steps or max(10, stylizer.config.replace(**params).steps // 4)
-    call = {**params, "scales": (max(shape),), "steps": steps}
+    call = {**params, "scales": (max(shape),), "scale_steps": None, "steps": steps}
     image = stylizer.stylize(Image.fromarray(frame), style, **call,
                              start_image=warped, extra_loss=loss)
     return _as_float(image, shape)
