@@ -240,7 +240,10 @@ def test_ctrl_c_keeps_the_latest_picture(tmp_path: Path) -> None:
         [sys.executable, "-m", "stylekit", "stylize", "example:chelsea", "--style",
          "example:hubble", "--size", "64", "--scales", "64", "--steps", "100000",
          "--save-every", "1", "--save-dir", str(steps), "-o", str(out)],
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        # A shell's background job starts with SIGINT ignored, and Python then keeps it so:
+        # give the command the default, as a terminal's Ctrl-C finds it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 240
         while not (steps.is_dir() and len(list(steps.glob("*.png"))) >= 3):

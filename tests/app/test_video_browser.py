@@ -9,6 +9,8 @@ pytest.importorskip("av")
 pytest.importorskip("cv2")
 sync_api = pytest.importorskip("playwright.sync_api")
 
+from stylekit.video.examples import CLIP_FRAMES  # noqa: E402
+
 from .test_browser import ARTIFACTS, page  # noqa: E402, F401 -- the browser fixture
 
 
@@ -27,7 +29,7 @@ def test_an_example_clip_through_the_fast_method_in_the_ui(page) -> None:  # noq
     page.locator("#video-run").click()
     status = page.locator("#video-status")
     sync_api.expect(status).to_contain_text("frames/s", timeout=120_000)
-    sync_api.expect(status).to_contain_text("36 frames of 256x80", timeout=120_000)
+    sync_api.expect(status).to_contain_text(f"{CLIP_FRAMES} frames of 256x80", timeout=120_000)
     sync_api.expect(status).to_contain_text("warping error")
     # The halves are named on the player.
     sync_api.expect(page.locator("#video-result")).to_contain_text(
