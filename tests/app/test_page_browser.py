@@ -238,6 +238,11 @@ def test_a_webcam_photo_reaches_the_library(playwright, live_app) -> None:
         photo = page.locator(f"#{method}-content")
         photo.get_by_role("button", name="Capture from camera").click()
         photo.get_by_text("Click to Access Webcam").click()
+        # Capture only once the camera's stream plays: a click before that takes no photo.
+        stream = photo.locator("video").first
+        stream.wait_for(state="visible", timeout=30_000)
+        page.wait_for_function("v => v.readyState >= 2 && v.videoWidth > 0",
+                               arg=stream.element_handle(), timeout=30_000)
         photo.get_by_role("button", name="capture photo").click()
         photo.locator("img").first.wait_for(state="visible", timeout=30_000)
         if stylekit.get_stylizer_class(method).needs_style:
