@@ -14,7 +14,6 @@ tiles that share the whole picture's statistics, as the fast method's do.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -37,6 +36,7 @@ from ..images import (
     to_pil,
     to_tensor,
 )
+from ..losses import tensor_digest
 from ..nets.conditional import (
     ARBITRARY_MODELS,
     STATS_LAYERS,
@@ -130,8 +130,7 @@ class ArbitraryStylizer(Stylizer[ArbitraryConfig]):
                      ) -> torch.Tensor:
         """The style vector ``(1, style_dim)`` of a painting ``(1, 3, H, W)`` in [0, 1],
         cached by its pixels."""
-        key = (hashlib.sha1(painting.cpu().numpy().tobytes()).hexdigest()
-               + f"{tuple(painting.shape)}{model}{device}")
+        key = tensor_digest(painting) + f"{model}{device}"
         with self._lock:
             cached = self.style_cache.get(key)
             if cached is not None:

@@ -16,7 +16,6 @@ The same cascade with AdaIN's diagonal transform is :class:`CascadeStylizer` wit
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -43,6 +42,7 @@ from ..images import (
     to_pil,
     to_tensor,
 )
+from ..losses import tensor_digest
 from ..nets.adain import pad_to_multiple
 from ..nets.reconstruction import LEVELS, RECONSTRUCTION_DECODERS, ReconstructionDecoder
 from ..registry import register_stylizer
@@ -200,8 +200,7 @@ class CascadeStylizer(Stylizer[CascadeConfig]):
         """A painting's statistics at ``levels`` (only those: an eigendecomposition at
         relu5_1 costs more than the rest), cached by its pixels; levels asked for later are
         added to the cache entry."""
-        key = (hashlib.sha1(image.cpu().numpy().tobytes()).hexdigest()
-               + f"{tuple(image.shape)}{self.transform}{device}")
+        key = tensor_digest(image) + f"{self.transform}{device}"
         with self._lock:  # one stylizer may serve several threads (the app does)
             cached = self.style_cache.get(key, {})
             missing = [level for level in levels if level not in cached]
