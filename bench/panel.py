@@ -12,7 +12,8 @@ figures, and totals the answers of several judges.
          renders both methods on every photo x painting (long side --size), writes DIR/NN.png
          sheets, DIR/judge.md (the brief: hand it to each judge), DIR/key.json (never show
          it to a judge) and DIR/guard.json (style and content distances of both, and of
-         the photo itself, from bench/metrics.py)
+         the photo itself, from bench/metrics.py); --cache DIR keeps each side's pictures
+         (by spec, settings and size) for later panels against the same reference
   score  DIR ANSWERS.txt [ANSWERS.txt ...]
          one answers file per judge (lines ``NN left|right|tie``, anything else ignored):
          the candidate's wins, losses and ties per judge and in all
@@ -37,6 +38,7 @@ answers are kept with the answers.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import subprocess
@@ -93,6 +95,8 @@ class Renderer:
     then any levers (``SPEC+LEVER+LEVER``, see :data:`LEVERS`)."""
 
     def __init__(self, spec: str, overrides: dict[str, dict[str, str]]) -> None:
+        self.spec = spec
+        self.settings = overrides.get(spec.rpartition("=")[0] or spec, {})
         self.label, _, target = spec.rpartition("=")
         self.label = self.label or spec
         target, *self.levers = (target or spec).split("+")
@@ -128,6 +132,25 @@ class Renderer:
         return to_pil(x)
 
 
+def cached(render: Renderer, photo: Image.Image, painting: Image.Image, name: str, stem: str,
+           args: argparse.Namespace) -> Image.Image:
+    """``render``'s picture of the case, taken from ``--cache`` when an earlier panel made it
+    with the same spec, settings and size (a slow reference such as a 200-step Gatys run is
+    then rendered once for every candidate judged against it)."""
+    if not args.cache:
+        return render(photo, painting, name)
+    recipe = json.dumps([render.spec, sorted(render.settings.items()), args.size])
+    folder = Path(args.cache) / hashlib.sha1(recipe.encode()).hexdigest()[:12]
+    file = folder / f"{stem}.png"
+    if file.is_file():
+        return Image.open(file).convert("RGB")
+    picture = render(photo, painting, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "recipe.json").write_text(recipe)
+    picture.save(file)
+    return picture
+
+
 def make(args: argparse.Namespace) -> None:
     overrides = parse_overrides(args.set)
     out = Path(args.out)
@@ -148,7 +171,7 @@ def make(args: argparse.Namespace) -> None:
             row: dict[str, Any] = {"photo": photo_path.stem, "painting": painting_path.stem,
                                    "photo_style": metric.score(photo, photo, painting)[1]}
             for side, render in sides.items():
-                picture = render(photo, painting, painting_path.stem)
+                picture = cached(render, photo, painting, painting_path.stem, stem, args)
                 file = out / "images" / f"{stem}__{side}.png"
                 picture.save(file)
                 case[side] = str(file)
@@ -214,6 +237,8 @@ def main() -> None:
     m.add_argument("--set", action="append", default=[], metavar="METHOD.PARAM=VALUE")
     m.add_argument("--out", required=True)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--cache", help="folder keeping each side's pictures by spec, settings "
+                   "and size, reused by later panels")
     m.add_argument("--tool", type=Path, default=SHARED / "tools" / "blind_panel.py")
     s = sub.add_parser("score")
     s.add_argument("dir")

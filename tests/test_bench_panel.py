@@ -42,3 +42,24 @@ def test_levers_keep_the_size_and_unknown_ones_are_refused() -> None:
     assert render(photo, painting, "udnie").size == photo.size
     with pytest.raises(SystemExit, match="unknown lever"):
         panel.Renderer("wct+sparkle", {})
+
+
+def test_the_cache_renders_a_side_once_per_spec_settings_and_size(tmp_path) -> None:
+    """A slow reference (a 200-step Gatys run) is rendered once and reused by later panels;
+    other settings or another size render afresh."""
+    photo = resize_long_side(load_image(example_path("chelsea")), 64)
+    painting = load_image(example_path("udnie"))
+    args = type("Args", (), {"cache": str(tmp_path), "size": 64})()
+
+    def picture(settings: dict[str, str]):
+        render = panel.Renderer("ref=adain", {"ref": {"size": "64", **settings}})
+        return panel.cached(render, photo, painting, "udnie", "chelsea__udnie", args)
+
+    first = picture({"alpha": "0.5"})
+    files = list(tmp_path.glob("*/chelsea__udnie.png"))
+    assert len(files) == 1 and first.size == photo.size
+    files[0].write_bytes(b"")  # a reused picture is read back, not rendered again ...
+    with pytest.raises(Exception, match="cannot identify"):
+        picture({"alpha": "0.5"})
+    assert picture({"alpha": "1.0"}).size == photo.size  # ... other settings render afresh
+    assert len(list(tmp_path.glob("*/chelsea__udnie.png"))) == 2
