@@ -14,7 +14,7 @@ import math
 import textwrap
 from typing import Any
 
-from gradio.components.plot import AltairPlotData
+from gradio.components.plot import PlotData
 
 #: Colours of the loss terms in the plots (terms not named here get :data:`SPARE_COLOURS`).
 LOSS_COLOURS = {"total": "#222222", "content": "#1f77b4", "style": "#d62728", "tv": "#2ca02c"}
@@ -22,8 +22,11 @@ RACE_COLOURS = {"from noise: total": "#d62728", "from content: total": "#1f77b4"
 SPARE_COLOURS = ("#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 #: The y axis of the loss plots.
 LOSS_AXIS = "loss (log scale)"
-#: Plot height in pixels: the legend sits above and the caption below, both in view.
-HEIGHT = 260
+#: Plot size in pixels, legend above and caption below included (a column of the page at
+#: 1400 px: the page scales it to its column's width).
+WIDTH, HEIGHT = 620, 300
+#: The page's font (Gradio's default theme), for the ticks, legend and caption.
+FONT = "'Source Sans Pro', ui-sans-serif, system-ui, sans-serif"
 #: Caption characters per line: a Vega title does not wrap by itself.
 CAPTION_WIDTH = 90
 #: Loss values below this are left out: a log axis has no zero (a term is 0 at step 1).
@@ -127,6 +130,7 @@ def loss_spec(rows: list[dict[str, Any]], caption: str,
     # Only the terms drawn are in the legend, in the order of ``colours`` (then any others).
     terms = [t for t in colours if t in present] + sorted(present - set(colours))
     spare = iter(SPARE_COLOURS * (1 + len(terms) // len(SPARE_COLOURS)))
+    steps = max([1, *(row["step"] for row in rows)])
     y: dict[str, Any] = {"field": "loss", "type": "quantitative", "title": LOSS_AXIS,
                          "scale": {"type": "log"}}
     if rows:
@@ -140,29 +144,37 @@ def loss_spec(rows: list[dict[str, Any]], caption: str,
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "data": {"values": rows},
+        # A fixed size, the page scaling the SVG to its column (stylekit.app.layout.CSS).
+        "width": WIDTH,
         "height": HEIGHT,
+        "autosize": {"type": "fit", "contains": "padding"},
+        "config": {"font": FONT, "axis": {"labelFontSize": 12, "titleFontSize": 12,
+                                          "titleFontWeight": "normal"},
+                   "legend": {"labelFontSize": 12}},
+        # Room above the legend for the component's label, which Gradio draws over the plot.
+        "padding": {"top": 30, "left": 5, "right": 5, "bottom": 5},
         "title": {"text": textwrap.wrap(caption, CAPTION_WIDTH) or [""], "orient": "bottom",
                   "anchor": "start", "fontWeight": "normal", "fontSize": 12},
         "encoding": {
+            # Steps are whole: at most one tick per step (Vega's own count would put ticks at
+            # 1.5 in a short run), and the axis ends at the last step drawn, not past it.
             "x": {"field": "step", "type": "quantitative", "title": "step",
-                  "axis": {"tickMinStep": 1}},
+                  "scale": {"nice": False},
+                  "axis": {"tickMinStep": 1, "tickCount": min(steps, 10), "labelFlush": True}},
             "y": y,
             "color": {"field": "term", "type": "nominal", "title": None,
                       "scale": {"domain": terms,
                                 "range": [colours.get(t) or next(spare) for t in terms]},
                       "legend": {"orient": "top"}},
         },
-        # Gradio's theming of a "line" chart recolours the colour encodings *inside* layers
-        # with its own palette: the colours are set above, on the whole chart, and each layer
-        # has an (empty) encoding, which that theming expects.
-        "layer": [{"mark": {"type": "line", "strokeWidth": 2}, "encoding": {}}],
+        "mark": {"type": "line", "strokeWidth": 2},
         # SVG, not canvas: the ticks and the legend are text a browser test can read.
         "usermeta": {"embedOptions": {"renderer": "svg", "actions": False}},
     }
 
 
 def loss_plot(rows: list[dict[str, Any]], caption: str,
-              colours: dict[str, str] | None = None) -> AltairPlotData:
+              colours: dict[str, str] | None = None) -> PlotData:
     """A ``gr.Plot`` value: the loss plot of :func:`loss_spec`, sent as a Vega-Lite chart.
 
     Args:
@@ -171,12 +183,14 @@ def loss_plot(rows: list[dict[str, Any]], caption: str,
         colours: Colour by term (default :data:`LOSS_COLOURS`).
 
     Returns:
-        What ``gr.Plot`` sends as is: Gradio themes it like its own line charts (fonts, width
-        of the page's column).
+        What ``gr.Plot`` sends as is, drawn by the browser's Vega-Lite. Deliberately without
+        the ``chart`` kind of Gradio's own Altair charts: with it, Gradio sizes the chart
+        itself, and a plot in a tab left and come back to stays zero pixels wide (Gradio
+        6.31); it would also recolour the lines with its palette.
 
     Example:
         >>> plot = loss_plot(loss_rows(5, {"total": 2e7}), "step 5 of 30")
-        >>> plot.type, plot.chart, json.loads(plot.plot)["encoding"]["y"]["scale"]["type"]
-        ('altair', 'line', 'log')
+        >>> plot.type, json.loads(plot.plot)["encoding"]["y"]["scale"]["type"]
+        ('altair', 'log')
     """
-    return AltairPlotData(plot=json.dumps(loss_spec(rows, caption, colours)), chart="line")
+    return PlotData(type="altair", plot=json.dumps(loss_spec(rows, caption, colours)))

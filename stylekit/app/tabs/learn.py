@@ -105,7 +105,8 @@ def learn_tab() -> None:
         go, stop = run_and_stop("Race noise against photo")
         with gr.Row():
             race = gr.Gallery(label="snapshots", columns=4)
-            race_curve = gr.Plot(label="total loss", elem_id="learn-race-curve")
+            race_curve = gr.Plot(label="total loss", elem_id="learn-race-curve",
+                                 elem_classes="stylekit-loss")
         example_pickers("learn-race", content, style, open=False)
         wire_run("init_race", go, stop, init_race, [content, style], [race, race_curve],
                  api_name="init_race", **queue_slot("optimise"))

@@ -72,7 +72,8 @@ def method_tab(method: str, page: gr.Blocks) -> None:
                                  visible=iterative, elem_id=f"{method}-gallery")
             # A gr.Plot, not a gr.LinePlot: the loss needs a log axis (see plots.py), drawn
             # with its colours and caption by every update the run sends.
-            curve = gr.Plot(label="Loss curve", visible=iterative, elem_id=f"{method}-curve")
+            curve = gr.Plot(label="Loss curve", visible=iterative, elem_id=f"{method}-curve",
+                            elem_classes="stylekit-loss")
             snapshots = gr.File(label="The snapshots as an animated GIF (for a slide)",
                                 visible=iterative, interactive=False,
                                 elem_id=f"{method}-gif")
