@@ -168,7 +168,8 @@ def loss_spec(rows: list[dict[str, Any]], caption: str,
                       "legend": {"orient": "top"}},
         },
         "mark": {"type": "line", "strokeWidth": 2},
-        # SVG, not canvas: the ticks and the legend are text a browser test can read.
+        # SVG, not canvas: the page scales it to its column (a canvas would blur), and the
+        # ticks and the legend are text a browser test can read.
         "usermeta": {"embedOptions": {"renderer": "svg", "actions": False}},
     }
 
