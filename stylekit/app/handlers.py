@@ -27,7 +27,7 @@ from stylekit.lessons import is_iterative
 from stylekit.vgg import LAYER_CHANNELS
 
 from . import results
-from .plots import loss_plot, loss_rows
+from .plots import RACE_COLOURS, loss_plot, loss_rows
 from .profile import (
     LEARN_RUN,
     MAX_SIDE,
@@ -233,7 +233,7 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
         if record.scale and record.scale not in scales:
             scales.append(record.scale)
         # Said as what the plot holds: it is redrawn every few steps, the status every step.
-        caption = (f"log10 of each weighted loss term, drawn up to step {record.step} of "
+        caption = (f"Each weighted loss term, drawn up to step {record.step} of "
                    f"{record.total_steps}" + (
                        f". Coarse to fine ({', '.join(f'{s} px' for s in scales)}): the loss "
                        "jumps where the picture grows, since a larger picture has more detail "
@@ -467,8 +467,8 @@ def init_race(click: int | None, content: str | None, style: str | None,
             cells.append((results.picture(record.image, f"race-{init}"),
                           f"from {init}, step {record.step}"))
             yield cells, loss_plot(
-                rows, f"log10 of the total loss; from {init}: drawn up to step {record.step} of "
-                      f"{record.total_steps}")
+                rows, f"The total loss; from {init}: drawn up to step {record.step} of "
+                      f"{record.total_steps}", RACE_COLOURS)
         else:
             yield gr.skip(), gr.skip()
 

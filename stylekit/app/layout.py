@@ -18,11 +18,18 @@ from .tabs import compare_tab, learn_tab, method_tab, video_tab
 FIRST_TABS = ("arbitrary", "fast", "gatys", "wct", "adain")
 
 #: The page's own style rules (added to the page's head by :func:`build`): a result smaller
-#: than its box (a Gatys run at 256 px) fills the box instead of sitting in it as a stamp.
+#: than its box (a Gatys run at 256 px) fills the box instead of sitting in it as a stamp; a
+#: loss plot (a Vega-Lite chart drawn at a fixed size as SVG, see plots.py) is scaled to the
+#: width of its column like a picture. Not sized by the browser's Vega: that measures its box
+#: only when the window resizes, and a box in a hidden tab measures zero.
 CSS = """
 .stylekit-result img {
   width: 100% !important; height: 100% !important; object-fit: contain !important;
 }
+.stylekit-loss [data-testid="altair"] > div, .stylekit-loss .vega-embed {
+  width: 100%; align-self: stretch;
+}
+.stylekit-loss .vega-embed svg.marks { width: 100%; height: auto; }
 """
 
 

@@ -117,6 +117,9 @@ def test_the_optimiser_race_draws_both_curves_with_a_legend(page, content_path,
     page.wait_for_timeout(1500)
     lines = plot.locator("g.mark-line path")
     assert lines.count() == 2, lines.count()
+    ticks = y_tick_labels(plot)
+    assert ticks and all(re.fullmatch(r"[\d,.]+( million| billion)?", t) for t in ticks), ticks
+    plot.screenshot(path=str(ARTIFACTS / "app-learn-race-curve.png"))
     page.screenshot(path=str(ARTIFACTS / "app-learn-race.png"), full_page=True)
 
 
@@ -126,10 +129,24 @@ def test_the_gatys_loss_plot_names_its_terms(page) -> None:
     plot = page.locator("#gatys-curve")
     for term in ("total", "content", "style"):
         sync_api.expect(plot.get_by_text(term, exact=True)).to_be_visible(timeout=30_000)
-    sync_api.expect(plot.get_by_text(re.compile(r"log10 of each weighted loss term"))
+    sync_api.expect(plot.get_by_text(re.compile(r"drawn up to step \d+ of \d+"))
                     ).to_be_visible()
     box, legend = plot.bounding_box(), plot.get_by_text("content", exact=True).bounding_box()
     assert box and legend and legend["y"] + legend["height"] <= box["y"] + box["height"]
+    # A log axis whose ticks read as the loss ("10 million"), not as its power of ten ("7.0").
+    ticks = y_tick_labels(plot)
+    assert len(ticks) >= 3 and all(re.fullmatch(r"[\d,.]+( million| billion)?", t)
+                                   for t in ticks), ticks
+    assert any("," in t or "illion" in t for t in ticks), ticks
+    assert "log" in (plot.locator("[aria-label^='Y-axis']").first.get_attribute("aria-label")
+                     or "")
+    plot.screenshot(path=str(ARTIFACTS / "app-gatys-curve.png"))
+
+
+def y_tick_labels(plot: Any) -> list[str]:
+    """The tick labels of a Vega plot's y axis, as drawn (SVG text)."""
+    axis = plot.locator("[aria-label^='Y-axis']").first
+    return [t.strip() for t in axis.locator(".role-axis-label text").all_text_contents()]
 
 
 def test_stop_says_so_and_the_progress_does_not_cover_the_status(page, content_path,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -35,10 +36,16 @@ def method_args(method: str, content: Path | None, style: Path | None,
     return [*images, None, None, *values.values()]
 
 
-def plot_rows(plot: dict[str, Any]) -> list[list[Any]]:
-    """The data rows of a plot output (sent as a component update with its caption)."""
-    value = plot.get("value", plot) if plot.get("__type__") == "update" else plot
-    return value["data"]
+def plot_spec(plot: Any) -> dict[str, Any] | None:
+    """The Vega-Lite spec of a loss-plot output (a ``gr.Plot`` value); None for no plot."""
+    return json.loads(plot["plot"]) if isinstance(plot, dict) and plot.get("plot") else None
+
+
+def plot_rows(plot: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data rows of a loss-plot output: ``step``, ``loss`` and ``term``."""
+    spec = plot_spec(plot)
+    assert spec is not None, plot
+    return spec["data"]["values"]
 
 
 def assert_image_file(path: str, min_side: int = 16) -> Image.Image:
@@ -79,7 +86,27 @@ def test_gatys_streams_intermediate_images_before_the_final_one(live_app, client
     assert len(updates) >= 4
     assert "done in" in updates[-1][3]
     curve = plot_rows(updates[-1][2])
-    assert {row[2] for row in curve} >= {"total", "content", "style"}  # columns: step, loss, term
+    assert {row["term"] for row in curve} >= {"total", "content", "style"}
+
+
+def test_the_gatys_loss_plot_grows_during_the_run_on_a_log_axis(live_app, client, content_path,
+                                                              style_path) -> None:
+    """The plot is sent again every few steps, each time with more steps drawn, on a log axis
+    whose ticks are loss values (not their powers of ten)."""
+    job = client.submit(*method_args("gatys", content_path, style_path, size=64, steps=12),
+                        api_name="/gatys")
+    specs = [spec for u in list(job) if (spec := plot_spec(u[2])) is not None]
+    drawn = [max(row["step"] for row in spec["data"]["values"]) for spec in specs]
+    assert len(specs) >= 3 and drawn == sorted(drawn) and drawn[0] < drawn[-1] == 12, drawn
+    captions = [" ".join(spec["title"]["text"]) for spec in specs]
+    assert [int(re.search(r"drawn up to step (\d+) of 12", c)[1]) for c in captions] == drawn
+    y = specs[-1]["encoding"]["y"]
+    assert y["scale"]["type"] == "log"
+    losses = [row["loss"] for row in specs[-1]["data"]["values"]]
+    ticks = y["axis"]["values"]
+    assert ticks[0] <= min(losses) and max(losses) <= ticks[-1]
+    assert all(re.fullmatch(r"[\d,.]+( million| billion)?", tick) for tick in
+               json.loads(y["axis"]["labelExpr"].split("[indexof(")[0])), y["axis"]
 
 
 def running(job: Any) -> bool:
@@ -208,7 +235,7 @@ def test_learn_layer_grid_and_init_race(client, content_path, style_path) -> Non
                                  api_name="/init_race")
     captions = " ".join(item["caption"] for item in race)
     assert "from noise" in captions and "from content" in captions
-    terms = {row[2] for row in plot_rows(curve)}
+    terms = {row["term"] for row in plot_rows(curve)}
     assert terms == {"from noise: total", "from content: total"}
 
 

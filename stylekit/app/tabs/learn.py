@@ -10,7 +10,6 @@ from stylekit.nets.reconstruction import SHIPPED_DECODERS
 from stylekit.vgg import LAYER_NAMES
 
 from ..handlers import init_race, layer_grid, show_features, show_grams, show_whitening
-from ..plots import LOG_AXIS, RACE_COLOURS
 from ..profile import queue_slot
 from ..stop import wire_run
 from ..widgets import (
@@ -106,9 +105,8 @@ def learn_tab() -> None:
         go, stop = run_and_stop("Race noise against photo")
         with gr.Row():
             race = gr.Gallery(label="snapshots", columns=4)
-            race_curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="total loss",
-                                     y_title=LOG_AXIS,
-                                     color_map=RACE_COLOURS, elem_id="learn-race-curve")
+            race_curve = gr.Plot(label="total loss", elem_id="learn-race-curve",
+                                 elem_classes="stylekit-loss")
         example_pickers("learn-race", content, style, open=False)
         wire_run("init_race", go, stop, init_race, [content, style], [race, race_curve],
                  api_name="init_race", **queue_slot("optimise"))

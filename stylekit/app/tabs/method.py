@@ -18,7 +18,6 @@ from ..handlers import (
     run_method,
     snapshots_gif,
 )
-from ..plots import LOG_AXIS, LOSS_COLOURS
 from ..profile import on_zero_gpu, queue_slot
 from ..stop import wire_run
 from ..widgets import control, drawn_mask, example_pickers, image_input, visible_params
@@ -71,13 +70,10 @@ def method_tab(method: str, page: gr.Blocks) -> None:
             status = gr.Markdown(elem_id=f"{method}-status")
             gallery = gr.Gallery(label="Intermediate iterations", columns=4, height=260,
                                  visible=iterative, elem_id=f"{method}-gallery")
-            # The colours are named up front: a plot that starts empty would otherwise fix its
-            # colour scale (and legend) before the first term arrives.
-            # No fixed height: the legend and the caption below the plot must stay in view.
-            curve = gr.LinePlot(x="step", y="log10 loss", color="term", label="Loss curve",
-                                y_title=LOG_AXIS,
-                                color_map=LOSS_COLOURS, visible=iterative,
-                                elem_id=f"{method}-curve")
+            # A gr.Plot, not a gr.LinePlot: the loss needs a log axis (see plots.py), drawn
+            # with its colours and caption by every update the run sends.
+            curve = gr.Plot(label="Loss curve", visible=iterative, elem_id=f"{method}-curve",
+                            elem_classes="stylekit-loss")
             snapshots = gr.File(label="The snapshots as an animated GIF (for a slide)",
                                 visible=iterative, interactive=False,
                                 elem_id=f"{method}-gif")
