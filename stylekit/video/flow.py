@@ -196,11 +196,14 @@ class FlowEstimator:
         grey_previous, grey_current = self.grey(previous), self.grey(current)
         backward = self(grey_current, grey_previous)
         forward = self(grey_previous, grey_current)
-        plausible = (consistent_pixels(backward, forward) & inside(backward)
+        plausible = (consistent_pixels(backward, forward)
                      & unchanged_pixels(previous, current, backward, self.tolerance))
         boundaries = motion_boundaries(backward, BOUNDARY_SMOOTH)
-        reliable = ~dilate(~(plausible & ~boundaries), UNTRUSTED_RADIUS)
-        return Motion(backward, reliable, plausible & boundaries & ~reliable)
+        # Not grown from the frame's border: a still camera's flow points a hair outside
+        # there now and then, which would repaint a band along the border every frame.
+        inner = inside(backward)
+        reliable = ~dilate(~plausible | boundaries, UNTRUSTED_RADIUS) & inner
+        return Motion(backward, reliable, plausible & inner & boundaries)
 
 
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
