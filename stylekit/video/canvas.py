@@ -151,6 +151,8 @@ class StrokeCanvas:
         out = np.zeros((*self.source.shape, first.shape[-1]), first.dtype)
         for index, picture in pictures.items():
             mask = self.source == index
+            if not mask.any():  # its pixels all moved out of the frame in this carry
+                continue
             rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
             box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
             part = cv2.remap(picture, self.coords[box][..., 0], self.coords[box][..., 1],

@@ -11,7 +11,7 @@ from stylekit.video import VideoConfig, stylize_frames
 from stylekit.video.canvas import StrokeCanvas
 from stylekit.video.consistency import masked_mse
 from stylekit.video.flow import FlowEstimator
-from stylekit.video.warp import border_distance, sample_grid
+from stylekit.video.warp import border_distance, inside, sample_grid
 
 
 def _fast() -> stylekit.Stylizer:
@@ -51,6 +51,21 @@ def test_carried_paint_comes_from_inside_its_picture() -> None:
         came_in = (slice(10, -10), slice(width - 16, width - 8))  # 8..16 px from the edge
         lowest = float(out[came_in][..., 0].min() * 100)
         assert (lowest >= margin - 1.0) == expect_inside, lowest
+
+
+def test_a_picture_whose_pixels_all_left_the_frame_is_no_trouble() -> None:
+    """A strip comes in on the left, then the scene moves 10 px left: no pixel shows the
+    strip's picture when the canvas looks for stale paint (it used to fail there)."""
+    rng = np.random.default_rng(0)
+    canvas = StrokeCanvas(margin=6.0, tolerance=0.1)
+    frame = texture(32, 48, seed=5)
+    canvas.paint(rng.random((32, 48, 3)).astype(np.float32), frame)
+    for shift in (-1.5, 10.0):
+        back = np.zeros((32, 48, 2), np.float32)
+        back[..., 0] = shift
+        keep = inside(back)
+        out = canvas.carry(rng.random((32, 48, 3)).astype(np.float32), back, keep, frame)
+        assert out.shape == (32, 48, 3) and canvas.painted[~keep].all()
 
 
 def test_paint_whose_frame_no_longer_matches_is_painted_anew() -> None:
