@@ -27,9 +27,26 @@ fast method on a synthetic 640x360 and 1280x720 clip, frames per second; what co
 costs per frame (the difference of the two rates' seconds per frame), and of that the optical
 flow with its checks (``FlowEstimator.motion``) for each DIS preset.
 
+Stale paint (issue 24), the fast method, consistent against each frame stylized alone
+(``alone``), which is what a pixel should look like when it is painted anew:
+
+- the example pan over The Great Wave (1.5 px a frame, new content on the right, all 48
+  frames): in the band of pixels that came into the frame over the last 8 frames, the mean
+  squared difference from ``alone`` (against the same over the rest); further in, over what
+  came in since the first frame, how streaky it is: the mean horizontal over the mean
+  vertical gradient, against the same of ``alone`` (strokes stretched across lower it);
+- a textured square moving 3 px a frame over a still photo, and vtest.avi's walkers (moving:
+  Farneback's flow over 0.3 px a frame), ``--stale-frames`` frames: in a band of 3 px around
+  what moves and over where it was in the last 6 frames, the mean squared difference from
+  ``alone`` (stale paint is far from it), against the same on the still background away
+  from it; the warping error within 15 px of that band (where DIS's flow spreads the
+  motion: painting anew flickers, carrying drags) and further away;
+- the warping error elsewhere (true flow; vtest: Farneback's) of the consistent frames and
+  of ``alone`` (consistency must stay), and the share of pixels painted anew per frame.
+
 Usage: python bench/video.py [--frames 16] [--size 384] [--methods fast adain]
        [--peer-smooth 0 0.3 0.5 0.7 0.9] [--flow-blends 0.8 0.95 1] [--fps-frames 12]
-       [--gatys] [--skip quality blends speed] [--json out.json]
+       [--gatys] [--stale-frames 24] [--skip quality blends speed stale] [--json out.json]
 """
 
 from __future__ import annotations
@@ -54,9 +71,9 @@ import stylekit
 from stylekit.examples import example_path
 from stylekit.images import load_image
 from stylekit.video import VideoConfig, stylize_frames, stylize_video, write_video
-from stylekit.video.consistency import warping_error
+from stylekit.video.consistency import masked_mse, warping_error
 from stylekit.video.flow import FLOW_PRESETS, FlowEstimator, reliable_pixels, unchanged_pixels
-from stylekit.video.warp import inside
+from stylekit.video.warp import inside, warp
 
 REAL_CLIPS = Path("/usr/share/doc/opencv-doc/examples/data")
 PAINTING = "starry_night"
@@ -321,6 +338,191 @@ def flow_seconds(source: Path) -> dict[str, float]:
     return seconds
 
 
+def window_flows(photo: Image.Image, size: tuple[int, int], frames: int, zoom: float,
+                 pan: tuple[float, float]) -> list[np.ndarray]:
+    """The true backward flows of :func:`stylekit.video.examples.moving_window`'s frames."""
+    width, height = size
+    start = 0.8 * min(photo.width / width, photo.height / height)
+    photo_size = (photo.width, photo.height)
+    if start > 1:
+        photo_size, start = (round(photo.width / start), round(photo.height / start)), 1.0
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64) + 0.5  # PIL: pixel centres
+
+    def place(t: int) -> tuple[float, float, float]:
+        scale, middle = start / zoom**t, t - (frames - 1) / 2
+        return (scale, photo_size[0] / 2 + pan[0] * start * middle - scale * width / 2,
+                photo_size[1] / 2 + pan[1] * start * middle - scale * height / 2)
+
+    flows = []
+    for t in range(1, frames):
+        (s0, x0, y0), (s1, x1, y1) = place(t - 1), place(t)
+        back_x, back_y = (s1 * xs + x1 - x0) / s0 - xs, (s1 * ys + y1 - y0) / s0 - ys
+        flows.append(np.stack([back_x, back_y], axis=-1).astype(np.float32))
+    return flows
+
+
+def moving_square(frames: int, size: tuple[int, int] = (192, 128), side: int = 40,
+                  step: int = 3) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A square cut from one photo moving ``step`` px a frame to the right over another,
+    still; and its masks."""
+    width, height = size
+    background = np.asarray(load_image(example_path("coffee")).resize(size))
+    cat = np.asarray(load_image(example_path("chelsea")).resize((width, height)))
+    patch = cat[height // 2 - side // 2:][:side, width // 2 - side // 2:][:, :side]
+    out, masks = [], []
+    for t in range(frames):
+        frame, mask = background.copy(), np.zeros((height, width), bool)
+        left, top = 16 + step * t, (height - side) // 2
+        frame[top:top + side, left:left + side] = patch
+        mask[top:top + side, left:left + side] = True
+        out.append(frame)
+        masks.append(mask)
+    return out, masks
+
+
+def square_flows(masks: list[np.ndarray], step: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """True flows back of :func:`moving_square` and where they hold (not uncovered)."""
+    motions = []
+    for previous, mask in zip(masks[:-1], masks[1:], strict=True):
+        flow = np.zeros((*mask.shape, 2), np.float32)
+        flow[mask, 0] = -step
+        motions.append((flow, ~(previous & ~mask)))
+    return motions
+
+
+def _ring(mask: np.ndarray, radius: int) -> np.ndarray:
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    grown = cv2.dilate(mask.astype(np.uint8), disc) > 0
+    return grown & ~(cv2.erode(mask.astype(np.uint8), disc) > 0)
+
+
+def outline_bands(masks: list[np.ndarray], radius: int = 3, trail: int = 6
+                  ) -> list[np.ndarray]:
+    """For each frame, the pixels within ``radius`` of the outline of what moves, and where
+    it was over the last ``trail`` frames but is no longer."""
+    bands = []
+    for t, mask in enumerate(masks):
+        was = np.any(masks[max(0, t - trail):t + 1], axis=0) & ~mask
+        bands.append(_ring(mask, radius) | was)
+    return bands
+
+
+def moving_masks(clip: Clip, threshold: float = 0.3) -> list[np.ndarray]:
+    """What moves in each frame of a real clip: Farneback's flow over ``threshold`` px."""
+    masks = [np.zeros(clip.frames[0].shape[:2], bool)]
+    for flow, _ in clip.motions:
+        moving = np.linalg.norm(flow, axis=-1) > threshold
+        moving = cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3)))
+        masks.append(moving > 0)
+    return masks
+
+
+def _streaks(image: np.ndarray, mask: np.ndarray) -> float:
+    """Mean horizontal over mean vertical gradient of ``image`` in ``mask`` (strokes
+    stretched across lower it), or NaN for under 100 pixels."""
+    grey = image.mean(axis=-1)
+    across, down = np.abs(np.diff(grey, axis=1))[:-1], np.abs(np.diff(grey, axis=0))[:, :-1]
+    inner = mask[:-1, :-1]
+    if inner.sum() < 100:
+        return float("nan")
+    return float(across[inner].mean() / down[inner].mean())
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.nanmean(values)) if values else float("nan")
+
+
+def stale_figures(frames: list[np.ndarray], motions: list[tuple[np.ndarray, np.ndarray]],
+                  bands: list[np.ndarray] | None, entering: list[np.ndarray] | None,
+                  stylizer: stylekit.Stylizer, near: int = 15) -> dict[str, float]:
+    """The figures of the module doc for one clip, from the flow's stylization of ``frames``.
+
+    Args:
+        frames: the clip.
+        motions: for each frame after the first, the flow back and where it holds.
+        bands: for each frame, the band around what moves (its warping error is split into
+            within ``near`` px of it and elsewhere).
+        entering: for each frame, what came in over the last frames.
+        stylizer: the method.
+        near: see ``bands``.
+
+    Returns:
+        Mean figures over the frames.
+    """
+    done = list(stylize_frames(frames, stylizer, None, VideoConfig()))
+    figures: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        figures.setdefault(name, []).append(value)
+
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * near + 1, 2 * near + 1))
+    came_in = np.zeros(frames[0].shape[:2], bool)
+    for now, before, (flow, ok) in zip(done[1:], done[:-1], motions, strict=True):
+        t = now.index
+        elsewhere = ok.copy()
+        if bands is not None:
+            band = bands[t]
+            around = cv2.dilate(np.any(bands[:t + 1], axis=0).astype(np.uint8), disc) > 0
+            add("band", masked_mse(now.output, now.alone, band))
+            add("still", masked_mse(now.output, now.alone, ~around))
+            for name, zone in (("near", around & ~band & ok), ("", ~around & ok)):
+                add(f"warping{name}", warping_error(now.output, before.output, flow, zone))
+                add(f"warping{name}_alone", warping_error(now.alone, before.alone, flow, zone))
+        if entering is not None:
+            band = entering[t]
+            came_in = (warp(came_in.astype(np.float32), flow, "linear") > 0.5) | ~ok
+            add("entering", masked_mse(now.output, now.alone, band))
+            add("interior", masked_mse(now.output, now.alone, ~came_in))
+            add("streaks", _streaks(now.output, came_in & ~band)
+                / _streaks(now.alone, came_in & ~band))
+            elsewhere &= ~came_in
+            add("warping", warping_error(now.output, before.output, flow, elsewhere))
+            add("warping_alone", warping_error(now.alone, before.alone, flow, elsewhere))
+        if now.stroke_scale is not None:
+            add("repainted", float(np.mean(now.stroke_scale == 1.0)))
+    return {name: _mean(values) for name, values in figures.items()}
+
+
+def stale(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """Stale paint at the entering edge of a pan and around moving things (module doc)."""
+    from stylekit.video.examples import CLIP_FRAMES, CLIP_SIZE, EXAMPLE_CLIPS, moving_window
+
+    stylizer = stylekit.create_stylizer("fast", model=PAINTING)
+    rows = report.setdefault("stale", {})
+    n = args.stale_frames
+    photo_name, zoom, pan = EXAMPLE_CLIPS["slow pan over The Great Wave"]
+    photo = load_image(example_path(photo_name))
+    frames = list(moving_window(photo, CLIP_SIZE, CLIP_FRAMES, zoom, pan))  # all 4 s
+    flows = window_flows(photo, CLIP_SIZE, CLIP_FRAMES, zoom, pan)
+    motions = [(flow, inside(flow)) for flow in flows]
+    width = CLIP_SIZE[0]
+    band = np.zeros(frames[0].shape[:2], bool)
+    band[:, width - int(np.ceil(8 * pan[0])):] = True  # came in over the last 8 frames
+    rows["great_wave_pan"] = stale_figures(frames, motions, None, [band] * CLIP_FRAMES,
+                                           stylizer)
+    square, masks = moving_square(n)
+    rows["moving_square"] = stale_figures(square, square_flows(masks, 3), outline_bands(masks),
+                                          None, stylizer)
+    path = REAL_CLIPS / "vtest.avi"
+    if path.is_file():
+        clip = real_clip(path, n, args.size)
+        rows["vtest"] = stale_figures(clip.frames, clip.motions,
+                                      outline_bands(moving_masks(clip)), None, stylizer)
+    for name, row in rows.items():
+        parts = []
+        if "entering" in row:
+            parts.append(f"entering band {row['entering']:.5f} (interior {row['interior']:.5f})"
+                         f", across/down gradient where it came in {row['streaks']:.2f}x alone's")
+        if "band" in row:
+            parts.append(f"outline band {row['band']:.5f} (still {row['still']:.5f}); warping "
+                         f"near {row['warpingnear']:.5f} (alone {row['warpingnear_alone']:.5f}, "
+                         f"{row['warpingnear'] / row['warpingnear_alone']:.2f}x)")
+        parts.append(f"warping elsewhere {row['warping']:.5f} (alone "
+                     f"{row['warping_alone']:.5f}, {row['warping'] / row['warping_alone']:.2f}x)"
+                     f", repainted {100 * row['repainted']:.1f}% a frame")
+        print(f"{name:15s} " + "; ".join(parts), flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=16, help="frames per clip")
@@ -334,7 +536,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flow-blends", nargs="+", type=float, default=[0.8, 0.95, 1.0],
                         help="flow_blend values tried on the pan (fast)")
     parser.add_argument("--fps-frames", type=int, default=12, help="frames of the speed clips")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["quality", "blends", "speed"])
+    parser.add_argument("--stale-frames", type=int, default=24,
+                        help="frames of the stale-paint clips")
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["quality", "blends", "speed", "stale"])
     parser.add_argument("--gatys", action="store_true", help="also Gatys, 6 frames at 128 px")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
@@ -345,6 +550,8 @@ def main(argv: list[str] | None = None) -> None:
         blends(args, report)
     if args.gatys:
         gatys(args, report)
+    if "stale" not in args.skip:
+        stale(args, report)
     if "speed" not in args.skip:
         speed(args, report)
     if args.json:

@@ -478,8 +478,8 @@ def init_race(click: int | None, content: str | None, style: str | None,
 #: :class:`~stylekit.video.VideoConfig` fields the page sets itself (from the hardware profile
 #: and its own widgets) or leaves at the library's default, and those under "More settings".
 VIDEO_SET_BY_PAGE = {"max_frames", "max_side", "side_by_side", "crf"}
-VIDEO_MORE = {"max_stroke_scale", "change_tolerance", "flow_preset", "temporal_weight",
-              "frame_steps", "drop_audio"}
+VIDEO_MORE = {"max_stroke_scale", "change_tolerance", "border_margin", "flow_preset",
+              "temporal_weight", "frame_steps", "drop_audio"}
 
 
 def video_settings() -> list[ParamSpec]:

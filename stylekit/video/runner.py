@@ -38,16 +38,12 @@ from .consistency import TemporalLoss, blend, magnification, masked_mse, warping
 from .deps import require
 from .flow import FLOW_PRESETS, FlowEstimator, Motion
 from .io import output_format, probe, transcode
-from .warp import warp
+from .warp import from_border, warp
 
 log = logging.getLogger(__name__)
 
 #: ``consistency`` values: along the optical flow (Ruder et al. 2016), or each frame alone.
 CONSISTENCY_MODES = ("flow", "none")
-#: Share of the previous output kept on motion boundaries (:attr:`~.flow.Motion.edges`), where
-#: the flow is roughly right: on vtest.avi it took the warping error from 0.54 to 0.38 times
-#: frame by frame (bench/video.py); 0.75 did no better.
-EDGE_BLEND = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,8 +64,15 @@ class VideoConfig(MethodConfig):
         "the strokes drift from the painting's scale (bench/video.py).", min=1.0)
     change_tolerance: float = param(
         0.1, "Mean difference (0 to 1) between a frame and the previous one warped above "
-        "which a pixel counts as changed (a cut, a fade, a light) and is painted anew.",
+        "which a pixel counts as changed (a cut, a fade, a light) and is painted anew; "
+        "one-pass methods also repaint carried strokes whose own frame differs this much "
+        "from the frame where they are now (small flow errors at moving outlines add up).",
         min=0.0, max=1.0)
+    border_margin: float = param(
+        6.0, "One-pass methods: a network's strokes within this many pixels of its picture's "
+        "border are bent by the padding; carried inwards (new content in a pan) they would "
+        "show as stretched strokes, so they are painted anew once inside (0: never).",
+        min=0.0)
     temporal_weight: float = param(
         2000.0, "Gatys: weight of the temporal loss pulling each frame towards the previous "
         "one warped.", min=0.0)
@@ -265,7 +268,7 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, style: Styl
             if cfg.consistency == "flow" else None)
     shape: tuple[int, int] | None = None
     previous: StylizedFrame | None = None
-    canvas = StrokeCanvas()
+    canvas = StrokeCanvas(margin=cfg.border_margin, tolerance=cfg.change_tolerance)
     for index, raw in enumerate(frames):
         if shape is None:
             shape = working_shape(raw.shape[0], raw.shape[1], effective, cfg)
@@ -287,9 +290,10 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, style: Styl
             alone = _as_float(stylizer.stylize(Image.fromarray(frame), style_arg, **call), shape)
             output, stroke_scale = alone, None if gatys else np.ones(shape, np.float32)
             if motion is not None and warped is not None and previous is not None:
-                output, stroke_scale = _carry(alone, warped, previous, motion, cfg, canvas)
+                output, stroke_scale = _carry(alone, frame, warped, previous, motion, cfg,
+                                              canvas)
             elif flow is not None:
-                canvas.paint(alone)
+                canvas.paint(alone, frame)
         error = (masked_mse(output, warped, motion.reliable)
                  if motion is not None and warped is not None else None)
         alone_error = None
@@ -300,11 +304,13 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, style: Styl
         yield previous
 
 
-def _carry(alone: np.ndarray, warped: np.ndarray, previous: StylizedFrame, motion: Motion,
-           cfg: VideoConfig, canvas: StrokeCanvas) -> tuple[np.ndarray, np.ndarray]:
-    """The output of a one-pass frame: ``alone`` with the previous output carried in where
-    the flow holds and the strokes kept their scale (half of it on motion boundaries); and
-    that scale."""
+def _carry(alone: np.ndarray, frame: np.ndarray, warped: np.ndarray, previous: StylizedFrame,
+           motion: Motion, cfg: VideoConfig, canvas: StrokeCanvas
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The output of a one-pass frame (``alone``, the painting of ``frame``) with the
+    previous output carried in where the flow holds and the strokes kept their scale; and
+    that scale. Motion boundaries are ``alone``'s: half of the previous output kept there
+    was carried on as part of the next picture and added up into smeared outlines."""
     # Smoothed over a 24th of the frame: a zoom is smooth, and pixels that reach the limit
     # together are repainted together, instead of a speckle of new and old strokes.
     log_scale = np.log(magnification(motion.backward, smooth=max(alone.shape[:2]) / 24))
@@ -312,11 +318,10 @@ def _carry(alone: np.ndarray, warped: np.ndarray, previous: StylizedFrame, motio
         log_scale += np.log(warp(previous.stroke_scale, motion.backward, "linear"))
     keep = motion.reliable & (np.abs(log_scale) <= np.log(cfg.max_stroke_scale))
     if cfg.flow_blend == 1.0:  # carried strokes resampled once, so they stay sharp
-        picture = alone
-        if motion.edges is not None:
-            picture = blend(alone, warped, motion.edges, EDGE_BLEND)
-        output = canvas.carry(picture, motion.backward, keep)
+        output = canvas.carry(alone, motion.backward, keep, frame)
+        keep = ~canvas.painted
     else:  # a mix is no single picture's pixel: warp the previous output
+        keep &= ~from_border(motion.backward, cfg.border_margin)
         output = blend(alone, warped, keep, cfg.flow_blend)
     # A blend is part carried, part new: count its scale by the carried share.
     return output, np.exp(np.where(keep, cfg.flow_blend * log_scale, 0.0)).astype(np.float32)

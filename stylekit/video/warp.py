@@ -76,3 +76,34 @@ def inside(flow: np.ndarray) -> np.ndarray:
     height, width = flow.shape[:2]
     map_x, map_y = sample_grid(flow)
     return (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+
+
+def border_distance(points: np.ndarray, height: int, width: int) -> np.ndarray:
+    """How far each position ``(x, y)`` in ``points`` (``(..., 2)``) lies inside a ``height``
+    x ``width`` frame, in pixels (negative outside).
+
+    Example:
+        >>> import numpy as np
+        >>> border_distance(np.array([[0.0, 2.0], [3.0, 2.0], [5.5, 2.0]]), 5, 6).tolist()
+        [0.0, 2.0, -0.5]
+    """
+    x, y = points[..., 0], points[..., 1]
+    return np.minimum(np.minimum(x, width - 1 - x), np.minimum(y, height - 1 - y))
+
+
+def from_border(flow: np.ndarray, margin: float) -> np.ndarray:
+    """Where ``p + flow(p)`` lies nearer the frame's border than ``margin`` and than ``p``
+    itself, by half a pixel (or outside the frame): ``(H, W)`` bool. A network's strokes
+    there are bent by its padding, and a pixel that has moved inwards deserves better (one
+    at the border gets nothing better; the half pixel spares a still camera's jitter).
+
+    Example:
+        >>> import numpy as np
+        >>> shift = np.zeros((9, 12, 2), np.float32); shift[..., 0] = 2  # the scene moved left
+        >>> from_border(shift, 3)[4].astype(int).tolist()  # came from near the right border
+        [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+    """
+    height, width = flow.shape[:2]
+    here = border_distance(np.stack(sample_grid(np.zeros_like(flow)), axis=-1), height, width)
+    there = border_distance(np.stack(sample_grid(flow), axis=-1), height, width)
+    return there < np.minimum(margin, here) - 0.5

@@ -56,11 +56,14 @@ def test_zoomed_strokes_are_repainted_when_they_grew_too_much() -> None:
     assert 2 <= first_repaint <= 5
     assert all(1.0 < c <= 1.1 for c in centre[1:first_repaint])
     assert sorted(centre[1:first_repaint]) == centre[1:first_repaint]
-    for f in tied[1:]:  # scale 1: painted in this frame (half on motion edges); else carried
-        fresh = (f.stroke_scale == 1.0) & ~f.motion.edges
+    for f in tied[1:]:  # scale 1: painted in this frame; else carried
+        fresh = f.stroke_scale == 1.0
         np.testing.assert_allclose(f.output[fresh], f.alone[fresh], atol=1e-6)
         assert np.mean(np.abs(f.output - f.alone)[~fresh] > 1e-3) > 0.5
-    never = list(stylize_frames(frames, fast, config=VideoConfig(max_stroke_scale=10.0)))
+    # DIS sees a little less zoom than there is, so carried paint drifts off what it painted
+    # and is repainted where that shows (change_tolerance); without either test it grows on.
+    never = list(stylize_frames(frames, fast, config=VideoConfig(max_stroke_scale=10.0,
+                                                                 change_tolerance=1.0)))
     assert float(np.median(never[7].stroke_scale[40:80, 50:110])) > 1.2
 
 
