@@ -306,7 +306,7 @@ class ConditionalTransformerNet(nn.Module):
 #: The networks trained for this project (weights/arbitrary/<name>/), with the sha256 of
 #: each file.
 SHIPPED_MODELS: dict[str, str | None] = {
-    "default": "cf9314c904872cda350e58ede34cb40409ec228d59a86698d9c2494e25c58c00",
+    "default": "bb0448302a8f4aa6c92cd027f1dab78955059a97807cccd0efa9a75979788bc8",
 }
 
 #: The model files of this network: a shipped name or a ``model.safetensors`` path.
