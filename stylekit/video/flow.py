@@ -143,15 +143,12 @@ class Motion:
 
     Attributes:
         backward: flow ``(H, W, 2)`` from frame t to frame t-1.
-        reliable: ``(H, W)`` bool, see :func:`reliable_pixels`.
-        edges: ``(H, W)`` bool, the untrusted pixels that fail only the motion-boundary test:
-            the flow there is roughly right, the previous frame only partly (``None``: not
-            known; the runner paints them anew, as all untrusted pixels).
+        reliable: ``(H, W)`` bool, see :func:`reliable_pixels`; motion boundaries are not
+            (the runner paints them anew, as every untrusted pixel).
     """
 
     backward: np.ndarray
     reliable: np.ndarray
-    edges: np.ndarray | None = None
 
 
 class FlowEstimator:
@@ -203,7 +200,7 @@ class FlowEstimator:
         # there now and then, which would repaint a band along the border every frame.
         inner = inside(backward)
         reliable = ~dilate(~plausible | boundaries, UNTRUSTED_RADIUS) & inner
-        return Motion(backward, reliable, plausible & inner & boundaries)
+        return Motion(backward, reliable)
 
 
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:

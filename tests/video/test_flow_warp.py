@@ -9,6 +9,7 @@ from video_clips import affine_flow, pan_frames, texture
 
 from stylekit.video.consistency import TemporalLoss, blend, magnification, warping_error
 from stylekit.video.flow import (
+    BOUNDARY_SMOOTH,
     FlowEstimator,
     consistent_pixels,
     motion_boundaries,
@@ -87,7 +88,8 @@ def test_dis_recovers_a_known_motion_and_trusts_it() -> None:
     assert abs(float(np.median(motion.backward[core][..., 1]))) < 0.1
     assert motion.reliable[core].mean() > 0.95
     assert not motion.reliable[:, :2].any()  # the 2 new columns on the left
-    assert motion.edges is not None and not (motion.edges & motion.reliable).any()
+    boundaries = motion_boundaries(motion.backward, BOUNDARY_SMOOTH)
+    assert not (boundaries & motion.reliable).any()
 
 
 def test_blend() -> None:
