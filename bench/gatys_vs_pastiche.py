@@ -10,8 +10,9 @@ Prints, for each photo/painting pair (``--pairs``):
 * seconds per iteration at the size, single scale, both (target: stylekit <= 1.0x pastiche);
 * pastiche's wall time for 300 steps and the style distance of its result (bench/metrics.py:
   relative Gram distance on relu1_1..relu5_1, 0 is a perfect match);
-* the wall time stylekit's Gatys, started from the adain picture (``init=adain``), needs to
-  reach that style distance, and its content distance then (target: <= 0.2x pastiche's
+* the wall time stylekit's Gatys, started from a one-pass picture (``--start``: the default
+  run's start, the arbitrary network's picture, unless told), needs to reach that style
+  distance, and its content distance then (target: <= 0.2x pastiche's
   time): once with stylekit's default weights, once with pastiche's (its 0.01 content weight
   buys the low style distance). The clock includes loading the networks, as pastiche's
   includes building its artist; the time spent scoring snapshots is left out.
@@ -39,6 +40,7 @@ import stylekit
 from stylekit.examples import example_path
 from stylekit.images import to_tensor
 from stylekit.losses import PerceptualLoss
+from stylekit.methods.gatys import ONE_PASS_STARTS, GatysConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -49,8 +51,8 @@ PAIRS = (("eval/kodak/kodim23.png", "styles/starry_night.jpg"),
          ("eval/kodak/kodim01.png", "styles/the_scream.jpg"),
          ("eval/kodak/kodim05.png", "styles/great_wave.jpg"),
          ("eval/kodak/kodim15.png", "styles/composition_vii.jpg"))
-#: stylekit's run from the adain picture: steps it may take, and how often it is scored.
-ADAIN_STEPS = 200
+#: stylekit's run from a one-pass picture: steps it may take, and how often it is scored.
+START_STEPS = 200
 SCORE_EVERY = 2
 # pastiche's defaults expressed in stylekit's conventions (see the module docstring).
 MATCHED = dict(
@@ -124,18 +126,19 @@ def run_pastiche(content: Path, style: Path, size: int, steps: int) -> tuple[Ima
     return pastiche_image(artist), time.perf_counter() - t0
 
 
-def race_from_adain(content: Path, style: Path, size: int, target_style: float,
-                    metric: Metric, **settings: object
+def race_from_start(content: Path, style: Path, size: int, target_style: float,
+                    metric: Metric, start: str, **settings: object
                     ) -> tuple[bool, int, float, float, float]:
-    """stylekit's Gatys from the adain picture (``settings`` over the defaults; a fresh
-    stylizer, so that loading counts) until its style distance is at most ``target_style``.
+    """stylekit's Gatys from the ``start`` method's picture (``settings`` over the defaults; a
+    fresh stylizer, so that loading counts) until its style distance is at most
+    ``target_style``.
 
     Returns ``(reached, step, seconds, style distance, content distance)``: the first snapshot
-    that gets there (step 0 is the adain picture itself), else the closest one.
+    that gets there (step 0 is the start picture itself), else the closest one.
     """
     photo, painting = Image.open(content).convert("RGB"), Image.open(style).convert("RGB")
-    stylizer = stylekit.create_stylizer("gatys", **{"size": size, "init": "adain",
-                                                    "device": "cpu", "steps": ADAIN_STEPS,
+    stylizer = stylekit.create_stylizer("gatys", **{"size": size, "init": start,
+                                                    "device": "cpu", "steps": START_STEPS,
                                                     **settings})
     overhead = 0.0
     best = (False, 0, 0.0, float("inf"), 0.0)
@@ -189,6 +192,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads for both (default: torch's choice); on a shared, "
                         "busy machine 1 avoids threads waiting for each other")
+    parser.add_argument("--start", default=GatysConfig().init, choices=ONE_PASS_STARTS,
+                        help="the one-pass picture the race starts from (default: the "
+                        "default run's)")
     parser.add_argument("--from-content", action="store_true",
                         help="also race stylekit's default schedule from the photo, by loss")
     args = parser.parse_args()
@@ -234,21 +240,21 @@ def main() -> int:
               f"{p_style:.3f}, content distance {p_content:.3f} (the photo itself: style "
               f"{a_style:.3f})", flush=True)
 
-        # 3. stylekit from the adain picture, to pastiche's style distance: with its default
+        # 3. stylekit from a one-pass picture, to pastiche's style distance: with its default
         #    weights, and with pastiche's objective.
         weights = {"content_weight": MATCHED["content_weight"],
                    "style_weight": MATCHED["style_weight"]}
         for label, settings in (("defaults", {}), ("pastiche's weights", weights)):
-            reached, step, seconds, s_style, s_content = race_from_adain(
-                content, style, size, p_style, metric, **settings)
+            reached, step, seconds, s_style, s_content = race_from_start(
+                content, style, size, p_style, metric, args.start, **settings)
             if not reached:
                 failures += 1
-                print(f"stylekit from adain ({label}) did NOT reach style distance "
-                      f"{p_style:.3f} within {ADAIN_STEPS} steps: closest {s_style:.3f} at step "
+                print(f"stylekit from {args.start} ({label}) did NOT reach style distance "
+                      f"{p_style:.3f} within {START_STEPS} steps: closest {s_style:.3f} at step "
                       f"{step}, {seconds:.1f} s (content distance {s_content:.3f})", flush=True)
                 continue
             ratios.append(seconds / p_wall)
-            print(f"stylekit from adain ({label}): style distance {s_style:.3f} <= "
+            print(f"stylekit from {args.start} ({label}): style distance {s_style:.3f} <= "
                   f"{p_style:.3f} at step {step} in {seconds:.1f} s (content distance "
                   f"{s_content:.3f}); time ratio {seconds / p_wall:.2f}x (target <= 0.2x)",
                   flush=True)
@@ -264,7 +270,7 @@ def main() -> int:
                       f"{target:.1f} at step {step} in {seconds:.1f} s; time ratio "
                       f"{seconds / p_wall:.2f}x (target <= 0.5x)", flush=True)
     if ratios:
-        print(f"\ntime to pastiche's style distance from adain: ratios "
+        print(f"\ntime to pastiche's style distance from {args.start}: ratios "
               f"{', '.join(f'{r:.2f}x' for r in ratios)} (worst {max(ratios):.2f}x)")
     print(f"images in {args.out}")
     return 1 if failures else 0

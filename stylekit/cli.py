@@ -205,7 +205,7 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     tiles: Any = None
     latest = None  # the last record with a picture: written if the run is interrupted
     step = 0  # the last step done
-    interrupted = False
+    interrupted = finished = False
 
     def on_tile(done: int, total: int) -> None:
         nonlocal tiles
@@ -233,6 +233,7 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
                     if args.save_dir and (record.done or record.step % save_every == 0):
                         save_image(record.image,
                                    args.save_dir / f"{output.stem}_step{record.step:05d}.png")
+        finished = True
     except KeyboardInterrupt:
         if latest is None:
             raise
@@ -240,6 +241,8 @@ def _stylize(args: argparse.Namespace, params: dict[str, Any]) -> int:
     finally:
         for progress in (tiles, bar):
             if progress is not None:
+                # A failed run's bar is cleared: its error is then the command's one line.
+                progress.leave = progress.leave and (finished or interrupted)
                 progress.close()
     if interrupted and latest is not None and latest.image is not None:
         _write(latest.image, output)

@@ -183,8 +183,10 @@ def layer_grid(
     photo, painting = load_image(photo, what="photo"), load_image(painting, what="painting")
     for content_set in content_layer_presets():
         for style_set in style_layer_presets():
+            # From the photo: what each layer set builds by itself, not a finished picture's
+            # touch-up.
             for record in runner.iterate(photo, painting, size=size, steps=steps, save_every=0,
-                                         content_layers=(content_set,),
+                                         init="content", content_layers=(content_set,),
                                          style_layers=(style_set,)):
                 yield content_set, style_set, record
 

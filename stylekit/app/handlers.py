@@ -24,6 +24,7 @@ from stylekit.config import ParamSpec, describe
 from stylekit.errors import ImageTooLargeError
 from stylekit.fileio import atomic_write
 from stylekit.lessons import is_iterative
+from stylekit.methods.gatys import measure_pace
 from stylekit.vgg import LAYER_CHANNELS
 
 from . import results
@@ -134,35 +135,39 @@ def run_method(method: str, click: int | None, content: str | None, style: str |
                                progress=progress, stop=stop, gallery=gallery)
 
 
-#: Seconds per step and megapixel of each optimising method's last run on this server: what
-#: the next run's time is estimated from before it starts.
+#: Seconds per megapixel-step of each optimising method on this server: measured once by a
+#: short run before the first estimate, then the pace of the last run here.
 PACE: dict[str, float] = {}
 
 
-def learn_pace(method: str, record: Any) -> None:
-    """Keep the pace of a finished run (of a method with steps) for :func:`estimate`."""
-    if is_iterative(method) and record.image is not None and record.total_steps:
-        megapixels = record.image.width * record.image.height / 1e6
-        PACE[method] = record.elapsed / (record.total_steps * max(megapixels, 1e-3))
+def learn_pace(method: str, config: Any, photo: Image.Image, record: Any) -> None:
+    """Keep the pace of a finished run (of a method with a schedule) for :func:`estimate`."""
+    work = config.work(photo.height, photo.width) if hasattr(config, "work") else 0.0
+    if is_iterative(method) and record.elapsed and work > 0:
+        PACE[method] = record.elapsed / work
 
 
 def estimate(method: str, config: Any, photo: Image.Image) -> str:
-    """``"; about N s"`` for a run of ``method`` with ``config`` on ``photo``, from the last
-    run's pace (:data:`PACE`); empty before the first run or for a one-pass method.
+    """``"; expected about N s"`` for a run of ``method`` with ``config`` on ``photo``: the
+    work of its schedule (:meth:`~stylekit.methods.gatys.GatysConfig.work`) at the pace of
+    the last run here, or, before any, of a short run measured now (about a second); empty
+    for a method without a schedule.
 
     Example:
-        >>> PACE["doctest"] = 2.0  # seconds per step and megapixel
+        >>> PACE["doctest"] = 2.0  # seconds per megapixel-step
         >>> from types import SimpleNamespace
-        >>> estimate("doctest", SimpleNamespace(size=1000, steps=10), Image.new("RGB", (50, 50)))
-        '; about 20 s, judging by the last run here'
+        >>> config = SimpleNamespace(work=lambda height, width: height * width * 10 / 1e6)
+        >>> estimate("doctest", config, Image.new("RGB", (1000, 1000)))
+        '; expected about 20 s, judging by the last run here'
     """
-    pace, size, steps = PACE.get(method), getattr(config, "size", None), getattr(
-        config, "steps", None)
-    if not pace or not size or not steps:
+    if not hasattr(config, "work"):
         return ""
-    height, width = stylekit.images.shape_for_long_side(photo.height, photo.width, int(size))
-    seconds = pace * steps * width * height / 1e6
-    return f"; about {seconds:.0f} s, judging by the last run here"
+    source = "judging by the last run here"
+    if method not in PACE:
+        PACE[method] = measure_pace(stylizer(method))
+        source = "measured on this server"
+    seconds = PACE[method] * config.work(photo.height, photo.width)
+    return f"; expected about {seconds:.0f} s, {source}"
 
 
 def within_limits(config: Any, side: int = MAX_SIDE) -> None:
@@ -238,17 +243,18 @@ def _run_method(method: str, content: str | None, style: str | None, style2: str
                        f". Coarse to fine ({', '.join(f'{s} px' for s in scales)}): the loss "
                        "jumps where the picture grows, since a larger picture has more detail "
                        "to match; within a size it falls." if len(scales) > 1 else "."))
+        # No curve before the first step (a one-pass start is step 0): the plot waits for it.
+        plot = loss_plot(curve, caption) if curve else gr.skip()
         if record.done:
-            learn_pace(method, record)
+            learn_pace(method, runner.config.replace(**params), photo, record)
             status = (f"{notes}**{method}**: done in {record.elapsed:.2f} s "
                       f"({record.image.width}x{record.image.height})"  # type: ignore[union-attr]
                       + (f", final loss {total:.4g}" if total else "") + guess)
-            yield shown, gallery, loss_plot(curve, caption), status
+            yield shown, gallery, plot, status
         elif record.image is not None:
-            yield shown, gallery, loss_plot(curve, caption), status
+            yield shown, gallery, plot, status
         else:  # the plot is redrawn every few steps only: cheaper for the browser
-            yield (gr.skip(), gr.skip(),
-                   loss_plot(curve, caption) if record.step % 5 == 0 else gr.skip(), status)
+            yield gr.skip(), gr.skip(), plot if record.step % 5 == 0 else gr.skip(), status
 
 
 def snapshots_gif(gallery: list[tuple[Any, Any]] | None, result: Image.Image | None,

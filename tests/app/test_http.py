@@ -89,6 +89,22 @@ def test_gatys_streams_intermediate_images_before_the_final_one(live_app, client
     assert {row["term"] for row in curve} >= {"total", "content", "style"}
 
 
+def test_gatys_shows_its_one_pass_start_first_and_the_expected_time(live_app, client,
+                                                                    content_path,
+                                                                    style_path) -> None:
+    """The default run starts from the arbitrary network's picture: it is the first picture
+    shown (step 0, before any step), and the status says how long the run should take."""
+    job = client.submit(*method_args("gatys", content_path, style_path, size=64, steps=6),
+                        api_name="/gatys")
+    updates = list(job)
+    assert re.search(r"expected about \d+ s", updates[0][3]), updates[0][3]
+    statuses = [u[3] for u in updates]
+    start = next(i for i, status in enumerate(statuses) if "step 0 of 6" in status)
+    assert start < next(i for i, status in enumerate(statuses) if "step 1 of 6" in status)
+    assert [item["caption"] for item in updates[start][1]] == ["step 0"]
+    assert assert_image_file(updates[start][0]).size == assert_image_file(updates[-1][0]).size
+
+
 def test_the_gatys_loss_plot_grows_during_the_run_on_a_log_axis(live_app, client, content_path,
                                                               style_path) -> None:
     """The plot is sent again every few steps, each time with more steps drawn, on a log axis

@@ -65,7 +65,7 @@ def test_a_zero_weight_layer_does_not_change_the_loss(full_vgg) -> None:
 
 
 def test_gatys_builds_its_network_to_the_deepest_layer_that_counts() -> None:
-    gatys = create_stylizer("gatys", device="cpu")
+    gatys = create_stylizer("gatys", device="cpu", init="content")
     cut = GatysConfig(style_layer_weights=(1, 1, 1, 1, 0))
     assert list(gatys.feature_extractor(cut).body.named_children())[-1][0] == "relu4_2"
     no_content = GatysConfig(content_weight=0.0, style_layer_weights=(1, 1, 1, 1, 0))
@@ -88,7 +88,7 @@ def _painting_passes(vgg: VGG19Features, painting_hw: tuple[int, int], call) -> 
 def test_the_painting_is_encoded_once_across_calls(content_path, style_path) -> None:
     # chelsea is 451x300 (64x43 at 64 px), hubble 1000x872 (64x56): the painting's passes
     # are those of its shape.
-    gatys = create_stylizer("gatys", device="cpu", size=64, scales=(64,), steps=2)
+    gatys = create_stylizer("gatys", device="cpu", init="content", size=64, scales=(64,), steps=2)
     vgg = gatys.feature_extractor(gatys.config)
     first = _painting_passes(vgg, (56, 64), lambda: gatys.stylize(content_path, style_path))
     again = _painting_passes(vgg, (56, 64), lambda: gatys.stylize(content_path, style_path))
@@ -97,7 +97,7 @@ def test_the_painting_is_encoded_once_across_calls(content_path, style_path) -> 
     smaller = _painting_passes(vgg, (28, 32), lambda: gatys.stylize(
         content_path, style_path, style_scale=0.5))
     assert smaller == 1
-    fresh = create_stylizer("gatys", device="cpu", size=64, scales=(64,), steps=2)
+    fresh = create_stylizer("gatys", device="cpu", init="content", size=64, scales=(64,), steps=2)
     assert np.array_equal(np.asarray(fresh.stylize(content_path, style_path)),
                           np.asarray(gatys.stylize(content_path, style_path)))
 
@@ -120,7 +120,7 @@ def test_a_video_encodes_the_painting_once(style_path) -> None:
 
     ramp = np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (48, 1))
     clip = [np.stack([np.roll(ramp, 2 * t, axis=1)] * 3, axis=-1) for t in range(3)]
-    gatys = create_stylizer("gatys", device="cpu", size=64, scales=(64,), steps=2)
+    gatys = create_stylizer("gatys", device="cpu", init="content", size=64, scales=(64,), steps=2)
     vgg = gatys.feature_extractor(gatys.config)
     passes = _painting_passes(vgg, (56, 64), lambda: list(stylize_frames(
         clip, gatys, style_path, VideoConfig(frame_steps=2))))
@@ -129,7 +129,7 @@ def test_a_video_encodes_the_painting_once(style_path) -> None:
 
 def test_the_run_stops_when_the_loss_stops_moving(content_path, style_path, caplog) -> None:
     # A loose tolerance, so that the tiny run stops within a few steps.
-    gatys = create_stylizer("gatys", device="cpu", size=48, scales=(48,), steps=40)
+    gatys = create_stylizer("gatys", device="cpu", init="content", size=48, scales=(48,), steps=40)
     with caplog.at_level("INFO", logger="stylekit.methods.gatys"):
         stopped = list(gatys.iterate(content_path, style_path, stop_tolerance=0.3,
                                      stop_window=3))
@@ -148,7 +148,7 @@ def test_the_run_stops_when_the_loss_stops_moving(content_path, style_path, capl
 
 def test_a_coarse_scale_that_stops_moving_hands_over_to_the_next(content_path,
                                                                  style_path) -> None:
-    records = list(create_stylizer("gatys", device="cpu").iterate(
+    records = list(create_stylizer("gatys", device="cpu", init="content").iterate(
         content_path, style_path, scales=(32, 48), scale_steps=(40, 2), stop_tolerance=0.3,
         stop_window=3))
     coarse = [r for r in records if r.scale == 32]
@@ -159,10 +159,11 @@ def test_a_coarse_scale_that_stops_moving_hands_over_to_the_next(content_path,
 def test_steps_per_scale(content_path, style_path) -> None:
     cfg = GatysConfig(scales=(32, 64), scale_steps=(6, 2))
     assert cfg.schedule() == [(32, 6), (64, 2)] and cfg.steps == 8
-    assert GatysConfig(size=384, scale_steps="30,5").schedule() == [(192, 30), (384, 5)]
+    assert GatysConfig(size=384, scale_steps="30,5", init="content").schedule() == [
+        (192, 30), (384, 5)]
     assert GatysConfig().scale_steps is None  # default: steps shared equally
-    records = list(create_stylizer("gatys", device="cpu").iterate(
+    records = list(create_stylizer("gatys", device="cpu", init="content").iterate(
         content_path, style_path, scales=(32, 64), scale_steps=(6, 2)))
     assert [r.scale for r in records] == [32] * 6 + [64] * 2
     with pytest.raises(ConfigError, match=r"scale_steps has 3 values for the 2 scales 192, 384"):
-        GatysConfig(size=384, scale_steps=(10, 5, 1))
+        GatysConfig(size=384, scale_steps=(10, 5, 1), init="content")

@@ -24,8 +24,13 @@ def adain():
     return create_stylizer("adain", device="cpu")
 
 
+def _reduced(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
+    return picture.resize(size, Image.Resampling.BICUBIC)
+
+
 def test_starts_from_exactly_the_adain_picture(gatys, adain, content_path, style_path) -> None:
-    picture = adain.stylize(content_path, style_path, size=64, alpha=0.7)
+    # Painted at twice the output size (init_scale), then reduced to it.
+    picture = _reduced(adain.stylize(content_path, style_path, size=128, alpha=0.7), (64, 43))
     seen: list[torch.Tensor] = []
 
     def first_point(x: torch.Tensor) -> torch.Tensor:
@@ -41,6 +46,25 @@ def test_starts_from_exactly_the_adain_picture(gatys, adain, content_path, style
     # The optimisation's first point is that picture, pixel for pixel.
     assert torch.equal(seen[0], to_tensor(picture))
     assert records[-1].done and records[-1].image.size == picture.size
+
+
+@pytest.mark.parametrize("init_scale", [1.0, 1.5])
+def test_init_scale_sets_the_size_the_start_is_painted_at(gatys, adain, content_path,
+                                                          style_path, init_scale) -> None:
+    painted = adain.stylize(content_path, style_path, size=round(64 * init_scale))
+    records = list(gatys.iterate(content_path, style_path, steps=1, init="adain",
+                                 init_scale=init_scale, save_every=1))
+    assert records[0].image.size == (64, 43)
+    assert np.array_equal(np.asarray(records[0].image),
+                          np.asarray(_reduced(painted, (64, 43))))
+
+
+def test_the_default_refines_an_arbitrary_picture_at_the_output_size_alone() -> None:
+    cfg = GatysConfig()
+    assert cfg.init == "arbitrary" and cfg.init_scale == 2.0
+    assert cfg.schedule() == [(cfg.size, cfg.steps)]  # a single scale: no coarse smears
+    assert GatysConfig(init="content").schedule() == [(192, 7), (384, 8)]
+    assert GatysConfig(init="adain", scales=(32, 64)).scale_list() == [32, 64]  # as given
 
 
 def test_the_start_is_coarse_to_fine_too(gatys, content_path, style_path) -> None:
@@ -59,7 +83,7 @@ def test_no_start_record_when_only_the_final_image_is_wanted(gatys, content_path
 
 def test_the_start_lowers_the_style_loss_below_the_photos(gatys, content_path,
                                                           style_path) -> None:
-    photo = list(gatys.iterate(content_path, style_path, steps=1))
+    photo = list(gatys.iterate(content_path, style_path, steps=1, init="content"))
     started = list(gatys.iterate(content_path, style_path, steps=1, init="adain"))
     assert started[-1].losses["style"] < photo[-1].losses["style"]
 
@@ -67,10 +91,11 @@ def test_the_start_lowers_the_style_loss_below_the_photos(gatys, content_path,
 @pytest.mark.slow
 @pytest.mark.parametrize("init", ["wct", "arbitrary"])
 def test_other_one_pass_starts(content_path, style_path, init) -> None:
-    direct = create_stylizer(init, device="cpu").stylize(content_path, style_path, size=64)
+    direct = create_stylizer(init, device="cpu").stylize(content_path, style_path, size=128)
     records = list(create_stylizer("gatys", device="cpu", size=64, scales=(64,), steps=1,
                                    init=init).iterate(content_path, style_path))
-    assert np.array_equal(np.asarray(records[0].image), np.asarray(direct))
+    assert np.array_equal(np.asarray(records[0].image),
+                          np.asarray(_reduced(direct, records[0].image.size)))
 
 
 def test_settings_are_checked_and_named() -> None:
@@ -100,9 +125,9 @@ def test_the_command_line_takes_the_start(adain, tmp_path) -> None:
                  "alpha=0.6", "levels=relu4_1,relu3_1", "-q", "--save-every", "2",
                  "--save-dir", str(steps), "-o", str(out)])
     assert code == 0 and Image.open(out).size == (64, 43)
-    start = adain.stylize(
-        example_path("chelsea"), example_path("hubble"), size=64, alpha=0.6,
-        levels=("relu4_1", "relu3_1"))
+    start = _reduced(adain.stylize(
+        example_path("chelsea"), example_path("hubble"), size=128, alpha=0.6,
+        levels=("relu4_1", "relu3_1")), (64, 43))
     saved = sorted(p.name for p in steps.iterdir())
     assert saved == ["result_step00000.png", "result_step00002.png"]
     assert np.array_equal(np.asarray(Image.open(steps / saved[0]).convert("RGB")),
@@ -111,4 +136,5 @@ def test_the_command_line_takes_the_start(adain, tmp_path) -> None:
 
 def test_a_size_the_start_cannot_paint_is_named(gatys, content_path, style_path) -> None:
     with pytest.raises(ConfigError, match=r"the adain start of gatys: .*'size' must be >= 64"):
-        gatys.stylize(content_path, style_path, size=48, scales=(48,), init="adain")
+        gatys.stylize(content_path, style_path, size=48, scales=(48,), init="adain",
+                      init_scale=1.0)

@@ -3,7 +3,11 @@ size; with a shipped painting, the fast network trained on it), with times."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import gradio as gr
+
+from stylekit import get_stylizer_class
 
 from ..handlers import compare, methods_with_models, named, painting_network
 from ..profile import LIMITS, MAX_SIDE, PROFILE, on_zero_gpu, queue_slot
@@ -27,17 +31,21 @@ def compare_tab() -> None:
                 stop = gr.Button("Stop", variant="stop")
             paintings = example_pickers("compare", content, style)
             with gr.Accordion("Settings", open=True):
-                gatys = PROFILE.get("gatys", {})
+                # Gatys' own defaults (the profile's, else the library's): the one run
+                # that takes a while sets the size every method is shown at.
+                gatys = {**dataclasses.asdict(get_stylizer_class("gatys").config_class()),
+                         **PROFILE.get("gatys", {})}
                 size = quiet(gr.Slider(
-                    64, MAX_SIDE, value=int(gatys.get("size", 256)), step=32,
+                    64, MAX_SIDE, value=int(gatys["size"]), step=32,
                     label="size (every method)", elem_id="compare-size",
                     info="Long side of every result, so they compare like for like. Gatys "
                          "takes four times as long at twice the size."))
                 steps = quiet(gr.Slider(
-                    10, LIMITS["steps"], value=int(gatys.get("steps", 100)), step=10,
+                    5, LIMITS["steps"], value=int(gatys["steps"]), step=5,
                     label="Gatys steps", elem_id="compare-gatys-steps",
-                    info="Optimisation steps of the Gatys run (the one-pass methods have "
-                         "none): fewer is quicker and rougher."))
+                    info="Optimisation steps of the Gatys run, refining the arbitrary "
+                         "network's picture (the one-pass methods have none): fewer is "
+                         "quicker and rougher."))
                 with_models = methods_with_models()
                 models = [model_choice(method) for method in with_models]
         with gr.Column():
