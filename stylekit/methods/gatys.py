@@ -379,9 +379,11 @@ def split_steps(steps: int, scales: Sequence[int]) -> list[int]:
 
 @register_stylizer("gatys")
 class GatysStylizer(Stylizer[GatysConfig]):
-    """Optimises the output image with L-BFGS or Adam, coarse to fine (any style image)."""
+    """Optimises the output image with L-BFGS or Adam: from a one-pass picture at the output
+    size (the default), or coarse to fine from the photo or noise (any style image)."""
 
-    description = "Gatys et al. 2016: optimise the image itself (slow, any style, best quality)"
+    description = ("Gatys et al. 2016: optimise the image itself (from the arbitrary picture, "
+                   "seconds to minutes, any style, best quality)")
     config_class = GatysConfig
 
     def __init__(self, config: GatysConfig | None = None, **overrides: Any) -> None:
