@@ -67,8 +67,14 @@ def build() -> gr.Blocks:
     keep = profile.KEEP_FILES
     with gr.Blocks(title="stylekit: neural style transfer", analytics_enabled=False,
                    delete_cache=(max(1, min(600, keep // 4)), keep)) as page:
-        hardware = "a GPU" if ON_GPU else "a CPU (sizes and steps start small)"
         methods = tab_order(stylekit.list_stylizers())
+        # The largest default size of a method on this hardware (none: the photo's, up to
+        # MAX_SIDE); methods without a size do not count.
+        configs = [stylekit.create_stylizer(m).config.replace(**profile.PROFILE.get(m, {}))
+                   for m in methods]
+        largest = max((getattr(c, "size", None) or MAX_SIDE for c in configs
+                       if hasattr(c, "size")), default=MAX_SIDE)
+        hardware = "a GPU" if ON_GPU else f"a CPU (pictures start at {largest} px or less)"
         # In the page, not in launch(): the Space, the CLI and the tests all serve it so.
         gr.HTML("", head=f"<style>{CSS}</style>", container=False, padding=False,
                 js_on_load=None, elem_id="stylekit-style")

@@ -110,3 +110,26 @@ def test_init_starts_from_a_model_s_weights(data, tmp_path):
     assert not torch.equal(fresh["to_norm_params.weight"], before["to_norm_params.weight"])
     with pytest.raises(ConfigError, match="give the same 'width'"):
         _train(data, tmp_path / "wider", steps=1, width=8, init=str(first))
+
+
+def test_vivid_views_raise_saturation_and_leave_other_views_alone():
+    from stylekit.training.arbitrary import painting_view
+
+    painting = Image.open(example_path("udnie")).convert("RGB")
+
+    def view(vivid: float) -> Image.Image:
+        return painting_view(painting, torch.Generator().manual_seed(3), (64, 96), 0.0, vivid)
+
+    def saturation(image: Image.Image) -> float:
+        return float(np.asarray(image.convert("HSV"))[..., 1].mean())
+
+    plain, vivid = view(0.0), view(1.0)
+    assert plain.size == vivid.size  # the same crop: only the colours differ
+    assert saturation(vivid) > 1.3 * saturation(plain)
+    # Without vivid views a view takes the six random numbers it always took, so the banks
+    # made before vivid views existed keep their views.
+    used = torch.Generator().manual_seed(3)
+    painting_view(painting, used, (64, 96), 0.0)
+    expected = torch.Generator().manual_seed(3)
+    torch.rand(6, generator=expected)
+    assert torch.equal(used.get_state(), expected.get_state())
