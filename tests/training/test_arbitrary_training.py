@@ -133,3 +133,22 @@ def test_vivid_views_raise_saturation_and_leave_other_views_alone():
     expected = torch.Generator().manual_seed(3)
     torch.rand(6, generator=expected)
     assert torch.equal(used.get_state(), expected.get_state())
+
+
+def test_colour_weight_trains_on_samples_of_the_bank_s_own_views(data, tmp_path):
+    from stylekit.training.arbitrary import colour_samples, training_files
+    from stylekit.training.checkpoint import load_mapped
+    from stylekit.training.distributed import Dist
+
+    records = _train(data, tmp_path, steps=3, colour_weight=5.0, vivid_views=0.5)
+    assert records[-1].losses["colours"] > 0
+    cfg = TrainArbitraryConfig(style_data=(str(data[1]),), content_data=(str(data[0]),),
+                               out=str(tmp_path), **{**TINY, "vivid_views": 0.5})
+    paintings = training_files(cfg.style_data, cfg.exclude)
+    samples = colour_samples(cfg, paintings, Dist())  # from the cache the run wrote
+    bank = load_mapped(next((tmp_path / "cache").glob("styles_*.safetensors")))
+    # The samples are of the bank's views: each view's sampled mean is its measured mean.
+    sampled_mean = samples.float().div(255).mean(2)
+    assert samples.shape == (len(paintings) * TINY["views"], 3, 4096)
+    assert torch.allclose(sampled_mean, bank["colour_mean"], atol=0.03)
+    assert not torch.allclose(sampled_mean, bank["colour_mean"].roll(1, 0), atol=0.03)
