@@ -132,14 +132,25 @@ class Renderer:
         return to_pil(x)
 
 
+def shipped_weights() -> str:
+    """A digest of every shipped weights file's checksum: a picture made with stylekit depends
+    on them, and one made before a new network shipped must not be taken for one of it."""
+    from stylekit.hub import WEIGHTS
+
+    listing = sorted((name, spec.sha256 or "") for name, spec in WEIGHTS.items())
+    return hashlib.sha1(json.dumps(listing).encode()).hexdigest()[:12]
+
+
 def cached(render: Renderer, photo: Image.Image, painting: Image.Image, name: str, stem: str,
            args: argparse.Namespace) -> Image.Image:
     """``render``'s picture of the case, taken from ``--cache`` when an earlier panel made it
-    with the same spec, settings and size (a slow reference such as a 200-step Gatys run is
-    then rendered once for every candidate judged against it)."""
+    with the same spec, settings and size, and (for stylekit's methods) the same shipped
+    weights (a slow reference such as a 200-step Gatys run is then rendered once for every
+    candidate judged against it)."""
     if not args.cache:
         return render(photo, painting, name)
-    recipe = json.dumps([render.spec, sorted(render.settings.items()), args.size])
+    recipe = json.dumps([render.spec, sorted(render.settings.items()), args.size,
+                         *([] if render.peer is not None else [shipped_weights()])])
     folder = Path(args.cache) / hashlib.sha1(recipe.encode()).hexdigest()[:12]
     file = folder / f"{stem}.png"
     if file.is_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -62,4 +63,19 @@ def test_the_cache_renders_a_side_once_per_spec_settings_and_size(tmp_path) -> N
     with pytest.raises(Exception, match="cannot identify"):
         picture({"alpha": "0.5"})
     assert picture({"alpha": "1.0"}).size == photo.size  # ... other settings render afresh
+    assert len(list(tmp_path.glob("*/chelsea__udnie.png"))) == 2
+
+
+def test_the_cache_renders_afresh_when_the_shipped_weights_change(tmp_path, monkeypatch) -> None:
+    """A picture cached before a new network shipped is not reused for the new one."""
+    from stylekit.hub import WEIGHTS
+
+    photo = resize_long_side(load_image(example_path("chelsea")), 64)
+    painting = load_image(example_path("udnie"))
+    args = type("Args", (), {"cache": str(tmp_path), "size": 64})()
+    render = panel.Renderer("ref=adain", {"ref": {"size": "64"}})
+    panel.cached(render, photo, painting, "udnie", "chelsea__udnie", args)
+    name = next(n for n in WEIGHTS if n.startswith("arbitrary/"))
+    monkeypatch.setitem(WEIGHTS, name, replace(WEIGHTS[name], sha256="0" * 64))
+    panel.cached(render, photo, painting, "udnie", "chelsea__udnie", args)
     assert len(list(tmp_path.glob("*/chelsea__udnie.png"))) == 2

@@ -306,7 +306,7 @@ class ConditionalTransformerNet(nn.Module):
 #: The networks trained for this project (weights/arbitrary/<name>/), with the sha256 of
 #: each file.
 SHIPPED_MODELS: dict[str, str | None] = {
-    "default": "bb0448302a8f4aa6c92cd027f1dab78955059a97807cccd0efa9a75979788bc8",
+    "default": "5634223662db9c959fae86c3f43c8a48156e3461a6792e2047b008e6c1d3b82d",
 }
 
 #: The model files of this network: a shipped name or a ``model.safetensors`` path.

@@ -253,6 +253,9 @@ def _arbitrary(config: dict[str, Any], text: dict[str, Any]) -> dict[str, Any]:
         **{k: training[k] for k in ("content_weight", "style_weight", "tv_weight", "crop",
                                     "batch", "lr", "warmup_steps", "seed")},
         "palette_weight": training.get("palette_weight", 0.0),
+        # Settings newer than some shipped cards: absent means off.
+        "vivid_percent": 100 * training.get("vivid_views", 0.0),
+        "colour_weight": training.get("colour_weight", 0.0),
         "hours": config["wall_seconds"] / 3600,
         "hardware": config.get("hardware", text["first_machine"]),
         "final_losses": ", ".join(f"{k} {v:.4g}" for k, v in final.items()) or "-",
