@@ -91,7 +91,12 @@ def test_the_start_lowers_the_style_loss_below_the_photos(gatys, content_path,
 @pytest.mark.slow
 @pytest.mark.parametrize("init", ["wct", "arbitrary"])
 def test_other_one_pass_starts(content_path, style_path, init) -> None:
-    direct = create_stylizer(init, device="cpu").stylize(content_path, style_path, size=128)
+    from stylekit.methods.gatys import START_MODEL
+
+    # The arbitrary start paints with its own network (START_MODEL).
+    extra = {"model": START_MODEL} if init == "arbitrary" else {}
+    direct = create_stylizer(init, device="cpu").stylize(content_path, style_path, size=128,
+                                                          **extra)
     records = list(create_stylizer("gatys", device="cpu", size=64, scales=(64,), steps=1,
                                    init=init).iterate(content_path, style_path))
     assert np.array_equal(np.asarray(records[0].image),
@@ -138,3 +143,15 @@ def test_a_size_the_start_cannot_paint_is_named(gatys, content_path, style_path)
     with pytest.raises(ConfigError, match=r"the adain start of gatys: .*'size' must be >= 64"):
         gatys.stylize(content_path, style_path, size=48, scales=(48,), init="adain",
                       init_scale=1.0)
+
+
+def test_the_arbitrary_start_paints_with_the_gatys_start_network_unless_told():
+    from stylekit.methods.gatys import START_MODEL, GatysStylizer
+
+    gatys = GatysStylizer(init="arbitrary", size=64, device="cpu")
+    start = gatys.one_pass_start(gatys.config, example_path("chelsea"), [example_path("udnie")])
+    assert [model for model, _ in gatys._starters["arbitrary"]._nets] == [START_MODEL]
+    other = gatys.one_pass_start(gatys.config.replace(init_settings=("model=default",)),
+                                 example_path("chelsea"), [example_path("udnie")])
+    assert {model for model, _ in gatys._starters["arbitrary"]._nets} == {START_MODEL, "default"}
+    assert start.size == other.size and start.tobytes() != other.tobytes()
