@@ -220,6 +220,24 @@ def _cache_path(cfg: TrainArbitraryConfig, kind: str, files: list[Path], setting
     return Path(cfg.out) / "cache" / f"{kind}_{digest}.safetensors"
 
 
+def bank_views(cfg: TrainArbitraryConfig, files: list[Path]
+               ) -> Iterator[tuple[int, Image.Image]]:
+    """The style bank's views, ``(index of the painting, view)``, ``cfg.views`` per painting
+    (blurred first), always the same for the same settings: the bank and the colour samples
+    are made from them."""
+    generator = torch.Generator().manual_seed(cfg.seed)
+    for index, file in enumerate(files):
+        try:
+            image = load_image(file, what="painting")
+        except ImageError as exc:
+            raise ConfigError(f"cannot read training painting: {exc}") from None
+        if cfg.blur:
+            image = image.filter(ImageFilter.GaussianBlur(cfg.blur))
+        for _ in range(cfg.views):
+            yield index, painting_view(image, generator, tuple(cfg.style_size),  # type: ignore[arg-type]
+                                       cfg.hue_views, cfg.vivid_views)
+
+
 def style_bank(cfg: TrainArbitraryConfig, vgg: VGG19Features, device: torch.device,
                place: Dist) -> tuple[list[Path], dict[str, torch.Tensor]]:
     """The paintings and their views' ``stats`` ``(N, STATS_DIM)``, ``painting`` ``(N,)``
@@ -235,29 +253,19 @@ def style_bank(cfg: TrainArbitraryConfig, vgg: VGG19Features, device: torch.devi
     if place.main and not path.is_file():
         logger.info("measuring %d views of %d paintings once, into %s", cfg.views * len(files),
                     len(files), path)
-        generator = torch.Generator().manual_seed(cfg.seed)
         rows: dict[str, list[torch.Tensor]] = {"stats": [], "painting": [], "colour_mean": [],
                                                "colour_cov": []}
         rows.update({f"gram_{layer}": [] for layer in STATS_LAYERS})
-        for index, file in enumerate(files):
-            try:
-                image = load_image(file, what="painting")
-            except ImageError as exc:
-                raise ConfigError(f"cannot read training painting: {exc}") from None
-            if cfg.blur:
-                image = image.filter(ImageFilter.GaussianBlur(cfg.blur))
-            for _ in range(cfg.views):
-                view = painting_view(image, generator, tuple(cfg.style_size),  # type: ignore[arg-type]
-                                     cfg.hue_views, cfg.vivid_views)
-                with torch.no_grad():
-                    features = vgg.encode(to_tensor(view, device), STATS_LAYERS)
-                rows["stats"].append(painting_statistics(features).cpu())
-                rows["painting"].append(torch.tensor([index]))
-                mean, cov = colour_stats(to_tensor(view))
-                rows["colour_mean"].append(mean)
-                rows["colour_cov"].append(cov)
-                for layer in STATS_LAYERS:
-                    rows[f"gram_{layer}"].append(gram_matrix(features[layer]).cpu())
+        for index, view in bank_views(cfg, files):
+            with torch.no_grad():
+                features = vgg.encode(to_tensor(view, device), STATS_LAYERS)
+            rows["stats"].append(painting_statistics(features).cpu())
+            rows["painting"].append(torch.tensor([index]))
+            mean, cov = colour_stats(to_tensor(view))
+            rows["colour_mean"].append(mean)
+            rows["colour_cov"].append(cov)
+            for layer in STATS_LAYERS:
+                rows[f"gram_{layer}"].append(gram_matrix(features[layer]).cpu())
         atomic_write(path, lambda tmp: save_file(
             {k: torch.cat(v).contiguous() for k, v in rows.items()}, tmp))
     barrier(place)
@@ -294,7 +302,7 @@ def content_cache(cfg: TrainArbitraryConfig, vgg: VGG19Features, device: torch.d
 def colour_samples(cfg: TrainArbitraryConfig, files: list[Path], place: Dist,
                    count: int = 4096) -> torch.Tensor:
     """``count`` random pixels of each view of the style bank, ``(N, 3, count)`` uint8, in the
-    bank's order: the views are made again (the same generator draws, no VGG), computed once."""
+    bank's order: the bank's views made again (:func:`bank_views`, no VGG), computed once."""
     from safetensors.torch import save_file
 
     path = _cache_path(cfg, "colours", files, f"{cfg.views}{cfg.style_size}{cfg.blur}"
@@ -302,18 +310,11 @@ def colour_samples(cfg: TrainArbitraryConfig, files: list[Path], place: Dist,
     if place.main and not path.is_file():
         logger.info("sampling the colours of %d views once, into %s", cfg.views * len(files),
                     path)
-        generator = torch.Generator().manual_seed(cfg.seed)
         picks = torch.Generator().manual_seed(cfg.seed + 2)
         rows = []
-        for file in files:
-            image = load_image(file, what="painting")
-            if cfg.blur:
-                image = image.filter(ImageFilter.GaussianBlur(cfg.blur))
-            for _ in range(cfg.views):
-                view = painting_view(image, generator, tuple(cfg.style_size),  # type: ignore[arg-type]
-                                     cfg.hue_views, cfg.vivid_views)
-                pixels = torch.from_numpy(np.asarray(view.convert("RGB")).copy()).reshape(-1, 3)
-                rows.append(pixels[torch.randint(len(pixels), (count,), generator=picks)].T)
+        for _, view in bank_views(cfg, files):
+            pixels = torch.from_numpy(np.asarray(view.convert("RGB")).copy()).reshape(-1, 3)
+            rows.append(pixels[torch.randint(len(pixels), (count,), generator=picks)].T)
         atomic_write(path, lambda tmp: save_file({"colours": torch.stack(rows).contiguous()},
                                                  tmp))
     barrier(place)
