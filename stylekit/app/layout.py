@@ -70,8 +70,8 @@ def build() -> gr.Blocks:
         methods = tab_order(stylekit.list_stylizers())
         # The largest default size of a method on this hardware (none: the photo's, up to
         # MAX_SIDE); methods without a size do not count.
-        configs = [stylekit.create_stylizer(m).config.replace(**profile.PROFILE.get(m, {}))
-                   for m in methods]
+        configs = [stylekit.get_stylizer_class(m).config_class().replace(
+            **profile.PROFILE.get(m, {})) for m in methods]
         largest = max((getattr(c, "size", None) or MAX_SIDE for c in configs
                        if hasattr(c, "size")), default=MAX_SIDE)
         hardware = "a GPU" if ON_GPU else f"a CPU (pictures start at {largest} px or less)"
