@@ -108,10 +108,30 @@ def result_pixels(page: Any, method: str) -> np.ndarray:
 def stylize_and_wait(page: Any, method: str) -> None:
     """Press Stylize and wait for this run (not an earlier one) to be done."""
     page.evaluate("window.scrollTo(0, 0)")
+    # A fast run can finish between two polls of the status, so polling may never see it
+    # "not done": watch the box from the click and note whether it ever left "done in".
+    page.evaluate(
+        """(id) => {
+            const box = document.getElementById(id);
+            window.__statusBefore = box.innerText;
+            window.__statusLeftDone = false;
+            new MutationObserver(() => {
+                if (!box.innerText.includes("done in")) window.__statusLeftDone = true;
+            }).observe(box, {subtree: true, childList: true, characterData: true,
+                             attributes: true});
+        }""",
+        f"{method}-status",
+    )
     page.locator(f"#{method}-run").click()
-    status = page.locator(f"#{method}-status")
-    sync_api.expect(status).not_to_contain_text("done in", timeout=30_000)
-    sync_api.expect(status).to_contain_text("done in", timeout=180_000)
+    page.wait_for_function(
+        """(id) => {
+            const text = document.getElementById(id).innerText;
+            return text.includes("done in")
+                && (window.__statusLeftDone || text !== window.__statusBefore);
+        }""",
+        arg=f"{method}-status",
+        timeout=180_000,
+    )
 
 
 @pytest.mark.parametrize("method", METHODS)
