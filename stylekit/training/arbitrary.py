@@ -117,6 +117,9 @@ class TrainArbitraryConfig(MethodConfig):
         "the first ones up to 70).", min=0.0)
     content_weight: float = param(1.0, "Weight of the relative content distance.", min=0.0)
     style_weight: float = param(4.0, "Weight of the relative style distance.", min=0.0)
+    style_layer_weights: tuple[float, ...] = param(
+        (1.0, 1.0, 1.0, 1.0), "Weight of the style distance at each of "
+        f"{', '.join(STATS_LAYERS)} (the finest layer carries the finest texture).", min=0.0)
     tv_weight: float = param(0.0, "Weight of total variation (L1, on [0, 1] pixels).",
                              min=0.0)
     palette_weight: float = param(
@@ -157,6 +160,10 @@ class TrainArbitraryConfig(MethodConfig):
             if len(rest) != 1 or not low_bound <= low <= rest[0]:
                 raise ConfigError(f"{{{name}}} needs two sizes LOW HIGH with {low_bound} <= LOW <= "
                                   f"HIGH, got {getattr(self, name)}")
+        if len(self.style_layer_weights) != len(STATS_LAYERS):
+            raise ConfigError(f"{{style_layer_weights}} needs {len(STATS_LAYERS)} numbers, one "
+                              f"per layer of {', '.join(STATS_LAYERS)}; got "
+                              f"{self.style_layer_weights}")
 
 
 def training_files(sources: tuple[str, ...], exclude: tuple[str, ...]) -> list[Path]:
@@ -549,9 +556,9 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
         features = self.vgg.encode(out)
         content = relative_distance(features[CONTENT_LAYER], targets).mean()
         style = torch.stack([
-            style_error(gram_matrix(features[layer]), self.bank[f"gram_{layer}"][views]
-                        .to(self.device), self.gram_floor[layer]).mean()
-            for layer in STATS_LAYERS]).mean()
+            weight * style_error(gram_matrix(features[layer]), self.bank[f"gram_{layer}"][views]
+                                 .to(self.device), self.gram_floor[layer]).mean()
+            for layer, weight in zip(STATS_LAYERS, cfg.style_layer_weights, strict=True)]).mean()
         tv = total_variation(out) if cfg.tv_weight else zero
         colour = palette_error(out, self.bank["colour_mean"][views].to(self.device),
                                self.bank["colour_cov"][views].to(self.device),

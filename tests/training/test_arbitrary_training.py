@@ -94,6 +94,23 @@ def test_bad_settings(data, tmp_path, capsys):
         _train(data, tmp_path, steps=1, exclude=("*.png", "*.jpg"))
 
 
+def test_style_layer_weights_weigh_each_layer_s_style_distance(data, tmp_path):
+    """At the first style step (the same network after the same warm-up, the same batch) the
+    style term with the fine layers only plus the one with the coarse layers only is the
+    term with all four."""
+    def style(weights: tuple[float, ...], name: str) -> float:
+        records = _train(data, tmp_path / name, steps=2, style_layer_weights=weights)
+        return records[-1].losses["style"]
+
+    whole, fine, coarse = (style((1, 1, 1, 1), "all"), style((1, 1, 0, 0), "fine"),
+                           style((0, 0, 1, 1), "coarse"))
+    assert fine > 0 and coarse > 0
+    assert fine + coarse == pytest.approx(whole, rel=1e-4)
+    with pytest.raises(ConfigError, match="'style_layer_weights' needs 4 numbers"):
+        TrainArbitraryConfig(style_data=("x",), content_data=("x",), out="y",
+                             style_layer_weights=(1.0, 1.0))
+
+
 def test_init_starts_from_a_model_s_weights(data, tmp_path):
     from safetensors.torch import load_file
 
