@@ -38,6 +38,7 @@ answers are kept with the answers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import re
@@ -87,6 +88,8 @@ LEVERS: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Ten
     "palette": _palette,
     "detail": lambda picture, photo, painting: filters.add_detail(picture, photo, 0.5),
     "clean": lambda picture, photo, painting: filters.smooth_with_guide(picture, photo),
+    "patches": lambda picture, photo, painting: filters.kuwahara(picture, 2),
+    "patches3": lambda picture, photo, painting: filters.kuwahara(picture, 3),
 }
 
 
@@ -145,12 +148,14 @@ def cached(render: Renderer, photo: Image.Image, painting: Image.Image, name: st
            args: argparse.Namespace) -> Image.Image:
     """``render``'s picture of the case, taken from ``--cache`` when an earlier panel made it
     with the same spec, settings and size, and (for stylekit's methods) the same shipped
-    weights (a slow reference such as a 200-step Gatys run is then rendered once for every
-    candidate judged against it)."""
+    weights and method defaults (a slow reference such as a 200-step Gatys run is then
+    rendered once for every candidate judged against it)."""
     if not args.cache:
         return render(photo, painting, name)
-    recipe = json.dumps([render.spec, sorted(render.settings.items()), args.size,
-                         *([] if render.peer is not None else [shipped_weights()])])
+    made_by = [] if render.stylizer is None else [
+        shipped_weights(), dataclasses.asdict(render.stylizer.config)]  # its defaults too
+    recipe = json.dumps([render.spec, sorted(render.settings.items()), args.size, *made_by],
+                        default=str)
     folder = Path(args.cache) / hashlib.sha1(recipe.encode()).hexdigest()[:12]
     file = folder / f"{stem}.png"
     if file.is_file():

@@ -79,3 +79,17 @@ def test_the_cache_renders_afresh_when_the_shipped_weights_change(tmp_path, monk
     monkeypatch.setitem(WEIGHTS, name, replace(WEIGHTS[name], sha256="0" * 64))
     panel.cached(render, photo, painting, "udnie", "chelsea__udnie", args)
     assert len(list(tmp_path.glob("*/chelsea__udnie.png"))) == 2
+
+
+def test_the_cache_renders_afresh_when_a_method_s_defaults_change(tmp_path) -> None:
+    """A picture cached before a method's default changed (say a new finishing filter) is
+    not reused under the same spec and settings."""
+    photo = resize_long_side(load_image(example_path("chelsea")), 64)
+    painting = load_image(example_path("udnie"))
+    args = type("Args", (), {"cache": str(tmp_path), "size": 64})()
+    render = panel.Renderer("ref=adain", {"ref": {"size": "64"}})
+    panel.cached(render, photo, painting, "udnie", "chelsea__udnie", args)
+    assert render.stylizer is not None
+    render.stylizer.config = render.stylizer.config.replace(alpha=0.5)
+    panel.cached(render, photo, painting, "udnie", "chelsea__udnie", args)
+    assert len(list(tmp_path.glob("*/chelsea__udnie.png"))) == 2

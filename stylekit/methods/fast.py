@@ -32,6 +32,7 @@ from ..config import MethodConfig, param
 from ..device import CompiledModule, resolve_device
 from ..errors import ConfigError, WeightsError
 from ..examples import PAINTINGS, PREFIX, example_path
+from ..filters import kuwahara
 from ..images import (
     DEFAULT_MIN_SIDE,
     ImageInput,
@@ -50,7 +51,7 @@ from ..nets.transformer import (  # noqa: F401  (SHIPPED_MODELS: part of this mo
 )
 from ..registry import register_stylizer
 from ..tiling import reference_crops, run_tiled
-from .arbitrary import DEFAULT_MODEL, paint
+from .arbitrary import DEFAULT_MODEL, PATCH_RADIUS, paint
 from .wct import load_mask
 
 #: The built-in styles: the shipped paintings, painted by the shipped arbitrary network with
@@ -139,6 +140,10 @@ class FastConfig(MethodConfig):
         True, "Built-in styles: give the picture the painting's colour mean and covariance at "
         "the end, as the arbitrary method does. Not with preserve_color or a mask.",
         advanced=True)
+    patch_radius: int = param(
+        PATCH_RADIUS, "Built-in styles: the painterly finish of the arbitrary method (a "
+        "Kuwahara filter of this radius in pixels melts fine grid texture into flat patches). "
+        "0 turns it off.", min=0, max=8, advanced=True)
     size: int | None = param(
         None, "Long side of the output in pixels (default: the photo's own size).",
         min=32, max=16384,
@@ -246,6 +251,8 @@ class FastStylizer(Stylizer[FastConfig]):
                     target = color.palette([builtin_painting(n).to(device) for n in names],
                                            shares)
                     y = color.match_palette(y.clamp(0, 1), *target)
+            if builtin:
+                y = kuwahara(y.clamp(0, 1), cfg.patch_radius)
             y = color.finish(y.clamp(0, 1), x, cfg.preserve_color, cfg.strength)
             picture = to_pil(y)
         yield Progress(step=1, total_steps=1, image=picture, elapsed=time.perf_counter() - start,

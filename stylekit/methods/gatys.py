@@ -475,7 +475,8 @@ class GatysStylizer(Stylizer[GatysConfig]):
         given: dict[str, Any] = {"size": start_side, "device": cfg.device,
                                  "preserve_color": cfg.preserve_color}
         if cfg.init == "arbitrary":
-            given["model"] = START_MODEL
+            # The start judged for Gatys: that network's picture without the painterly finish.
+            given.update(model=START_MODEL, patch_radius=0)
         if len(styles) > 1:
             given["style_blend_weights"] = cfg.style_blend_weights
         params = {k: v for k, v in given.items() if k in fields}

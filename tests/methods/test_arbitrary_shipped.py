@@ -130,3 +130,21 @@ def test_a_shipped_painting_as_the_style_paints_its_builtin_style(content_path) 
     assert torch.equal(to_tensor(fast.stylize(content_path, ["example:great_wave",
                                                              "example:udnie"], blend=0.3)),
                        to_tensor(mixed))
+
+
+def test_builtin_styles_take_the_painterly_finish(content_path) -> None:
+    """The built-in styles get the arbitrary method's finish (the Kuwahara filter); the
+    per-style networks do not."""
+    from stylekit.filters import kuwahara
+    from stylekit.methods.arbitrary import PATCH_RADIUS
+
+    fast = stylekit.create_stylizer("fast", size=128)
+    raw = to_tensor(fast.stylize(content_path, model="udnie", patch_radius=0))
+    finished = to_tensor(fast.stylize(content_path, model="udnie"))
+    # (the filter picks sharply between sectors, so a rounded input can move a few pixels more)
+    gap = (finished - kuwahara(raw, PATCH_RADIUS)).abs()
+    assert gap.mean() < 0.5 / 255 and gap.max() < 6 / 255
+    assert (finished - raw).abs().mean() > 2 / 255
+    johnson = [fast.stylize(content_path, model="johnson:the_scream", patch_radius=radius)
+               for radius in (0, PATCH_RADIUS)]
+    assert torch.equal(to_tensor(johnson[0]), to_tensor(johnson[1]))
