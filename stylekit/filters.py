@@ -151,6 +151,25 @@ def kuwahara(picture: torch.Tensor, radius: int = 2, sharpness: float = 8.0) -> 
     """
     if radius <= 0:
         return picture
+    height = picture.shape[-2]
+    rows = max(1, STRIP_PIXELS // max(1, picture.shape[-1]))
+    if height <= rows:
+        return _kuwahara_whole(picture, radius, sharpness)
+    # Large pictures go in strips of rows, each with `radius` rows of the picture around it, so
+    # that the result is the same and memory stays bounded.
+    strips = []
+    for top in range(0, height, rows):
+        start, stop = max(0, top - radius), min(height, top + rows + radius)
+        out = _kuwahara_whole(picture[..., start:stop, :], radius, sharpness)
+        strips.append(out[..., top - start:top - start + min(rows, height - top), :])
+    return torch.cat(strips, dim=-2)
+
+
+#: Largest area :func:`kuwahara` filters at once (larger pictures go in strips of rows).
+STRIP_PIXELS = 1 << 21
+
+
+def _kuwahara_whole(picture: torch.Tensor, radius: int, sharpness: float) -> torch.Tensor:
     height, width = picture.shape[-2:]
     size = radius + 1
     padded = F.pad(picture, (radius, radius, radius, radius), mode="replicate")
@@ -158,8 +177,14 @@ def kuwahara(picture: torch.Tensor, radius: int = 2, sharpness: float = 8.0) -> 
     spread = (F.avg_pool2d(padded * padded, size, stride=1) - mean * mean).clamp_min(0)
     spread = spread.sum(1, keepdim=True)
     corners = [(top, left) for top in (0, radius) for left in (0, radius)]
-    means = torch.stack([mean[..., t:t + height, s:s + width] for t, s in corners])
-    spreads = torch.stack([spread[..., t:t + height, s:s + width] for t, s in corners])
     # weights spread^(-q/2), normalised in log space so flat sectors (spread 0) cannot overflow
-    weights = torch.softmax(-0.5 * sharpness * torch.log(spreads + 1e-6), dim=0)
-    return (weights * means).sum(0)
+    logs = [-0.5 * sharpness * torch.log(spread[..., t:t + height, s:s + width] + 1e-6)
+            for t, s in corners]
+    top_log = torch.stack(logs).amax(0)
+    total = torch.zeros_like(top_log)
+    result = torch.zeros_like(picture)
+    for (t, s), log in zip(corners, logs, strict=True):
+        weight = torch.exp(log - top_log)
+        total += weight
+        result += weight * mean[..., t:t + height, s:s + width]
+    return result / total

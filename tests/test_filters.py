@@ -38,3 +38,12 @@ def test_shape_and_batch_are_kept() -> None:
     out = kuwahara(pictures, 3)
     assert out.shape == pictures.shape
     assert torch.allclose(out[1:], kuwahara(pictures[1:], 3))
+
+
+def test_large_pictures_go_in_strips_with_the_same_result(monkeypatch) -> None:
+    import stylekit.filters as filters
+
+    picture = torch.rand(1, 3, 37, 23, generator=torch.Generator().manual_seed(2))
+    whole = kuwahara(picture, 2)
+    monkeypatch.setattr(filters, "STRIP_PIXELS", 23 * 5)  # strips of 5 rows
+    assert torch.allclose(kuwahara(picture, 2), whole, atol=1e-6)
