@@ -88,6 +88,8 @@ LEVERS: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Ten
     "palette": _palette,
     "detail": lambda picture, photo, painting: filters.add_detail(picture, photo, 0.5),
     "clean": lambda picture, photo, painting: filters.smooth_with_guide(picture, photo),
+    # The painterly finish again, on top of the method's own (arbitrary and the built-in
+    # styles have it by default: set patch_radius=0 on that side to judge it alone).
     "patches": lambda picture, photo, painting: filters.kuwahara(picture, 2),
     "patches3": lambda picture, photo, painting: filters.kuwahara(picture, 3),
 }

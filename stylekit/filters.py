@@ -133,7 +133,7 @@ def kuwahara(picture: torch.Tensor, radius: int = 2, sharpness: float = 8.0) -> 
     between patches stay sharp (no window straddling an edge wins).
 
     Args:
-        picture: ``(B, C, H, W)``, e.g. RGB in [0, 1]; ``H, W > radius``.
+        picture: ``(B, C, H, W)`` floats, e.g. RGB in [0, 1].
         radius: sector size minus one, in pixels (0 gives ``picture`` back).
         sharpness: how strongly the flattest sector wins (Papari's ``q``; 0 averages the four).
 
@@ -149,6 +149,10 @@ def kuwahara(picture: torch.Tensor, radius: int = 2, sharpness: float = 8.0) -> 
         >>> box_filter(step, 1)
         tensor([[[[0.0000, 0.0000, 0.3333, 0.6667, 1.0000, 1.0000]]]])
     """
+    if picture.ndim != 4 or not picture.is_floating_point():
+        raise ValueError(f"kuwahara needs a float tensor (B, C, H, W), got {picture.dtype} "
+                         f"{tuple(picture.shape)}: add the batch dimension with [None] and "
+                         "convert with .float()")
     if radius <= 0:
         return picture
     height = picture.shape[-2]
@@ -172,7 +176,8 @@ STRIP_PIXELS = 1 << 21
 def _kuwahara_whole(picture: torch.Tensor, radius: int, sharpness: float) -> torch.Tensor:
     height, width = picture.shape[-2:]
     size = radius + 1
-    padded = F.pad(picture, (radius, radius, radius, radius), mode="replicate")
+    # The spread is a difference of two means: half precision would lose it.
+    padded = F.pad(picture.float(), (radius, radius, radius, radius), mode="replicate")
     mean = F.avg_pool2d(padded, size, stride=1)
     spread = (F.avg_pool2d(padded * padded, size, stride=1) - mean * mean).clamp_min(0)
     spread = spread.sum(1, keepdim=True)
@@ -180,11 +185,11 @@ def _kuwahara_whole(picture: torch.Tensor, radius: int, sharpness: float) -> tor
     # weights spread^(-q/2), normalised in log space so flat sectors (spread 0) cannot overflow
     logs = [-0.5 * sharpness * torch.log(spread[..., t:t + height, s:s + width] + 1e-6)
             for t, s in corners]
-    top_log = torch.stack(logs).amax(0)
+    top_log = torch.maximum(torch.maximum(logs[0], logs[1]), torch.maximum(logs[2], logs[3]))
     total = torch.zeros_like(top_log)
-    result = torch.zeros_like(picture)
+    result = torch.zeros_like(padded[..., :height, :width])
     for (t, s), log in zip(corners, logs, strict=True):
         weight = torch.exp(log - top_log)
         total += weight
         result += weight * mean[..., t:t + height, s:s + width]
-    return result / total
+    return (result / total).to(picture.dtype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from stylekit.filters import box_filter, kuwahara
@@ -44,6 +45,22 @@ def test_large_pictures_go_in_strips_with_the_same_result(monkeypatch) -> None:
     import stylekit.filters as filters
 
     picture = torch.rand(1, 3, 37, 23, generator=torch.Generator().manual_seed(2))
-    whole = kuwahara(picture, 2)
+    whole = {radius: kuwahara(picture, radius) for radius in (2, 3)}
     monkeypatch.setattr(filters, "STRIP_PIXELS", 23 * 5)  # strips of 5 rows
-    assert torch.allclose(kuwahara(picture, 2), whole, atol=1e-6)
+    assert torch.equal(kuwahara(picture, 2), whole[2])
+    monkeypatch.setattr(filters, "STRIP_PIXELS", 23)  # strips of 1 row, thinner than the radius
+    assert torch.equal(kuwahara(picture, 3), whole[3])
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\).*\[None\]"):
+        kuwahara(torch.rand(3, 8, 8), 2)
+    with pytest.raises(ValueError, match="float"):
+        kuwahara(torch.zeros(1, 3, 8, 8, dtype=torch.uint8), 2)
+
+
+def test_half_precision_keeps_its_dtype_and_the_float_result() -> None:
+    picture = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(3))
+    half = kuwahara(picture.to(torch.bfloat16), 2)
+    assert half.dtype == torch.bfloat16
+    assert (half.float() - kuwahara(picture.to(torch.bfloat16).float(), 2)).abs().max() < 0.01

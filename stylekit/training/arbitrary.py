@@ -118,8 +118,9 @@ class TrainArbitraryConfig(MethodConfig):
     content_weight: float = param(1.0, "Weight of the relative content distance.", min=0.0)
     style_weight: float = param(4.0, "Weight of the relative style distance.", min=0.0)
     style_layer_weights: tuple[float, ...] = param(
-        (1.0, 1.0, 1.0, 1.0), "Weight of the style distance at each of "
-        f"{', '.join(STATS_LAYERS)} (the finest layer carries the finest texture).", min=0.0)
+        (1.0, 1.0, 1.0, 1.0), "Multiplies the style distance at each of "
+        f"{', '.join(STATS_LAYERS)} (the finest layer carries the finest texture); the style "
+        "term is the mean of the four, so lowering one also lowers the whole term.", min=0.0)
     tv_weight: float = param(0.0, "Weight of total variation (L1, on [0, 1] pixels).",
                              min=0.0)
     palette_weight: float = param(
@@ -160,6 +161,9 @@ class TrainArbitraryConfig(MethodConfig):
             if len(rest) != 1 or not low_bound <= low <= rest[0]:
                 raise ConfigError(f"{{{name}}} needs two sizes LOW HIGH with {low_bound} <= LOW <= "
                                   f"HIGH, got {getattr(self, name)}")
+        if not any(self.style_layer_weights):
+            raise ConfigError("{style_layer_weights} are all 0, which would drop the style "
+                              "term: give at least one layer a positive weight")
         if len(self.style_layer_weights) != len(STATS_LAYERS):
             raise ConfigError(f"{{style_layer_weights}} needs {len(STATS_LAYERS)} numbers, one "
                               f"per layer of {', '.join(STATS_LAYERS)}; got "

@@ -112,13 +112,16 @@ def stylize_and_wait(page: Any, method: str) -> None:
     # "not done": watch the box from the click and note whether it ever left "done in".
     page.evaluate(
         """(id) => {
+            // One observer per page at a time: an earlier call's must not set this flag.
+            if (window.__statusObserver) window.__statusObserver.disconnect();
             const box = document.getElementById(id);
             window.__statusBefore = box.innerText;
             window.__statusLeftDone = false;
-            new MutationObserver(() => {
+            window.__statusObserver = new MutationObserver(() => {
                 if (!box.innerText.includes("done in")) window.__statusLeftDone = true;
-            }).observe(box, {subtree: true, childList: true, characterData: true,
-                             attributes: true});
+            });
+            window.__statusObserver.observe(box, {subtree: true, childList: true,
+                                                  characterData: true, attributes: true});
         }""",
         f"{method}-status",
     )

@@ -148,3 +148,12 @@ def test_the_painterly_finish_is_the_kuwahara_filter_of_the_picture(stylizer, co
         return float(x.diff(dim=-1).abs().mean() + x.diff(dim=-2).abs().mean())
 
     assert texture(finished) < 0.9 * texture(raw)
+    # The finish comes before the blend with the photo (strength), not after it.
+    from stylekit import color
+
+    photo = to_tensor(resize_long_side(load_image(content_path), 96))
+    half = to_tensor(stylizer.stylize(content_path, style_path, strength=0.5))
+    expected = color.finish(kuwahara(raw, PATCH_RADIUS), photo, "none", 0.5)
+    assert (half - expected).abs().mean() < 1 / 255
+    assert (half - kuwahara(color.finish(raw, photo, "none", 0.5), PATCH_RADIUS)).abs().mean(
+        ) > (half - expected).abs().mean()
