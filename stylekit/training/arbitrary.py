@@ -50,9 +50,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageEnhance, ImageFilter
 
+from ..color import luminance
 from ..config import MethodConfig, param
 from ..errors import ConfigError, ImageError
 from ..fileio import atomic_write
+from ..filters import box_filter
 from ..images import load_image, to_tensor
 from ..losses import gram_matrix, total_variation
 from ..nets.conditional import (
@@ -130,6 +132,10 @@ class TrainArbitraryConfig(MethodConfig):
         0.0, "Weight of the colour distribution distance against the painting's (see "
         "sliced_colour_distance): several colours in the painting's proportions rather than "
         "their mean.", min=0.0)
+    tone_weight: float = param(
+        0.0, "Weight of the tone error against the photo (see tone_error): the picture's "
+        "light and dark layout, blurred and standardised, kept close to the photo's, against "
+        "glowing halos beside the subject's edges.", min=0.0)
     stored_styles: tuple[str, ...] = param(
         (), "Paintings (paths) whose style vectors are stored with the exported model, as its "
         "built-in styles (named after their files; measured, not trained on).")
@@ -413,6 +419,34 @@ def palette_error(images: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor,
         1).norm(dim=1).clamp_min(floor)
 
 
+def tone_error(images: torch.Tensor, photos: torch.Tensor, radius: int = 4) -> torch.Tensor:
+    """How far the pictures' light and dark layout is from the photos': the mean absolute
+    difference of their luminance, box-blurred over ``(2 radius + 1)``-square windows and
+    standardised per image (zero mean, unit spread), ``(B, 3, H, W)`` twice to ``(B,)``.
+
+    The relu4_2 content distance leaves a network free to paint bright or dark bands beside
+    the photo's edges (the "glowing halos" judges count against a picture); the painting's
+    own brightness and contrast stay free, since each layout is standardised, and so do
+    strokes finer than the window.
+
+    Example:
+        A lower-contrast copy has the same layout; the ramp turned upside down has the
+        opposite one (a standardised ramp ``z`` against ``-z``: ``2 mean|z| = √3``):
+
+        >>> photos = torch.linspace(0, 1, 16).view(1, 1, 16, 1).expand(1, 3, 16, 4)
+        >>> tone_error(0.5 * photos + 0.25, photos, radius=1).round(decimals=4)
+        tensor([0.])
+        >>> tone_error(photos.flip(2), photos, radius=1).round(decimals=4)
+        tensor([1.7323])
+    """
+    def layout(x: torch.Tensor) -> torch.Tensor:
+        flat = box_filter(luminance(x), radius).flatten(1)
+        # a floor on the spread: a nearly flat photo's layout is not magnified into noise
+        return (flat - flat.mean(1, True)) / flat.std(1, keepdim=True).clamp_min(0.02)
+
+    return (layout(images) - layout(photos)).abs().mean(1)
+
+
 def style_error(gram: torch.Tensor, target: torch.Tensor, floor: float) -> torch.Tensor:
     """``|gram - target| / max(|target|, floor)`` per sample: ``(B, C, C)`` to ``(B,)``.
 
@@ -468,7 +502,7 @@ def store_styles(model: str | Path, paintings: list[str], out: str | Path) -> No
 class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
     """The arbitrary-style network, trained on the precomputed bank and crops."""
 
-    history_terms = ("total", "content", "style", "tv", "palette", "colours")
+    history_terms = ("total", "content", "style", "tv", "palette", "colours", "tone")
     net: ConditionalTransformerNet
 
     def __init__(self, cfg: TrainArbitraryConfig, place: Dist, device: torch.device) -> None:
@@ -556,7 +590,7 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
         if step <= cfg.warmup_steps:  # the photo back, whatever the painting
             pixel = (out - photos).abs().mean()
             return {"total": pixel, "content": zero, "style": zero, "tv": zero,
-                    "palette": zero, "colours": zero}
+                    "palette": zero, "colours": zero, "tone": zero}
         features = self.vgg.encode(out)
         content = relative_distance(features[CONTENT_LAYER], targets).mean()
         style = torch.stack([
@@ -573,9 +607,10 @@ class ArbitraryTrainer(Trainer[TrainArbitraryConfig]):
                 torch.randn(16, 3, generator=self.generator), dim=1).to(self.device)
             spread = sliced_colour_distance(out, self.colours[views].float().div(255).to(
                 self.device), directions).mean()
+        tone = tone_error(out, photos).mean() if cfg.tone_weight else zero
         terms = {"content": cfg.content_weight * content, "style": cfg.style_weight * style,
                  "tv": cfg.tv_weight * tv, "palette": cfg.palette_weight * colour,
-                 "colours": cfg.colour_weight * spread}
+                 "colours": cfg.colour_weight * spread, "tone": cfg.tone_weight * tone}
         terms["total"] = sum(terms.values(), zero)
         return terms
 

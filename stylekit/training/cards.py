@@ -256,6 +256,7 @@ def _arbitrary(config: dict[str, Any], text: dict[str, Any]) -> dict[str, Any]:
         # Settings newer than some shipped cards: absent means off.
         "vivid_percent": 100 * training.get("vivid_views", 0.0),
         "colour_weight": training.get("colour_weight", 0.0),
+        "tone_weight": training.get("tone_weight", 0.0),
         "layer_weights": ", ".join(f"{w:g}" for w in training.get("style_layer_weights",
                                                                   (1, 1, 1, 1))),
         "hours": config["wall_seconds"] / 3600,

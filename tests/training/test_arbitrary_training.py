@@ -169,3 +169,30 @@ def test_colour_weight_trains_on_samples_of_the_bank_s_own_views(data, tmp_path)
     assert samples.shape == (len(paintings) * TINY["views"], 3, 4096)
     assert torch.allclose(sampled_mean, bank["colour_mean"], atol=0.03)
     assert not torch.allclose(sampled_mean, bank["colour_mean"].roll(1, 0), atol=0.03)
+
+
+def test_tone_error_counts_halos_not_the_painting_s_brightness():
+    from stylekit.training.arbitrary import tone_error
+
+    y, x = torch.meshgrid(torch.arange(48.0), torch.arange(48.0), indexing="ij")
+    subject = ((x - 24).abs() < 8) & ((y - 24).abs() < 8)
+    photo = torch.where(subject, 0.2, 0.6).expand(1, 3, 48, 48).contiguous()
+    # The painting's own brightness and contrast (a darker, flatter copy): no error.
+    assert tone_error(0.5 * photo + 0.1, photo).item() < 1e-5
+    # A bright band two to six pixels outside the subject: a halo, counted.
+    ring = (((x - 24).abs() < 14) & ((y - 24).abs() < 14)) & ~(
+        ((x - 24).abs() < 10) & ((y - 24).abs() < 10))
+    halo = photo + 0.3 * ring
+    assert tone_error(halo, photo).item() > 0.2
+    # Strokes finer than the window hardly move it (a one-pixel checker of the same size).
+    checker = photo + 0.3 * ((x + y) % 2 - 0.5)
+    assert tone_error(checker.clamp(0, 1), photo).item() < 0.3 * tone_error(halo, photo).item()
+
+
+def test_tone_weight_adds_the_tone_term(data, tmp_path):
+    records = _train(data, tmp_path, steps=3, tone_weight=2.0)
+    losses = records[-1].losses
+    assert losses["tone"] > 0
+    total = sum(losses[k] for k in ("content", "style", "tv", "palette", "colours", "tone"))
+    assert losses["total"] == pytest.approx(total, rel=1e-5)
+    assert _train(data, tmp_path / "off", steps=3)[-1].losses["tone"] == 0.0
