@@ -307,8 +307,8 @@ class ConditionalTransformerNet(nn.Module):
 #: each file.
 SHIPPED_MODELS: dict[str, str | None] = {
     "default": "496c2093ff1f965078210e92f8d8f1db600fb09efa167aacf7f28bbfd7dda3b9",
-    # The previous default (step 3485): Gatys starts from its picture, which judges preferred
-    # there over the current default's (40 of 72 answers).
+    # The step-3485 network (the default two networks ago): Gatys starts from its picture,
+    # which judges preferred there over the step-3785 network's (40 of 72 answers).
     "gatys-start": "bb0448302a8f4aa6c92cd027f1dab78955059a97807cccd0efa9a75979788bc8",
 }
 
